@@ -1,0 +1,303 @@
+//! The analytics engine: owns the store, the roll-up and the id index, decides for each
+//! query which rows come from the roll-up and which from raw SQL, and serialises writes.
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use coachboard_contract::DataChanged;
+use tokio::sync::watch;
+
+use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
+use crate::ids::IdIndex;
+use crate::rollup::{Cube, HOUR, HourRange};
+use crate::store::{EventStore, Extent, Scope, StoreError, StoredEvent};
+
+pub struct Engine {
+    store: Arc<dyn EventStore>,
+    cube: RwLock<Cube>,
+    /// Held for the whole of a write: one writer at a time, and the id index with it.
+    writer: Mutex<IdIndex>,
+    version: AtomicU64,
+    changes: watch::Sender<DataChanged>,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOutcome {
+    pub stored: u64,
+    pub duplicates: HashSet<String>,
+}
+
+/// Where the rows of one part of a query come from.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Rollup(HourRange),
+    Raw(Scope),
+}
+
+/// What a query wants besides counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    pub policies: bool,
+    /// Slot width for raw rows (`None`: not grouped by time).
+    pub raw_slot: Option<i64>,
+    /// False when the answer's time boundaries do not fall on UTC hours.
+    pub rollup: bool,
+}
+
+impl Engine {
+    /// Builds the roll-up and the id index from the stored events.
+    pub fn start(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {
+        let started = Instant::now();
+        let cube = Cube::build(store.as_ref())?;
+        let mut hashes = Vec::new();
+        store.scan_ids(&mut |id| hashes.push(IdIndex::hash(id)))?;
+        let ids = IdIndex::from_ids(hashes);
+        let extent = cube.extent();
+        let (cells, bins) = cube.size();
+        tracing::info!(
+            events = extent.total,
+            rollup_cells = cells,
+            rollup_bins = bins,
+            id_index_mb = ids.bytes() / (1 << 20),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "roll-up and id index built"
+        );
+        let (changes, _) = watch::channel(DataChanged {
+            version: 0,
+            total_events: extent.total,
+        });
+        Ok(Self {
+            store,
+            cube: RwLock::new(cube),
+            writer: Mutex::new(ids),
+            version: AtomicU64::new(0),
+            changes,
+        })
+    }
+
+    pub fn store(&self) -> &dyn EventStore {
+        self.store.as_ref()
+    }
+
+    /// Increases with every committed write; answers may be cached until it changes.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<DataChanged> {
+        self.changes.subscribe()
+    }
+
+    fn read_cube(&self) -> RwLockReadGuard<'_, Cube> {
+        self.cube.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn extent(&self) -> Extent {
+        self.read_cube().extent()
+    }
+
+    /// Feeds every row of `scope` into `sink`.
+    pub fn run(&self, scope: &Scope, wants: Wants, sink: &mut impl Accumulate) -> Result<(), StoreError> {
+        let parts = if wants.rollup { plan(scope) } else { vec![Part::Raw(scope.clone())] };
+        let uses_rollup = parts.iter().any(|part| matches!(part, Part::Rollup(_)));
+        // While the roll-up answers part of a query, hold it for the raw parts too, so that a
+        // write committing in between is either wholly in the answer or wholly out of it.
+        let cube = uses_rollup.then(|| self.read_cube());
+        for part in parts {
+            match part {
+                Part::Rollup(hours) => {
+                    if let Some(cube) = &cube {
+                        cube.visit(hours, scope.bucket.as_deref(), scope.event.as_deref(), |hour, cell| {
+                            feed_cell(sink, hour, &cell)
+                        });
+                    }
+                }
+                Part::Raw(part_scope) => {
+                    let rows = self.store.aggregate(&part_scope, wants.raw_slot)?;
+                    feed_groups(sink, &rows);
+                    if wants.policies {
+                        let policies = self.store.policy_counts(&part_scope, wants.raw_slot)?;
+                        feed_policies(sink, &policies);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Row counts per whole roll-up hour inside a scope the roll-up can answer, newest or
+    /// oldest first; `None` when it cannot. Partial hours at the ends are left out.
+    pub fn hour_counts(&self, scope: &Scope, newest_first: bool) -> Option<Vec<(i64, u64)>> {
+        if !scope.fits_rollup() {
+            return None;
+        }
+        let mut counts: Vec<(i64, u64)> = Vec::new();
+        let hours = HourRange {
+            start: scope.from.map_or(Bound::Unbounded, |from| Bound::Included(ceil_hour(from))),
+            end: scope.to.map_or(Bound::Unbounded, |to| Bound::Excluded(floor_hour(to))),
+            untimed: false,
+        };
+        self.read_cube().visit(hours, scope.bucket.as_deref(), scope.event.as_deref(), |hour, cell| {
+            if let Some(hour) = hour {
+                match counts.last_mut() {
+                    Some((last, count)) if *last == hour => *count += cell.count(),
+                    _ => counts.push((hour, cell.count())),
+                }
+            }
+        });
+        if newest_first {
+            counts.reverse();
+        }
+        Some(counts)
+    }
+
+    /// Writes events that are not stored yet, all or nothing, and records them in the
+    /// roll-up. Returns only after the commit.
+    pub fn write(&self, events: Vec<StoredEvent>) -> Result<WriteOutcome, StoreError> {
+        let mut ids = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let maybe_stored: Vec<&str> = events
+            .iter()
+            .map(|event| event.id.as_str())
+            .filter(|id| ids.may_contain(id))
+            .collect();
+        let duplicates = if maybe_stored.is_empty() {
+            HashSet::new()
+        } else {
+            self.store.stored_ids(&maybe_stored)?
+        };
+        let fresh: Vec<StoredEvent> = events
+            .into_iter()
+            .filter(|event| !duplicates.contains(&event.id))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(WriteOutcome { stored: 0, duplicates });
+        }
+        let total = {
+            let mut cube = self.cube.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.store.insert(&fresh)?;
+            cube.record(&fresh);
+            cube.extent().total
+        };
+        for event in &fresh {
+            ids.insert(&event.id);
+        }
+        let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        self.changes.send_replace(DataChanged {
+            version,
+            total_events: total,
+        });
+        Ok(WriteOutcome {
+            stored: fresh.len() as u64,
+            duplicates,
+        })
+    }
+}
+
+pub fn floor_hour(instant: NaiveDateTime) -> i64 {
+    instant.and_utc().timestamp().div_euclid(HOUR) * HOUR
+}
+
+pub fn ceil_hour(instant: NaiveDateTime) -> i64 {
+    let utc = instant.and_utc();
+    let floor = floor_hour(instant);
+    if utc.timestamp() == floor && utc.timestamp_subsec_nanos() == 0 {
+        floor
+    } else {
+        floor + HOUR
+    }
+}
+
+fn instant_of(seconds: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp(seconds, 0).map(|instant| instant.naive_utc())
+}
+
+/// Splits a scope into whole UTC hours the roll-up answers and raw edges at either end.
+fn plan(scope: &Scope) -> Vec<Part> {
+    if !scope.fits_rollup() {
+        return vec![Part::Raw(scope.clone())];
+    }
+    let first_hour = scope.from.map(ceil_hour);
+    let end_hour = scope.to.map(floor_hour);
+    if let (Some(first), Some(end)) = (first_hour, end_hour) {
+        if first >= end {
+            return vec![Part::Raw(scope.clone())];
+        }
+    }
+    let mut parts = vec![Part::Rollup(HourRange {
+        start: first_hour.map_or(Bound::Unbounded, Bound::Included),
+        end: end_hour.map_or(Bound::Unbounded, Bound::Excluded),
+        untimed: scope.from.is_none() && scope.to.is_none(),
+    })];
+    if let (Some(from), Some(first)) = (scope.from, first_hour.and_then(instant_of)) {
+        if from < first {
+            parts.push(Part::Raw(scope.with_range(Some(from), Some(first))));
+        }
+    }
+    if let (Some(to), Some(end)) = (scope.to, end_hour.and_then(instant_of)) {
+        if end < to {
+            parts.push(Part::Raw(scope.with_range(Some(end), Some(to))));
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(h: u32, m: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2025, 10, 1)
+            .and_then(|day| day.and_hms_opt(h, m, 0))
+            .expect("valid time")
+    }
+
+    #[test]
+    fn plans_whole_hours_from_the_rollup_and_edges_raw() {
+        let scope = Scope {
+            from: Some(at(9, 30)),
+            to: Some(at(12, 15)),
+            ..Scope::default()
+        };
+        let parts = plan(&scope);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(
+            parts[0],
+            Part::Rollup(HourRange {
+                start: Bound::Included(floor_hour(at(10, 0))),
+                end: Bound::Excluded(floor_hour(at(12, 0))),
+                untimed: false,
+            })
+        );
+        assert_eq!(parts[1], Part::Raw(scope.with_range(Some(at(9, 30)), Some(at(10, 0)))));
+        assert_eq!(parts[2], Part::Raw(scope.with_range(Some(at(12, 0)), Some(at(12, 15)))));
+    }
+
+    #[test]
+    fn plans_short_or_filtered_ranges_raw() {
+        let short = Scope {
+            from: Some(at(9, 10)),
+            to: Some(at(9, 50)),
+            ..Scope::default()
+        };
+        assert_eq!(plan(&short), vec![Part::Raw(short.clone())]);
+        let by_session = Scope {
+            session_id: Some("s1".into()),
+            ..Scope::default()
+        };
+        assert_eq!(plan(&by_session), vec![Part::Raw(by_session.clone())]);
+        assert_eq!(
+            plan(&Scope::default()),
+            vec![Part::Rollup(HourRange {
+                start: Bound::Unbounded,
+                end: Bound::Unbounded,
+                untimed: true
+            })]
+        );
+    }
+}

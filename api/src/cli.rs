@@ -1,0 +1,102 @@
+//! Command line: every option has an environment twin `COACHBOARD_*`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "coachboard-api", version, about = "The Coachboard API: owns the DuckDB file, serves analytics over HTTP")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "COACHBOARD_LOG_JSON", global = true)]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+    /// Write deterministic demo events into a database file.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The DuckDB file; created with its folder if missing.
+    #[arg(long, env = "COACHBOARD_DB", default_value = "data/coachboard.duckdb")]
+    pub db: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "COACHBOARD_ADDR", default_value = "127.0.0.1:8000")]
+    pub addr: SocketAddr,
+    /// Serve the built dashboard from this folder at `/` (overrides the embedded one).
+    #[arg(long, env = "COACHBOARD_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// If the table is empty, fill it with generated demo events.
+    #[arg(long, env = "COACHBOARD_DEMO")]
+    pub demo: bool,
+    /// How many demo events `--demo` generates.
+    #[arg(long, env = "COACHBOARD_DEMO_ROWS", default_value_t = 200_000)]
+    pub demo_rows: u64,
+    /// DuckDB worker threads.
+    #[arg(long, env = "COACHBOARD_THREADS", default_value_t = 2)]
+    pub threads: usize,
+    /// DuckDB memory limit, e.g. 256MB or 1GB.
+    #[arg(long, env = "COACHBOARD_MEMORY_LIMIT", default_value = "256MB")]
+    pub memory_limit: String,
+    /// Token that allows reading analytics (repeatable, or comma-separated in the env var).
+    #[arg(long = "read-token", env = "COACHBOARD_READ_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    pub read_tokens: Vec<String>,
+    /// Token that allows posting events (repeatable, or comma-separated in the env var).
+    #[arg(long = "ingest-token", env = "COACHBOARD_INGEST_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    pub ingest_tokens: Vec<String>,
+    /// File of tokens, one per line as `read:TOKEN` or `ingest:TOKEN` (# starts a comment).
+    #[arg(long, env = "COACHBOARD_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+    /// Listen beyond loopback without tokens for reading and ingest.
+    #[arg(long, env = "COACHBOARD_ALLOW_ANONYMOUS")]
+    pub allow_anonymous: bool,
+    /// Browser origin allowed to call the API (CORS), e.g. https://portal.example.com (repeatable).
+    #[arg(long = "cors-origin", env = "COACHBOARD_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Who may embed the dashboard in a frame: CSP frame-ancestors sources, e.g.
+    /// "'self' https://portal.example.com".
+    #[arg(long, env = "COACHBOARD_FRAME_ANCESTORS", default_value = "'self'")]
+    pub frame_ancestors: String,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "COACHBOARD_MAX_BODY_BYTES", default_value_t = 16 << 20)]
+    pub max_body_bytes: usize,
+    /// Accepted values of ab_test_bucket on ingest.
+    #[arg(long = "bucket", env = "COACHBOARD_BUCKETS", value_delimiter = ',', default_values_t = ["A".to_owned(), "B".to_owned()])]
+    pub buckets: Vec<String>,
+    /// Certificate chain (PEM) to serve HTTPS.
+    #[arg(long, env = "COACHBOARD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) to serve HTTPS.
+    #[arg(long, env = "COACHBOARD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// How many events.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// The DuckDB file to write (created if missing; events are appended).
+    #[arg(long, env = "COACHBOARD_DB", default_value = "data/coachboard.duckdb")]
+    pub db: PathBuf,
+    /// Seed of the generator: the same seed gives the same events.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Days the events span.
+    #[arg(long, default_value_t = 90)]
+    pub days: i64,
+    /// End of the span (RFC 3339); the current hour by default.
+    #[arg(long)]
+    pub end: Option<String>,
+}

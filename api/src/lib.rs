@@ -1,0 +1,24 @@
+//! coachboard-api: the one process that owns the DuckDB file. It ingests coach events and
+//! answers analytics queries as JSON; dashboards read through it over HTTP.
+
+pub mod access;
+pub mod analytics;
+pub mod app;
+pub mod cache;
+pub mod cli;
+pub mod error;
+pub mod generate;
+pub mod histogram;
+pub mod ids;
+pub mod ingest;
+pub mod openapi;
+pub mod params;
+pub mod rollup;
+pub mod routes;
+pub mod serve;
+pub mod state;
+pub mod stats;
+pub mod store;
+
+pub use app::app;
+pub use state::{AppState, Settings};

@@ -1,0 +1,22 @@
+//! `coachboard-api`: serve the API (default) or generate demo data.
+
+use clap::Parser;
+use coachboard_api::cli::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    coachboard_api::serve::init_logging(cli.log_json);
+    let result = match cli.command {
+        Some(Command::Generate(args)) => coachboard_api::serve::generate_file(&args),
+        Some(Command::Serve(args)) => coachboard_api::serve::run(args),
+        None => coachboard_api::serve::run(cli.serve),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // A message for a person, not a backtrace.
+            eprintln!("coachboard-api: {error:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! `GET /openapi.json`: the OpenAPI 3 document, generated from the contract types and the
+//! route declarations below (one per endpoint, beside the statuses it can answer).
+
+use axum::Json;
+use coachboard_contract::{
+    BucketStats, Comparison, DataChanged, DatabaseExtent, ErrorBody, ErrorCode, EventKind, EventRecord, Experiment,
+    Figures, Health, IngestResult, Interval, LatencyBin, LatencyDistribution, NewEvent, Period, PolicyCounts, PolicyRefs,
+    PreviousPeriod, SampleRatioCheck, SortKey, SortOrder, Summary, Timeseries, TimeseriesPoint,
+};
+use utoipa::{IntoParams, OpenApi};
+
+/// The filters every analytics endpoint accepts.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct FilterParams {
+    /// Start (inclusive), RFC 3339.
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// End (exclusive), RFC 3339.
+    #[param(format = DateTime)]
+    to: Option<String>,
+    /// A/B bucket.
+    bucket: Option<String>,
+    /// Event type.
+    event: Option<EventKind>,
+    /// Only events whose policy_refs contain this policy.
+    policy: Option<String>,
+    session_id: Option<String>,
+    /// IANA time zone for day and week boundaries (default UTC).
+    tz: Option<String>,
+    /// Case-insensitive text in the draft or the suggestion.
+    q: Option<String>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct PageParams {
+    /// 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    #[param(minimum = 0)]
+    offset: Option<u64>,
+    /// The X-Next-Cursor of the previous page (ts order only).
+    cursor: Option<String>,
+    sort: Option<SortKey>,
+    order: Option<SortOrder>,
+}
+
+#[utoipa::path(get, path = "/analytics/summary", tag = "analytics",
+    params(FilterParams, ("compare" = Option<String>, Query, description = "`previous` adds the preceding period of equal length")),
+    responses((status = 200, body = Summary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn summary() {}
+
+#[utoipa::path(get, path = "/analytics/events", tag = "analytics", params(FilterParams, PageParams),
+    responses(
+        (status = 200, body = Vec<EventRecord>, headers(
+            ("x-total-count" = u64, description = "events matching the filters"),
+            ("x-next-cursor" = String, description = "cursor of the next page, when there is one"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn events() {}
+
+#[utoipa::path(get, path = "/analytics/events.csv", tag = "analytics", params(FilterParams, PageParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn events_csv() {}
+
+#[utoipa::path(get, path = "/analytics/policies", tag = "analytics", params(FilterParams),
+    responses((status = 200, body = PolicyCounts), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn policies() {}
+
+#[utoipa::path(get, path = "/analytics/timeseries", tag = "analytics",
+    params(FilterParams, ("interval" = Option<Interval>, Query, description = "hour (ranges up to 31 days), day (default) or week")),
+    responses((status = 200, body = Timeseries), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn timeseries() {}
+
+#[utoipa::path(get, path = "/analytics/latency", tag = "analytics", params(FilterParams),
+    responses((status = 200, body = LatencyDistribution), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn latency() {}
+
+#[utoipa::path(get, path = "/analytics/experiment", tag = "analytics", params(FilterParams),
+    responses((status = 200, body = Experiment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn experiment() {}
+
+#[utoipa::path(get, path = "/analytics/stream", tag = "analytics",
+    responses((status = 200, content_type = "text/event-stream", body = DataChanged,
+        description = "Server-Sent Events: a `change` message with this body after commits"),
+        (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn stream() {}
+
+#[utoipa::path(post, path = "/events", tag = "ingest",
+    request_body(content(
+        (NewEvent = "application/json"),
+        (Vec<NewEvent> = "application/json"),
+        (String = "application/x-ndjson")),
+        description = "One event, an array of at most 10,000, or NDJSON"),
+    responses(
+        (status = 201, body = IngestResult, description = "Committed"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[allow(dead_code)]
+fn ingest() {}
+
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+#[allow(dead_code)]
+fn healthz() {}
+
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+#[allow(dead_code)]
+fn readyz() {}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Coachboard API", description = "Analytics of AI reply-coach events; the one owner of the DuckDB file."),
+    paths(summary, events, events_csv, policies, timeseries, latency, experiment, stream, ingest, healthz, readyz),
+    components(schemas(
+        Summary, Figures, Period, PreviousPeriod, DatabaseExtent, EventRecord, EventKind, PolicyCounts, Timeseries,
+        TimeseriesPoint, Interval, LatencyDistribution, LatencyBin, Experiment, BucketStats, Comparison,
+        SampleRatioCheck, NewEvent, PolicyRefs, IngestResult, ErrorBody, ErrorCode, Health, DataChanged, SortKey, SortOrder
+    ))
+)]
+struct ApiDoc;
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}

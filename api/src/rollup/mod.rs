@@ -1,0 +1,168 @@
+//! The roll-up: per UTC hour × bucket × event type, the row count, latency sum and latency
+//! histogram, and policy reference counts. Built from the database at start-up with the
+//! same SQL as raw queries and updated on every committed write, so queries that filter
+//! only by time, bucket and event never scan raw rows, and agree exactly with a raw scan.
+
+mod cell;
+mod dictionary;
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use chrono::NaiveDateTime;
+use coachboard_contract::parse_policy_refs;
+
+pub use cell::CellView;
+use cell::Cell;
+use dictionary::Dictionary;
+
+use crate::histogram::bin_of;
+use crate::store::{EventStore, Extent, GroupRow, PolicyRow, Scope, StoreError, StoredEvent};
+
+/// Width of a roll-up cell.
+pub const HOUR: i64 = 3600;
+
+#[derive(Debug, Default)]
+pub struct Cube {
+    names: Dictionary,
+    /// Cells by hour start (seconds since the epoch); `None` holds rows without a time.
+    hours: BTreeMap<Option<i64>, Vec<Cell>>,
+    extent: Extent,
+}
+
+/// The hours a query covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HourRange {
+    pub start: Bound<i64>,
+    pub end: Bound<i64>,
+    /// Whether rows without a timestamp belong (only for an unbounded range).
+    pub untimed: bool,
+}
+
+impl Cube {
+    /// Reads the whole table into a cube.
+    pub fn build(store: &dyn EventStore) -> Result<Self, StoreError> {
+        let everything = Scope::default();
+        let mut cube = Cube {
+            extent: store.extent()?,
+            ..Cube::default()
+        };
+        for row in store.aggregate(&everything, Some(HOUR))? {
+            cube.add_group_row(&row);
+        }
+        for row in store.policy_counts(&everything, Some(HOUR))? {
+            cube.add_policy_row(&row);
+        }
+        Ok(cube)
+    }
+
+    pub fn extent(&self) -> Extent {
+        self.extent
+    }
+
+    fn cell(&mut self, hour: Option<i64>, bucket: Option<&str>, event: Option<&str>) -> &mut Cell {
+        let bucket = self.names.intern(bucket);
+        let event = self.names.intern(event);
+        let cells = self.hours.entry(hour).or_default();
+        let index = match cells.iter().position(|cell| cell.bucket == bucket && cell.event == event) {
+            Some(index) => index,
+            None => {
+                cells.push(Cell::new(bucket, event));
+                cells.len() - 1
+            }
+        };
+        &mut cells[index]
+    }
+
+    fn add_group_row(&mut self, row: &GroupRow) {
+        let cell = self.cell(row.slot, row.bucket.as_deref(), row.event.as_deref());
+        cell.add_rows(row.count, row.bin, row.latency_sum);
+    }
+
+    fn add_policy_row(&mut self, row: &PolicyRow) {
+        let policy = self.names.intern(Some(&row.policy));
+        let cell = self.cell(row.slot, row.bucket.as_deref(), row.event.as_deref());
+        cell.add_policy(policy, row.count);
+    }
+
+    /// Adds events that were just committed.
+    pub fn record(&mut self, events: &[StoredEvent]) {
+        for event in events {
+            let hour = event.ts.and_utc().timestamp().div_euclid(HOUR) * HOUR;
+            let latency = event.latency_ms.unwrap_or(0);
+            let bin = bin_of(latency);
+            let policies: Vec<u32> = parse_policy_refs(event.policy_refs.as_deref())
+                .iter()
+                .map(|policy| self.names.intern(Some(policy)))
+                .collect();
+            let cell = self.cell(
+                Some(hour),
+                event.ab_test_bucket.as_deref(),
+                Some(event.event.as_str()),
+            );
+            cell.add_rows(1, bin, if bin.is_some() { latency } else { 0 });
+            for policy in policies {
+                cell.add_policy(policy, 1);
+            }
+            self.extent.total += 1;
+            self.extent.first = Some(self.extent.first.map_or(event.ts, |first| first.min(event.ts)));
+            self.extent.last = Some(self.extent.last.map_or(event.ts, |last| last.max(event.ts)));
+        }
+    }
+
+    /// Calls `visit` with every cell in `hours` that matches the bucket and event filters,
+    /// in time order.
+    pub fn visit(
+        &self,
+        hours: HourRange,
+        bucket: Option<&str>,
+        event: Option<&str>,
+        mut visit: impl FnMut(Option<i64>, CellView<'_>),
+    ) {
+        // A filter value the cube has never seen matches no cell.
+        let wanted = |filter: Option<&str>| match filter {
+            None => Some(None),
+            Some(value) => self.names.lookup(Some(value)).map(Some),
+        };
+        let (Some(bucket), Some(event)) = (wanted(bucket), wanted(event)) else {
+            return;
+        };
+        let mut emit = |hour: Option<i64>, cells: &Vec<Cell>| {
+            for cell in cells {
+                if bucket.is_none_or(|id| id == cell.bucket) && event.is_none_or(|id| id == cell.event) {
+                    visit(hour, CellView::new(cell, &self.names));
+                }
+            }
+        };
+        if hours.untimed {
+            if let Some(cells) = self.hours.get(&None) {
+                emit(None, cells);
+            }
+        }
+        let start = match hours.start {
+            Bound::Unbounded => Bound::Excluded(None),
+            Bound::Included(hour) => Bound::Included(Some(hour)),
+            Bound::Excluded(hour) => Bound::Excluded(Some(hour)),
+        };
+        let end = match hours.end {
+            Bound::Unbounded => Bound::Unbounded,
+            Bound::Included(hour) => Bound::Included(Some(hour)),
+            Bound::Excluded(hour) => Bound::Excluded(Some(hour)),
+        };
+        for (hour, cells) in self.hours.range((start, end)) {
+            emit(*hour, cells);
+        }
+    }
+
+    /// Heap entries held, for the start-up log.
+    pub fn size(&self) -> (usize, usize) {
+        let cells = self.hours.values().map(Vec::len).sum();
+        let bins = self.hours.values().flatten().map(Cell::bins).sum();
+        (cells, bins)
+    }
+
+    /// The last instant with data, for callers that need "now or latest".
+    pub fn last_event(&self) -> Option<NaiveDateTime> {
+        self.extent.last
+    }
+}

@@ -1,0 +1,30 @@
+//! `GET /healthz` (the process answers) and `GET /readyz` (the database answers).
+
+use axum::Json;
+use axum::extract::State;
+use coachboard_contract::Health;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+        total_events: None,
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+    })
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+    let engine = state.engine.clone();
+    // A real query, not the roll-up: ready means DuckDB itself answers.
+    tokio::task::spawn_blocking(move || engine.store().ping())
+        .await
+        .map_err(|error| AppError::Internal(error.to_string()))?
+        .map_err(|error| AppError::Unavailable(format!("the database does not answer: {error}")))?;
+    Ok(Json(Health {
+        status: "ready".to_owned(),
+        total_events: Some(state.engine.extent().total),
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+    }))
+}

@@ -1,0 +1,55 @@
+//! `POST /events`: answers 201 only once every event of the request is committed.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::Utc;
+use coachboard_contract::IngestResult;
+
+use crate::error::AppError;
+use crate::ingest::{BodyFormat, parse_body, validate_batch};
+use crate::state::AppState;
+
+pub async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<IngestResult>), AppError> {
+    let limits = &state.settings.limits;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let format = BodyFormat::from_content_type(content_type)?;
+    let too_large = || {
+        AppError::PayloadTooLarge(format!(
+            "the body is larger than {} bytes; send fewer events per request",
+            limits.max_body_bytes
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, limits.max_body_bytes)
+        .await
+        .map_err(|_| too_large())?;
+    let events = parse_body(&bytes, format, limits.max_batch)?;
+    let stored = validate_batch(events, limits, Utc::now())?;
+    let ids: Vec<String> = stored.iter().map(|event| event.id.clone()).collect();
+    let engine = state.engine.clone();
+    // The blocking task runs to its end even if the client goes away: a write that started
+    // is committed or rolled back, never left half done.
+    let outcome = tokio::task::spawn_blocking(move || engine.write(stored))
+        .await
+        .map_err(|error| AppError::Internal(format!("write task failed: {error}")))??;
+    Ok((
+        StatusCode::CREATED,
+        Json(IngestResult {
+            stored: outcome.stored,
+            duplicates: outcome.duplicates.len() as u64,
+            ids,
+        }),
+    ))
+}

@@ -1,0 +1,130 @@
+//! The built dashboard: files from `--static-dir` (or, with the `embed-dashboard` feature,
+//! from inside the binary), `index.html` for every route-like path so deep links load, and a
+//! Content-Security-Policy that allows exactly the page's own inline boot script.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Serves a request for a file of the dashboard.
+pub async fn serve(state: &AppState, request: Request) -> Response {
+    let Some(dir) = state.settings.static_dir.clone() else {
+        return AppError::NotFound(request.uri().path().to_owned()).into_response();
+    };
+    let path = request.uri().path().to_owned();
+    if is_route(&path) {
+        return index_page(&dir, &state.settings.frame_ancestors).await;
+    }
+    let mut response = match ServeDir::new(&dir).oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    };
+    if response.status() == StatusCode::NOT_FOUND {
+        return AppError::NotFound(path).into_response();
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, cache_control(&path));
+    response
+}
+
+/// Paths without a file extension are the app's routes.
+fn is_route(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    last.is_empty() || !last.contains('.') || last == "index.html"
+}
+
+/// Trunk names assets with a content hash: those never change and may be cached for good.
+fn cache_control(path: &str) -> HeaderValue {
+    let hashed = path
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.split('.').next())
+        .and_then(|stem| stem.trim_end_matches("_bg").rsplit('-').next())
+        .is_some_and(|tail| tail.len() >= 16 && tail.chars().all(|c| c.is_ascii_hexdigit()));
+    HeaderValue::from_static(if hashed { "public, max-age=31536000, immutable" } else { "no-cache" })
+}
+
+async fn index_page(dir: &Path, frame_ancestors: &str) -> Response {
+    let file: PathBuf = dir.join("index.html");
+    match tokio::fs::read_to_string(&file).await {
+        Ok(html) => html_response(html, frame_ancestors),
+        Err(_) => AppError::NotFound(format!("{} (build the dashboard first)", file.display())).into_response(),
+    }
+}
+
+pub fn html_response(html: String, frame_ancestors: &str) -> Response {
+    let policy = content_security_policy(&html, frame_ancestors);
+    let mut response = (StatusCode::OK, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// A policy for the wasm app: its own scripts plus the hashes of the inline ones trunk
+/// writes, WebAssembly compilation, and API calls to any origin (`?api=` may point
+/// elsewhere; the token is only ever sent to the API it was entered for).
+pub fn content_security_policy(html: &str, frame_ancestors: &str) -> String {
+    let hashes: String = inline_scripts(html)
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:; connect-src *; font-src 'self' data:; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// The contents of `<script>` elements without a `src`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, after) = rest.split_once('>')?;
+        if attributes.contains("src=") {
+            return None;
+        }
+        after.split_once("</script>").map(|(body, _)| body)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_files_are_told_apart() {
+        assert!(is_route("/"));
+        assert!(is_route("/events/abc"));
+        assert!(!is_route("/coachboard-0123456789abcdef_bg.wasm"));
+        assert!(!is_route("/config.json"));
+    }
+
+    #[test]
+    fn hashed_assets_are_immutable() {
+        assert_eq!(cache_control("/coachboard-8f3a2b1c9d0e7f65_bg.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_control("/config.json"), "no-cache");
+    }
+
+    #[test]
+    fn policy_allows_the_inline_boot_script_only() {
+        let html = "<script type=\"module\">boot()</script><script src=\"/x.js\"></script>";
+        let policy = content_security_policy(html, "'self'");
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"boot()"));
+        assert!(policy.contains(&format!("'sha256-{expected}'")));
+        assert!(policy.ends_with("frame-ancestors 'self'"));
+    }
+}

@@ -1,0 +1,141 @@
+//! The storage interface: everything the API needs from a database, as plain data.
+//! `duckdb.rs` implements it; all SQL lives there and in `sql.rs`, so another engine can be
+//! added without touching handlers or analytics.
+
+mod duckdb;
+mod open;
+mod schema;
+mod sql;
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use coachboard_contract::{EventRecord, SortKey, SortOrder};
+
+pub use self::duckdb::{DuckDbStore, StoreOptions};
+pub use open::OpenError;
+
+/// The rows a query covers: every filter the analytics endpoints accept, validated.
+/// Times are UTC; `from` is inclusive and `to` exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub bucket: Option<String>,
+    pub event: Option<String>,
+    pub policy: Option<String>,
+    pub session_id: Option<String>,
+    /// Case-insensitive text search in the draft and the suggestion.
+    pub text: Option<String>,
+}
+
+impl Scope {
+    /// The same filters over another time range.
+    pub fn with_range(&self, from: Option<NaiveDateTime>, to: Option<NaiveDateTime>) -> Self {
+        Self {
+            from,
+            to,
+            ..self.clone()
+        }
+    }
+
+    /// True when only time, bucket and event narrow the rows: the roll-up can answer.
+    pub fn fits_rollup(&self) -> bool {
+        self.policy.is_none() && self.session_id.is_none() && self.text.is_none()
+    }
+}
+
+/// Counts and latency of the rows of one (time slot, bucket, event, latency bin) group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRow {
+    /// Start of the slot in seconds since the epoch, when grouped by time.
+    pub slot: Option<i64>,
+    pub bucket: Option<String>,
+    pub event: Option<String>,
+    /// Latency bin (`histogram::bin_of`); `None` for rows without a positive latency.
+    pub bin: Option<u16>,
+    pub count: u64,
+    /// Sum of the positive latencies of the group.
+    pub latency_sum: i64,
+}
+
+/// How often a policy was referenced by the rows of one (slot, bucket, event) group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRow {
+    pub slot: Option<i64>,
+    pub bucket: Option<String>,
+    pub event: Option<String>,
+    pub policy: String,
+    pub count: u64,
+}
+
+/// A page of `/analytics/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventsQuery {
+    pub scope: Scope,
+    pub sort: SortKey,
+    pub order: SortOrder,
+    pub limit: u32,
+    pub offset: u64,
+    /// Keyset position (ts, id) for ts-sorted pages: rows strictly after it in sort order.
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
+/// An event ready to be written: validated and with its id and time assigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: String,
+    pub ts: NaiveDateTime,
+    pub event: String,
+    pub session_id: Option<String>,
+    pub agent_draft: Option<String>,
+    pub suggestion_used: Option<String>,
+    /// JSON text of an array of strings, as the note stores it.
+    pub policy_refs: Option<String>,
+    pub latency_ms: Option<i64>,
+    pub ab_test_bucket: Option<String>,
+}
+
+/// Row count and time extent of the whole table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extent {
+    pub total: u64,
+    pub first: Option<NaiveDateTime>,
+    pub last: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] ::duckdb::Error),
+    #[error("the stored events cannot take this write: {0}")]
+    Rejected(String),
+}
+
+/// Everything the API asks of a database. Calls block; run them off the async executor.
+pub trait EventStore: Send + Sync + 'static {
+    /// Counts and latency bins per (slot, bucket, event), slots `slot_seconds` wide.
+    fn aggregate(&self, scope: &Scope, slot_seconds: Option<i64>) -> Result<Vec<GroupRow>, StoreError>;
+    /// Policy references per (slot, bucket, event), counted like the note's code.
+    fn policy_counts(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<PolicyRow>, StoreError>;
+    fn count(&self, scope: &Scope) -> Result<u64, StoreError>;
+    fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError>;
+    fn extent(&self) -> Result<Extent, StoreError>;
+    /// Which of these ids are stored already.
+    fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError>;
+    /// Calls `visit` with every stored id.
+    fn scan_ids(&self, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError>;
+    /// Writes all events in one transaction: all or nothing.
+    fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError>;
+    /// A trivial query: the database answers.
+    fn ping(&self) -> Result<(), StoreError>;
+    /// Calls `visit` with every event of the scope in the query's order (no paging), until
+    /// it returns false.
+    fn export(&self, query: &EventsQuery, visit: &mut dyn FnMut(EventRecord) -> bool) -> Result<(), StoreError>;
+    /// Writes the WAL into the database file.
+    fn checkpoint(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,129 @@
+//! Reads the `coach_events` table as it is. The note's schema (text id, JSON-text
+//! `policy_refs`) is used unchanged; other column types a user's file may have are cast to
+//! the canonical ones inside queries, never by rewriting the file.
+
+use duckdb::Connection;
+
+use super::StoreError;
+
+pub(crate) const TABLE: &str = "coach_events";
+
+/// The table a new database gets: the note's columns, no primary key (ids are deduplicated
+/// by the API, which keeps appends fast and the file small).
+pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS coach_events (
+    id              VARCHAR NOT NULL,
+    ts              TIMESTAMP NOT NULL,
+    event           VARCHAR NOT NULL,
+    session_id      VARCHAR,
+    agent_draft     VARCHAR,
+    suggestion_used VARCHAR,
+    policy_refs     VARCHAR,
+    latency_ms      INTEGER,
+    ab_test_bucket  VARCHAR
+)";
+
+/// The canonical columns, in the note's order.
+pub(crate) const COLUMNS: [&str; 9] = [
+    "id",
+    "ts",
+    "event",
+    "session_id",
+    "agent_draft",
+    "suggestion_used",
+    "policy_refs",
+    "latency_ms",
+    "ab_test_bucket",
+];
+
+/// How to read the table as canonical columns, and which columns a write can fill.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    /// `SELECT <canonical columns> FROM coach_events`, casts included where needed.
+    pub select: String,
+    /// The canonical columns the table really has, for the appender.
+    pub writable: Vec<&'static str>,
+    /// True when every column has the note's type (no casts in the way of pruning).
+    pub native: bool,
+}
+
+pub(crate) fn ensure_table(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(CREATE_TABLE)?;
+    Ok(())
+}
+
+pub(crate) fn inspect(conn: &Connection) -> Result<Source, StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT lower(column_name), upper(data_type) FROM information_schema.columns
+         WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position",
+    )?;
+    let columns: Vec<(String, String)> = statement
+        .query_map([TABLE], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let type_of = |name: &str| {
+        columns
+            .iter()
+            .find(|(column, _)| column == name)
+            .map(|(_, data_type)| data_type.as_str())
+    };
+    for required in ["ts", "event"] {
+        if type_of(required).is_none() {
+            return Err(StoreError::Rejected(format!(
+                "table {TABLE} has no `{required}` column, so it is not the note's schema"
+            )));
+        }
+    }
+    let mut native = true;
+    let mut writable = Vec::new();
+    let expressions: Vec<String> = COLUMNS
+        .iter()
+        .map(|&name| {
+            let Some(data_type) = type_of(name) else {
+                native = false;
+                return missing_column(name);
+            };
+            writable.push(name);
+            let (expression, is_native) = canonical(name, data_type);
+            native &= is_native;
+            expression
+        })
+        .collect();
+    Ok(Source {
+        select: format!("SELECT {} FROM {TABLE}", expressions.join(", ")),
+        writable,
+        native,
+    })
+}
+
+fn missing_column(name: &str) -> String {
+    match name {
+        "id" => "CAST(rowid AS VARCHAR) AS id".to_owned(),
+        "latency_ms" => "CAST(NULL AS BIGINT) AS latency_ms".to_owned(),
+        other => format!("CAST(NULL AS VARCHAR) AS {other}"),
+    }
+}
+
+/// The expression that reads column `name` of type `data_type` as its canonical type.
+fn canonical(name: &str, data_type: &str) -> (String, bool) {
+    let quoted = format!("\"{name}\"");
+    let is_integer = matches!(
+        data_type,
+        "TINYINT" | "SMALLINT" | "INTEGER" | "BIGINT" | "HUGEINT" | "UTINYINT" | "USMALLINT" | "UINTEGER" | "UBIGINT"
+    );
+    match name {
+        "ts" => match data_type {
+            "TIMESTAMP" => (quoted, true),
+            "VARCHAR" => (format!("TRY_CAST({quoted} AS TIMESTAMP) AS ts"), false),
+            _ => (format!("CAST({quoted} AS TIMESTAMP) AS ts"), false),
+        },
+        "latency_ms" if is_integer => (format!("CAST({quoted} AS BIGINT) AS latency_ms"), true),
+        "latency_ms" if data_type == "VARCHAR" => {
+            (format!("CAST(round(TRY_CAST({quoted} AS DOUBLE)) AS BIGINT) AS latency_ms"), false)
+        }
+        "latency_ms" => (format!("CAST(round({quoted}) AS BIGINT) AS latency_ms"), false),
+        "policy_refs" if data_type.ends_with("[]") => {
+            (format!("CAST(to_json({quoted}) AS VARCHAR) AS policy_refs"), false)
+        }
+        _ if data_type == "VARCHAR" => (quoted, true),
+        _ => (format!("CAST({quoted} AS VARCHAR) AS {name}"), false),
+    }
+}

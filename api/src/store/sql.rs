@@ -1,0 +1,176 @@
+//! Every SQL statement of the API, written out. Values are always bound parameters; the only
+//! text spliced in is the table's canonical SELECT (`schema::Source`) and the fixed
+//! fragments below.
+
+use chrono::NaiveDateTime;
+use coachboard_contract::{SortKey, SortOrder};
+use duckdb::types::{TimeUnit, Value};
+
+use super::{EventsQuery, Scope};
+use crate::histogram::MAX_LATENCY_MS;
+
+/// `histogram::bin_of` in SQL, over a positive latency `lat` (NULL stays NULL). `log2` is
+/// corrected by one where floating point lands on the wrong side of a power of two.
+const LATENCY_BIN: &str = "CASE WHEN lat < 256 THEN lat
+     ELSE (e - 7) * 128 + (lat >> (e - 7)) END";
+const EXPONENT: &str = "e0 - CASE WHEN (1::BIGINT << e0) > lat THEN 1 ELSE 0 END
+          + CASE WHEN (1::BIGINT << (e0 + 1)) <= lat THEN 1 ELSE 0 END";
+
+/// The JSON-text `policy_refs` as a list when it is a valid JSON array, else NULL (the
+/// note's code skips such rows). Nested CASEs keep `json_type` away from invalid JSON.
+const POLICY_LIST: &str = "CASE WHEN json_valid(policy_refs) THEN
+        CASE WHEN json_type(policy_refs) = 'ARRAY' THEN from_json(policy_refs, '[\"VARCHAR\"]') END
+     END";
+
+/// A WHERE clause and its parameters, in order.
+pub(crate) struct Conditions {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+pub(crate) fn timestamp(value: NaiveDateTime) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, value.and_utc().timestamp_micros())
+}
+
+/// The conditions of a scope, joined with AND (`TRUE` when there are none).
+pub(crate) fn conditions(scope: &Scope) -> Conditions {
+    let mut clauses: Vec<&str> = Vec::new();
+    let mut params = Vec::new();
+    if let Some(from) = scope.from {
+        clauses.push("ts >= ?");
+        params.push(timestamp(from));
+    }
+    if let Some(to) = scope.to {
+        clauses.push("ts < ?");
+        params.push(timestamp(to));
+    }
+    if let Some(bucket) = &scope.bucket {
+        clauses.push("ab_test_bucket = ?");
+        params.push(Value::Text(bucket.clone()));
+    }
+    if let Some(event) = &scope.event {
+        clauses.push("event = ?");
+        params.push(Value::Text(event.clone()));
+    }
+    if let Some(session_id) = &scope.session_id {
+        clauses.push("session_id = ?");
+        params.push(Value::Text(session_id.clone()));
+    }
+    if let Some(text) = &scope.text {
+        clauses.push("(contains(lower(agent_draft), lower(?)) OR contains(lower(suggestion_used), lower(?)))");
+        params.push(Value::Text(text.clone()));
+        params.push(Value::Text(text.clone()));
+    }
+    let policy_clause;
+    if let Some(policy) = &scope.policy {
+        // A plain substring test first skips most rows cheaply; it is only sound when the
+        // policy id is written the same way inside JSON text (no escapes needed).
+        let plain = policy
+            .chars()
+            .all(|c| c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\');
+        policy_clause = if plain {
+            params.push(Value::Text(policy.clone()));
+            format!("(contains(policy_refs, ?) AND list_contains({POLICY_LIST}, ?))")
+        } else {
+            format!("list_contains({POLICY_LIST}, ?)")
+        };
+        params.push(Value::Text(policy.clone()));
+        clauses.push(&policy_clause);
+    }
+    let sql = if clauses.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        clauses.join(" AND ")
+    };
+    Conditions { sql, params }
+}
+
+/// Start of a time slot `?` seconds wide, in seconds since the epoch (NULL when not grouped).
+fn slot_expression(grouped: bool) -> &'static str {
+    if grouped {
+        "epoch(time_bucket(to_seconds(?::BIGINT), ts))::BIGINT"
+    } else {
+        "NULL::BIGINT"
+    }
+}
+
+/// Rows per (slot, bucket, event, latency bin): count and sum of positive latencies.
+/// Parameters: [slot width if grouped], then the conditions'.
+pub(crate) fn aggregate(source: &str, conditions: &str, grouped: bool) -> String {
+    let slot = slot_expression(grouped);
+    format!(
+        "WITH src AS ({source}),
+         picked AS (
+             SELECT {slot} AS slot, ab_test_bucket AS bucket, event,
+                    CASE WHEN latency_ms > 0 THEN least(latency_ms, {MAX_LATENCY_MS}) END AS lat
+             FROM src WHERE {conditions}
+         ),
+         binned AS (
+             SELECT slot, bucket, event, lat, floor(log2(lat))::BIGINT AS e0 FROM picked
+         ),
+         exact AS (SELECT slot, bucket, event, lat, {EXPONENT} AS e FROM binned)
+         SELECT slot, bucket, event, {LATENCY_BIN} AS bin, count(*) AS n,
+                coalesce(sum(lat), 0)::BIGINT AS latency_sum
+         FROM exact GROUP BY ALL"
+    )
+}
+
+/// Policy references per (slot, bucket, event, policy); JSON null items count as "null"
+/// as they do in the note's Python. Parameters as for [`aggregate`].
+pub(crate) fn policy_counts(source: &str, conditions: &str, grouped: bool) -> String {
+    let slot = slot_expression(grouped);
+    format!(
+        "WITH src AS ({source}),
+         refs AS (
+             SELECT {slot} AS slot, ab_test_bucket AS bucket, event,
+                    unnest({POLICY_LIST}) AS policy
+             FROM src
+             WHERE policy_refs IS NOT NULL AND policy_refs <> '[]' AND ({conditions})
+         )
+         SELECT slot, bucket, event, coalesce(policy, 'null') AS policy, count(*) AS n
+         FROM refs GROUP BY ALL"
+    )
+}
+
+pub(crate) fn count(source: &str, conditions: &str) -> String {
+    format!("WITH src AS ({source}) SELECT count(*) FROM src WHERE {conditions}")
+}
+
+pub(crate) fn extent(source: &str) -> String {
+    format!("WITH src AS ({source}) SELECT count(*), min(ts), max(ts) FROM src")
+}
+
+/// A page of events. Parameters: the conditions', [cursor ts, ts, id], limit, offset.
+pub(crate) fn events_page(source: &str, query: &EventsQuery, conditions: &str) -> String {
+    let direction = match query.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    let order_by = match query.sort {
+        SortKey::Ts => format!("ts {direction}, id {direction}"),
+        SortKey::LatencyMs => {
+            format!("latency_ms {direction} NULLS LAST, ts {direction}, id {direction}")
+        }
+    };
+    let after = match (query.after.is_some(), query.order) {
+        (false, _) => "",
+        (true, SortOrder::Desc) => " AND (ts < ? OR (ts = ? AND id < ?))",
+        (true, SortOrder::Asc) => " AND (ts > ? OR (ts = ? AND id > ?))",
+    };
+    format!(
+        "WITH src AS ({source})
+         SELECT id, ts, event, session_id, agent_draft, suggestion_used, policy_refs,
+                latency_ms, ab_test_bucket
+         FROM src WHERE ts IS NOT NULL AND {conditions}{after}
+         ORDER BY {order_by} LIMIT ? OFFSET ?"
+    )
+}
+
+pub(crate) fn stored_ids(source: &str, how_many: usize) -> String {
+    let placeholders = vec!["?"; how_many].join(", ");
+    format!("WITH src AS ({source}) SELECT DISTINCT id FROM src WHERE id IN ({placeholders})")
+}
+
+pub(crate) fn all_ids(source: &str) -> String {
+    format!("WITH src AS ({source}) SELECT id FROM src WHERE id IS NOT NULL")
+}

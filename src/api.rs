@@ -1,0 +1,194 @@
+//! One thin async function per API endpoint, with the contract's types. Requests carry the
+//! token in an `Authorization` header (never a cookie, so embedding works) and are aborted
+//! when the view that asked for them goes away.
+
+use coachboard_contract::{
+    ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution, NEXT_CURSOR_HEADER, PolicyCounts,
+    SortKey, SortOrder, Summary, TOTAL_COUNT_HEADER, Timeseries,
+};
+use gloo_net::http::{Request, Response};
+use leptos::prelude::on_cleanup;
+use send_wrapper::SendWrapper;
+use serde::de::DeserializeOwned;
+
+use crate::query::query_string;
+
+/// Why a request failed, in the terms the page shows.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    #[error("cannot reach the API at {url}")]
+    Unreachable { url: String },
+    #[error("{message}")]
+    Unauthorized { message: String },
+    #[error("the API answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("the API's answer could not be read: {0}")]
+    Decode(String),
+}
+
+/// Where the API is and how to authenticate to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    pub base: String,
+    pub token: Option<String>,
+}
+
+/// A page of the events table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventsPage {
+    pub events: Vec<EventRecord>,
+    /// Events matching the filters (absent from APIs without paging).
+    pub total: Option<u64>,
+    pub next_cursor: Option<String>,
+}
+
+/// The table's paging and sorting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableQuery {
+    pub limit: u32,
+    pub offset: u64,
+    pub sort: SortKey,
+    pub order: SortOrder,
+    pub search: String,
+}
+
+impl Api {
+    pub fn url(&self, path: &str, pairs: &[(String, String)]) -> String {
+        format!("{}{path}{}", self.base, query_string(pairs))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, pairs: &[(String, String)]) -> Result<(T, Response), ApiError> {
+        let url = self.url(path, pairs);
+        let response = self.send(&url).await?;
+        let value = response
+            .json::<T>()
+            .await
+            .map_err(|error| ApiError::Decode(error.to_string()))?;
+        Ok((value, response))
+    }
+
+    /// Sends a GET, aborted if the caller's reactive owner is cleaned up first.
+    async fn send(&self, url: &str) -> Result<Response, ApiError> {
+        let controller = SendWrapper::new(web_sys::AbortController::new().ok());
+        let signal = controller.as_ref().map(web_sys::AbortController::signal);
+        on_cleanup(move || {
+            if let Some(controller) = controller.take() {
+                controller.abort();
+            }
+        });
+        let mut request = Request::get(url).abort_signal(signal.as_ref());
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let response = request.send().await.map_err(|_| ApiError::Unreachable {
+            url: self.base_label(),
+        })?;
+        if response.ok() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let message = match response.json::<ErrorBody>().await {
+            Ok(body) => body.message,
+            Err(_) => response.status_text(),
+        };
+        Err(if status == 401 {
+            ApiError::Unauthorized { message }
+        } else {
+            ApiError::Status { status, message }
+        })
+    }
+
+    /// The API's address as a person would type it.
+    pub fn base_label(&self) -> String {
+        if self.base.is_empty() {
+            web_sys::window()
+                .and_then(|window| window.location().origin().ok())
+                .unwrap_or_else(|| "this site".to_owned())
+        } else {
+            self.base.clone()
+        }
+    }
+
+    pub async fn summary(&self, filter: &Filter, compare: bool) -> Result<Summary, ApiError> {
+        let mut pairs = owned(filter.query_pairs());
+        if compare {
+            pairs.push(("compare".to_owned(), "previous".to_owned()));
+        }
+        Ok(self.get("/analytics/summary", &pairs).await?.0)
+    }
+
+    pub async fn events(&self, filter: &Filter, table: &TableQuery) -> Result<EventsPage, ApiError> {
+        let (events, response) = self.get::<Vec<EventRecord>>("/analytics/events", &events_pairs(filter, table)).await?;
+        let header = |name: &str| response.headers().get(name);
+        Ok(EventsPage {
+            events,
+            total: header(TOTAL_COUNT_HEADER).and_then(|value| value.parse().ok()),
+            next_cursor: header(NEXT_CURSOR_HEADER),
+        })
+    }
+
+    /// The note's own API knows only `limit`.
+    pub async fn recent_events(&self, limit: u32) -> Result<EventsPage, ApiError> {
+        let pairs = vec![("limit".to_owned(), limit.to_string())];
+        let (events, _) = self.get::<Vec<EventRecord>>("/analytics/events", &pairs).await?;
+        Ok(EventsPage {
+            events,
+            total: None,
+            next_cursor: None,
+        })
+    }
+
+    pub async fn policies(&self, filter: &Filter) -> Result<PolicyCounts, ApiError> {
+        Ok(self.get("/analytics/policies", &owned(filter.query_pairs())).await?.0)
+    }
+
+    pub async fn timeseries(&self, filter: &Filter, interval: Interval) -> Result<Timeseries, ApiError> {
+        let mut pairs = owned(filter.query_pairs());
+        pairs.push(("interval".to_owned(), interval.as_str().to_owned()));
+        Ok(self.get("/analytics/timeseries", &pairs).await?.0)
+    }
+
+    pub async fn latency(&self, filter: &Filter) -> Result<LatencyDistribution, ApiError> {
+        Ok(self.get("/analytics/latency", &owned(filter.query_pairs())).await?.0)
+    }
+
+    pub async fn experiment(&self, filter: &Filter) -> Result<Experiment, ApiError> {
+        Ok(self.get("/analytics/experiment", &owned(filter.query_pairs())).await?.0)
+    }
+
+    /// The CSV of every event matching the filters.
+    pub fn csv_url(&self, filter: &Filter, table: &TableQuery) -> String {
+        let mut pairs = events_pairs(filter, table);
+        pairs.retain(|(key, _)| key != "limit" && key != "offset");
+        self.url("/analytics/events.csv", &pairs)
+    }
+
+    /// The live-updates stream.
+    pub fn stream_url(&self) -> String {
+        self.url("/analytics/stream", &[])
+    }
+}
+
+fn owned(pairs: Vec<(&'static str, String)>) -> Vec<(String, String)> {
+    pairs.into_iter().map(|(key, value)| (key.to_owned(), value)).collect()
+}
+
+fn events_pairs(filter: &Filter, table: &TableQuery) -> Vec<(String, String)> {
+    let mut pairs = owned(filter.query_pairs());
+    pairs.push(("limit".to_owned(), table.limit.to_string()));
+    if table.offset > 0 {
+        pairs.push(("offset".to_owned(), table.offset.to_string()));
+    }
+    pairs.push(("sort".to_owned(), table.sort.as_str().to_owned()));
+    pairs.push(("order".to_owned(), table.order.as_str().to_owned()));
+    if !table.search.trim().is_empty() {
+        pairs.push(("q".to_owned(), table.search.trim().to_owned()));
+    }
+    pairs
+}
+
+/// A `curl` line that sends a first event to this API.
+pub fn first_event_curl(api_label: &str) -> String {
+    let body = r#"{"event":"offered","session_id":"s-1","agent_draft":"Hi, how can I help?","latency_ms":420,"ab_test_bucket":"A","policy_refs":["PII-01"]}"#;
+    format!("curl -X POST {api_label}/events -H 'Content-Type: application/json' -d '{body}'")
+}

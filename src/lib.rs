@@ -1,0 +1,29 @@
+//! Coachboard's dashboard: a Leptos single-page app that reads everything from the
+//! Coachboard API over HTTP and draws it in the browser.
+//!
+//! Logic lives in plain modules (`query`, `format`, `diff`, `config`, `theme`, chart
+//! layouts) that are unit-tested natively; components only wire them to the page.
+
+pub mod api;
+pub mod app;
+pub mod browser;
+pub mod charts;
+pub mod components;
+pub mod config;
+pub mod diff;
+pub mod embed;
+pub mod format;
+pub mod live;
+pub mod pages;
+pub mod query;
+pub mod storage;
+pub mod theme;
+
+/// Loads the runtime configuration, then mounts the app.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    wasm_bindgen_futures::spawn_local(async {
+        let config = app::load_config().await;
+        leptos::mount::mount_to_body(move || app::app(config));
+    });
+}
