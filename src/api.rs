@@ -163,6 +163,28 @@ impl Api {
         self.url("/analytics/events.csv", &pairs)
     }
 
+    /// Fetches a file with the token and hands it to the browser as a download.
+    pub async fn download(&self, url: &str, filename: &str) -> Result<(), ApiError> {
+        use wasm_bindgen::JsCast;
+        let response = self.send(url).await?;
+        let decode = |_| ApiError::Decode("the download could not be read".to_owned());
+        let bytes = response.binary().await.map_err(|error| ApiError::Decode(error.to_string()))?;
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+        let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(decode)?;
+        let object_url = web_sys::Url::create_object_url_with_blob(&blob).map_err(decode)?;
+        let document = web_sys::window().and_then(|window| window.document());
+        if let Some(anchor) = document
+            .and_then(|document| document.create_element("a").ok())
+            .and_then(|element| element.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        {
+            anchor.set_href(&object_url);
+            anchor.set_download(filename);
+            anchor.click();
+        }
+        let _ = web_sys::Url::revoke_object_url(&object_url);
+        Ok(())
+    }
+
     /// The live-updates stream.
     pub fn stream_url(&self) -> String {
         self.url("/analytics/stream", &[])

@@ -1,6 +1,6 @@
 //! Numbers, percents, durations and times as the dashboard shows them (pure functions).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 
 /// 1234567 → "1,234,567".
 pub fn thousands(value: u64) -> String {
@@ -144,14 +144,32 @@ pub fn relative_time(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// A timestamp in the viewer's offset: "2025-10-23 14:05:12".
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// A timestamp in the viewer's offset: "2025-10-23 14:05:12". (Formatted by hand: chrono's
+/// format strings would add their interpreter to the bundle.)
 pub fn timestamp(ts: DateTime<Utc>, offset: FixedOffset) -> String {
-    ts.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string()
+    let local = ts.with_timezone(&offset);
+    format!("{} {}", date(&local), clock(&local, true))
 }
 
-/// A date in the viewer's offset: "Oct 23".
-pub fn short_date(ts: DateTime<FixedOffset>) -> String {
-    ts.format("%b %-d").to_string()
+/// "2025-10-23".
+pub fn date(at: &impl Datelike) -> String {
+    format!("{:04}-{:02}-{:02}", at.year(), at.month(), at.day())
+}
+
+/// "14:05" or "14:05:12".
+pub fn clock(at: &impl Timelike, seconds: bool) -> String {
+    if seconds {
+        format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
+    } else {
+        format!("{:02}:{:02}", at.hour(), at.minute())
+    }
+}
+
+/// "Oct 23".
+pub fn short_date(at: &impl Datelike) -> String {
+    format!("{} {}", MONTHS[at.month0() as usize % 12], at.day())
 }
 
 /// "B accepts 5.8 points more; significant, p = 0.003".
@@ -221,6 +239,8 @@ mod tests {
         assert_eq!(relative_time(now - chrono::Duration::days(2), now), "2 days ago");
         let berlin = FixedOffset::east_opt(2 * 3600).unwrap();
         assert_eq!(timestamp(now, berlin), "2025-10-23 14:00:00");
+        assert_eq!(short_date(&now), "Oct 23");
+        assert_eq!(clock(&now, false), "12:00");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod diff;
 pub mod embed;
 pub mod format;
 pub mod live;
+pub mod page_nav;
 pub mod pages;
 pub mod query;
 pub mod storage;

@@ -105,6 +105,13 @@ impl Refresh {
     }
 }
 
+/// What the view falls back to when the URL says nothing (from `config.json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Defaults {
+    pub range: RangePreset,
+    pub refresh: Refresh,
+}
+
 /// Everything the URL says about the view.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageState {
@@ -121,8 +128,7 @@ pub struct PageState {
     pub page: u32,
     pub sort: SortKey,
     pub order: SortOrder,
-    /// `None`: not in the URL, so the configured default applies.
-    pub refresh: Option<Refresh>,
+    pub refresh: Refresh,
 }
 
 /// Query keys this state owns; others (api, embed, theme …) are left as they are.
@@ -132,12 +138,16 @@ const KEYS: [&str; 12] = [
 
 impl PageState {
     /// Reads the state from query pairs; values that make no sense are ignored.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut state = Self::default();
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, defaults: Defaults) -> Self {
+        let mut state = Self {
+            range: defaults.range,
+            refresh: defaults.refresh,
+            ..Self::default()
+        };
         let text = |value: &str| Some(value.trim().to_owned()).filter(|value| !value.is_empty());
         for (key, value) in pairs {
             match key {
-                "range" => state.range = RangePreset::from_key(value).unwrap_or_default(),
+                "range" => state.range = RangePreset::from_key(value).unwrap_or(defaults.range),
                 "from" => state.from = parse_instant(value).ok(),
                 "to" => state.to = parse_instant(value).ok(),
                 "bucket" => state.bucket = text(value),
@@ -148,7 +158,7 @@ impl PageState {
                 "page" => state.page = value.parse::<u32>().unwrap_or(1).max(1) - 1,
                 "sort" => state.sort = value.parse().unwrap_or_default(),
                 "order" => state.order = value.parse().unwrap_or_default(),
-                "refresh" => state.refresh = Refresh::from_key(value),
+                "refresh" => state.refresh = Refresh::from_key(value).unwrap_or(defaults.refresh),
                 _ => {}
             }
         }
@@ -159,14 +169,14 @@ impl PageState {
     }
 
     /// The query pairs of this state, defaults left out, after the `others` kept as they are.
-    pub fn to_pairs(&self, others: &[(String, String)]) -> Vec<(String, String)> {
+    pub fn to_pairs(&self, others: &[(String, String)], defaults: Defaults) -> Vec<(String, String)> {
         let mut pairs: Vec<(String, String)> = others
             .iter()
             .filter(|(key, _)| !KEYS.contains(&key.as_str()))
             .cloned()
             .collect();
         let mut put = |key: &str, value: String| pairs.push((key.to_owned(), value));
-        if self.range != RangePreset::All {
+        if self.range != defaults.range {
             put("range", self.range.key().to_owned());
         }
         if self.range == RangePreset::Custom {
@@ -201,8 +211,8 @@ impl PageState {
         if self.order != SortOrder::Desc {
             put("order", self.order.as_str().to_owned());
         }
-        if let Some(refresh) = self.refresh {
-            put("refresh", refresh.key().to_owned());
+        if self.refresh != defaults.refresh {
+            put("refresh", self.refresh.key().to_owned());
         }
         pairs
     }
@@ -338,21 +348,34 @@ mod tests {
             page: 2,
             sort: SortKey::LatencyMs,
             order: SortOrder::Asc,
-            refresh: Some(Refresh::Live),
+            refresh: Refresh::Live,
             ..PageState::default()
         };
-        let url = state.to_pairs(&pairs(&[("api", "http://x"), ("page", "9")]));
+        let defaults = Defaults::default();
+        let url = state.to_pairs(&pairs(&[("api", "http://x"), ("page", "9")]), defaults);
         assert_eq!(url[0], ("api".to_owned(), "http://x".to_owned()), "other keys are kept first");
-        let back = PageState::from_pairs(url.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let back = PageState::from_pairs(url.iter().map(|(k, v)| (k.as_str(), v.as_str())), defaults);
         assert_eq!(back, state);
-        assert!(PageState::default().to_pairs(&[]).is_empty(), "defaults stay out of the URL");
+        assert!(PageState::default().to_pairs(&[], defaults).is_empty(), "defaults stay out of the URL");
+    }
+
+    #[test]
+    fn configured_defaults_apply_when_the_url_is_silent() {
+        let defaults = Defaults { range: RangePreset::Week, refresh: Refresh::Every30s };
+        let state = PageState::from_pairs([], defaults);
+        assert_eq!((state.range, state.refresh), (RangePreset::Week, Refresh::Every30s));
+        let all = PageState { range: RangePreset::All, ..state.clone() };
+        assert_eq!(all.to_pairs(&[], defaults), vec![("range".to_owned(), "all".to_owned())]);
+        let back = PageState::from_pairs([("range", "all")], defaults);
+        assert_eq!(back.range, RangePreset::All);
     }
 
     #[test]
     fn ignores_nonsense() {
-        let state = PageState::from_pairs([("range", "1y"), ("event", "clicked"), ("page", "-3"), ("sort", "x")]);
+        let defaults = Defaults::default();
+        let state = PageState::from_pairs([("range", "1y"), ("event", "clicked"), ("page", "-3"), ("sort", "x")], defaults);
         assert_eq!(state, PageState::default());
-        let custom_without_bounds = PageState::from_pairs([("range", "custom")]);
+        let custom_without_bounds = PageState::from_pairs([("range", "custom")], defaults);
         assert_eq!(custom_without_bounds.range, RangePreset::All);
     }
 

@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::EventKind;
@@ -96,15 +96,43 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Ok(instant.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            return Ok(naive.and_utc());
-        }
+    if let Some(naive) = parse_naive(text) {
+        return Ok(naive.and_utc());
     }
     Err(format!(
         "`{}` is not an RFC 3339 timestamp (like 2025-10-23T10:00:00Z)",
         truncate_for_message(text)
     ))
+}
+
+/// `YYYY-MM-DD[T ]HH:MM:SS[.fraction]` without an offset. Written out by hand rather than
+/// with chrono's format strings, which would add their parser to the dashboard's bundle.
+fn parse_naive(text: &str) -> Option<NaiveDateTime> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 19 || !matches!(bytes[10], b'T' | b' ') {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = text.get(range)?;
+        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok()).flatten()
+    };
+    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if separators.iter().any(|(at, c)| bytes[*at] != *c) {
+        return None;
+    }
+    let nanos = match text.get(19..) {
+        None | Some("") => 0,
+        Some(fraction) => {
+            let digits = fraction.strip_prefix('.')?;
+            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse::<u32>().ok()? * 10u32.pow(9 - digits.len() as u32)
+        }
+    };
+    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
+    let time = NaiveTime::from_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanos)?;
+    Some(NaiveDateTime::new(date, time))
 }
 
 pub(crate) fn lenient_millis<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
@@ -144,6 +172,9 @@ mod tests {
         let offset = parse_instant("2025-10-23T12:00:00+02:00").unwrap();
         assert_eq!(offset.to_rfc3339(), "2025-10-23T10:00:00+00:00");
         assert!(parse_instant("yesterday").is_err());
+        assert_eq!(parse_instant("2025-10-23 10:00:00").unwrap().to_rfc3339(), "2025-10-23T10:00:00+00:00");
+        assert!(parse_instant("2025-02-30T00:00:00").is_err());
+        assert!(parse_instant("2025-10-23T10:00:00.").is_err());
     }
 
     #[test]

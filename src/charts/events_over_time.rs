@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::scale::{Linear, nice_ticks};
 use super::{DrawResult, Frame, empty_message, hline, label, px, text_style};
-use crate::format::compact;
+use crate::format::{clock, compact, date, short_date};
 use crate::theme::ChartTheme;
 
 /// Margins: top, right (rate axis), bottom (dates), left (counts).
@@ -29,8 +29,8 @@ pub fn segments(point: &TimeseriesPoint, theme: &ChartTheme) -> [(u64, RGBColor)
 /// How a bucket start is written on the axis.
 pub fn tick_label(start: DateTime<FixedOffset>, interval: Interval) -> String {
     match interval {
-        Interval::Hour => start.format("%H:%M").to_string(),
-        Interval::Day | Interval::Week => start.format("%b %-d").to_string(),
+        Interval::Hour => clock(&start, false),
+        Interval::Day | Interval::Week => short_date(&start),
     }
 }
 
@@ -48,12 +48,12 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &Timeseri
     let y = Linear { domain: (0.0, top), range: (frame.bottom, frame.top) };
     let max_rate = points.iter().filter_map(|point| point.accept_rate).fold(100.0_f64, f64::max);
     let rate_y = Linear { domain: (0.0, max_rate), range: (frame.bottom, frame.top) };
-    let axis = text_style(theme, 11.0, theme.muted, HPos::Right, VPos::Center);
+    let axis = text_style(theme, 11.0, &theme.muted, HPos::Right, VPos::Center);
     for tick in &ticks {
         hline(area, y.map(*tick), frame.left, frame.right, theme.grid)?;
         label(area, &compact(*tick), (frame.left - 6.0, y.map(*tick)), &axis)?;
     }
-    let rate_axis = text_style(theme, 11.0, theme.muted, HPos::Left, VPos::Center);
+    let rate_axis = text_style(theme, 11.0, &theme.muted, HPos::Left, VPos::Center);
     for rate in [0.0, 50.0, 100.0] {
         label(area, &format!("{rate:.0}%"), (frame.right + 6.0, rate_y.map(rate)), &rate_axis)?;
     }
@@ -84,7 +84,7 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &Timeseri
         }
     }
     flush_line(area, &mut run, theme)?;
-    let dates = text_style(theme, 11.0, theme.muted, HPos::Center, VPos::Top);
+    let dates = text_style(theme, 11.0, &theme.muted, HPos::Center, VPos::Top);
     let every = (points.len() as f64 / (frame.width() / 70.0).max(1.0)).ceil().max(1.0) as usize;
     for (index, point) in points.iter().enumerate().step_by(every) {
         let x = frame.left + (index as f64 + 0.5) * band;
@@ -112,7 +112,7 @@ pub fn describe(series: &Timeseries) -> String {
             series.interval,
             total,
             series.points.len(),
-            peak.start.format("%Y-%m-%d %H:%M"),
+            format!("{} {}", date(&peak.start), clock(&peak.start, false)),
             peak.total()
         ),
         _ => "Events over time: no events in this range.".to_owned(),

@@ -34,7 +34,7 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, experiment: &Expe
     let x = Linear { domain: (low, high), range: (frame.left, frame.right) };
     let rows = experiment.buckets.len().max(2) as f64;
     let row = (frame.bottom - frame.top) / rows;
-    let below = text_style(theme, 11.0, theme.muted, HPos::Center, VPos::Top);
+    let below = text_style(theme, 11.0, &theme.muted, HPos::Center, VPos::Top);
     let step = ((high - low) / 5.0).ceil().max(1.0);
     let mut tick = low;
     while tick <= high + 1e-9 {
@@ -43,8 +43,8 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, experiment: &Expe
         label(area, &format!("{tick:.0}%"), (at, frame.bottom + 6.0), &below)?;
         tick += step;
     }
-    let names = text_style(theme, 13.0, theme.text, HPos::Right, VPos::Center);
-    let values = text_style(theme, 11.0, theme.muted, HPos::Center, VPos::Bottom);
+    let names = text_style(theme, 13.0, &theme.text, HPos::Right, VPos::Center);
+    let values = text_style(theme, 11.0, &theme.muted, HPos::Center, VPos::Bottom);
     for (index, bucket) in experiment.buckets.iter().enumerate() {
         let middle = frame.top + (index as f64 + 0.5) * row;
         label(area, &bucket.bucket, (frame.left - 10.0, middle), &names)?;

@@ -27,7 +27,7 @@ pub fn draw<DB: DrawingBackend>(
     let max_count = latency.bins.iter().map(|bin| bin.count).max().unwrap_or(0) as f64;
     let ticks = nice_ticks(max_count, 4);
     let y = Linear { domain: (0.0, ticks.last().copied().unwrap_or(1.0)), range: (frame.bottom, frame.top) };
-    let axis = text_style(theme, 11.0, theme.muted, HPos::Right, VPos::Center);
+    let axis = text_style(theme, 11.0, &theme.muted, HPos::Right, VPos::Center);
     for tick in &ticks {
         hline(area, y.map(*tick), frame.left, frame.right, theme.grid)?;
         label(area, &compact(*tick), (frame.left - 6.0, y.map(*tick)), &axis)?;
@@ -39,11 +39,11 @@ pub fn draw<DB: DrawingBackend>(
             theme.bar.filled(),
         ))?;
     }
-    let below = text_style(theme, 11.0, theme.muted, HPos::Center, VPos::Top);
+    let below = text_style(theme, 11.0, &theme.muted, HPos::Center, VPos::Top);
     for tick in x.ticks() {
         label(area, &duration_ms(tick), (x.map(tick), frame.bottom + 6.0), &below)?;
     }
-    let marker_text = text_style(theme, 11.0, theme.marker, HPos::Center, VPos::Bottom);
+    let marker_text = text_style(theme, 11.0, &theme.marker, HPos::Center, VPos::Bottom);
     for (name, value) in [("p50", latency.p50_ms), ("p95", latency.p95_ms)] {
         let Some(value) = value else { continue };
         let at = x.map(value.clamp(first.lower_ms, last.upper_ms));

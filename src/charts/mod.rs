@@ -46,9 +46,9 @@ pub(crate) fn px(value: f64) -> i32 {
     value.round() as i32
 }
 
-pub(crate) fn text_style<'a>(theme: &ChartTheme, size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'a> {
+pub(crate) fn text_style<'a>(theme: &'a ChartTheme, size: f64, color: &'a RGBColor, h: HPos, v: VPos) -> TextStyle<'a> {
     TextStyle::from((theme.font, size).into_font())
-        .color(&color)
+        .color(color)
         .pos(Pos::new(h, v))
 }
 
@@ -80,6 +80,6 @@ pub(crate) fn empty_message<DB: DrawingBackend>(
     text: &str,
 ) -> DrawResult<(), DB> {
     let (width, height) = area.dim_in_pixel();
-    let style = text_style(theme, 13.0, theme.muted, HPos::Center, VPos::Center);
+    let style = text_style(theme, 13.0, &theme.muted, HPos::Center, VPos::Center);
     label(area, text, (f64::from(width) / 2.0, f64::from(height) / 2.0), &style)
 }

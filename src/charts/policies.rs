@@ -74,8 +74,8 @@ pub fn draw<DB: DrawingBackend>(
         empty_message(area, theme, "No policy references in this range")?;
         return Ok(bars);
     }
-    let names = text_style(theme, 12.0, theme.text, HPos::Right, VPos::Center);
-    let values = text_style(theme, 11.0, theme.muted, HPos::Left, VPos::Center);
+    let names = text_style(theme, 12.0, &theme.text, HPos::Right, VPos::Center);
+    let values = text_style(theme, 11.0, &theme.muted, HPos::Left, VPos::Center);
     for bar in &bars {
         let middle = (bar.top + bar.bottom) / 2.0;
         let color = if Some(bar.policy.as_str()) == selected { theme.highlight } else { theme.bar };

@@ -143,6 +143,26 @@ impl DuckDbStore {
     }
 }
 
+/// A write the table itself refuses (a constraint or type of the user's schema) is the
+/// client's conflict, not a server fault.
+fn rejected_by_table(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Database(inner) => {
+            let message = inner.to_string();
+            let lower = message.to_lowercase();
+            let refused = ["constraint", "conversion", "could not convert", "failed to append", "invalid input", "out of range"]
+                .iter()
+                .any(|kind| lower.contains(kind));
+            if refused {
+                StoreError::Rejected(message.lines().next().unwrap_or_default().to_owned())
+            } else {
+                StoreError::Database(inner)
+            }
+        }
+        other => other,
+    }
+}
+
 fn with_slot(slot_seconds: Option<i64>, params: Vec<Value>) -> Vec<Value> {
     match slot_seconds {
         Some(seconds) => std::iter::once(Value::BigInt(seconds)).chain(params).collect(),
@@ -300,7 +320,7 @@ impl EventStore for DuckDbStore {
                 // The transaction holds the only trace of the failed batch; dropping it keeps
                 // the request all-or-nothing.
                 let _ = conn.execute_batch("ROLLBACK");
-                Err(error)
+                Err(rejected_by_table(error))
             }
         }
     }

@@ -16,10 +16,23 @@ const LATENCY_BIN: &str = "CASE WHEN lat < 256 THEN lat
 const EXPONENT: &str = "e0 - CASE WHEN (1::BIGINT << e0) > lat THEN 1 ELSE 0 END
           + CASE WHEN (1::BIGINT << (e0 + 1)) <= lat THEN 1 ELSE 0 END";
 
-/// The JSON-text `policy_refs` as a list when it is a valid JSON array, else NULL (the
-/// note's code skips such rows). Nested CASEs keep `json_type` away from invalid JSON.
+/// The policy ids of a row exactly as the note's Python counts them: `json.loads(policy_refs)`
+/// iterated, errors skipped. So a JSON array gives its items (strings as they are, other
+/// scalars as JSON text: `1`, `true`, `null`) up to the first nested array or object, where
+/// Python's `TypeError` ends the row; an object gives its keys; a string its characters;
+/// anything else, malformed JSON included, nothing. Nested CASEs keep the JSON functions away
+/// from invalid JSON.
 const POLICY_LIST: &str = "CASE WHEN json_valid(policy_refs) THEN
-        CASE WHEN json_type(policy_refs) = 'ARRAY' THEN from_json(policy_refs, '[\"VARCHAR\"]') END
+        CASE json_type(policy_refs)
+            WHEN 'ARRAY' THEN list_transform(
+                list_slice(from_json(policy_refs, '[\"JSON\"]'), 1,
+                    coalesce(nullif(list_position(
+                        list_transform(from_json(policy_refs, '[\"JSON\"]'), lambda x: json_type(x) IN ('ARRAY', 'OBJECT')),
+                        true), 0), len(from_json(policy_refs, '[\"JSON\"]')) + 1) - 1),
+                lambda x: CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' ELSE CAST(x AS VARCHAR) END)
+            WHEN 'OBJECT' THEN json_keys(policy_refs)
+            WHEN 'VARCHAR' THEN CASE WHEN length(policy_refs ->> '$') > 0 THEN string_split(policy_refs ->> '$', '') END
+        END
      END";
 
 /// A WHERE clause and its parameters, in order.

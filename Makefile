@@ -1,0 +1,62 @@
+# Coachboard: `make run` starts the product, `make test` runs every test, `make bench`
+# measures it. Each installs what it needs first (scripts/setup.sh, idempotent).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+# One target dir outside the clone, so the DuckDB C++ is compiled once per machine and
+# every clone (and CI run) reuses it.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/coachboard/target
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
+
+API_BIN := $(CARGO_TARGET_DIR)/debug/coachboard-api
+DB ?= data/coachboard.duckdb
+ADDR ?= 127.0.0.1:8000
+ROWS ?= 1000000
+
+.PHONY: run test setup setup-browser dashboard api lint unit-test browser-test bench clean
+
+setup:
+	@scripts/setup.sh
+
+setup-browser:
+	@scripts/setup.sh --browser
+
+dashboard: setup
+	@echo "==> building the dashboard (trunk, release)"
+	trunk build --release
+	@scripts/bundle-size.sh dist
+
+api:
+	@echo "==> building coachboard-api (the DuckDB C++ takes ~20 min the first time on 2 cores)"
+	cargo build -p coachboard-api
+
+## run: build everything, start the API on $(DB) with demo data, serve the dashboard
+run: dashboard api
+	$(API_BIN) --db $(DB) --addr $(ADDR) --demo --static-dir dist
+
+## test: formatting, lints, every native test, then browser tests in headless Chromium
+test: setup-browser dashboard api lint unit-test browser-test
+
+lint:
+	@echo "==> cargo fmt --check and clippy"
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p coachboard --target wasm32-unknown-unknown -- -D warnings
+
+unit-test:
+	@echo "==> native tests (API against real DuckDB files, dashboard logic)"
+	cargo test --workspace --exclude coachboard --no-fail-fast
+	cargo test -p coachboard --lib --no-fail-fast
+
+browser-test:
+	@echo "==> browser tests: the built dashboard in headless Chromium against the real API"
+	COACHBOARD_API_BIN=$(API_BIN) COACHBOARD_DIST=$(CURDIR)/dist cargo test -p coachboard --test browser -- --test-threads=1
+
+## bench: Coachboard against the note's FastAPI system (ROWS=10000000 for 10M)
+bench: setup-browser dashboard api
+	bench/run.sh $(ROWS)
+
+clean:
+	rm -rf dist data .tools

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Prints the size of the dashboard bundle (wasm + js + css): raw, gzip and brotli.
+set -euo pipefail
+dist="${1:-dist}"
+total_raw=0; total_gzip=0
+printf '%-44s %10s %10s\n' "file" "raw" "gzip"
+for file in "$dist"/*.wasm "$dist"/*.js "$dist"/*.css; do
+  [ -f "$file" ] || continue
+  raw=$(stat -c %s "$file"); gz=$(gzip -9c "$file" | wc -c)
+  total_raw=$((total_raw + raw)); total_gzip=$((total_gzip + gz))
+  printf '%-44s %10d %10d\n' "$(basename "$file")" "$raw" "$gz"
+done
+printf '%-44s %10d %10d  (budget 307200 gzip)\n' "total" "$total_raw" "$total_gzip"

@@ -1,0 +1,84 @@
+//! The header: title, time range, bucket, auto-refresh, "updated N s ago", theme, zone.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use crate::app::AppContext;
+use crate::components::range_picker::RangePicker;
+use crate::format::relative_time;
+use crate::page_nav::PageNav;
+use crate::query::Refresh;
+use crate::storage::{self, Kind};
+use crate::theme::ThemeChoice;
+
+#[component]
+pub fn Header(
+    last_updated: RwSignal<Option<DateTime<Utc>>>,
+    now: RwSignal<DateTime<Utc>>,
+    live_connected: RwSignal<bool>,
+    buckets: Signal<Vec<String>>,
+) -> impl IntoView {
+    let context = expect_context::<AppContext>();
+    let nav = expect_context::<PageNav>();
+    let title = context.config.with_value(|config| config.title.clone());
+    let bucket = Memo::new(move |_| nav.state.with(|state| state.bucket.clone().unwrap_or_default()));
+    let refresh = Memo::new(move |_| nav.state.with(|state| state.refresh));
+    let updated = move || match last_updated.get() {
+        Some(at) => format!("Updated {}", relative_time(at, now.get())),
+        None => "Loading…".to_owned(),
+    };
+    let zone = context.tz.get_value().unwrap_or_else(|| "UTC".to_owned());
+    let bucket_options = move || {
+        buckets.get().into_iter().map(|name| {
+            let label = format!("Bucket {name}");
+            view! { <option value=name.clone()>{label}</option> }
+        }).collect_view()
+    };
+    view! {
+        <header class="page-header">
+            <div class="title-row">
+                <h1>{title}</h1>
+                <span class="updated" aria-live="polite">{updated}
+                    <Show when=move || refresh.get() == Refresh::Live>
+                        <span class="live" class:connected=move || live_connected.get()>
+                            {move || if live_connected.get() { " · live" } else { " · reconnecting…" }}
+                        </span>
+                    </Show>
+                </span>
+            </div>
+            <div class="controls">
+                <RangePicker/>
+                <label class="control">
+                    <span class="sr-only">"A/B bucket"</span>
+                    <select prop:value=move || bucket.get() on:change:target=move |event| {
+                        let value = event.target().value();
+                        nav.filter(|state| state.bucket = Some(value).filter(|value| !value.is_empty()));
+                    }>
+                        <option value="">"All buckets"</option>
+                        {bucket_options}
+                    </select>
+                </label>
+                <label class="control">
+                    <span class="label">"Refresh"</span>
+                    <select prop:value=move || refresh.get().key().to_owned() on:change:target=move |event| {
+                        let value = Refresh::from_key(&event.target().value()).unwrap_or_default();
+                        nav.update(|state| state.refresh = value, true);
+                    }>
+                        {Refresh::ALL.iter().map(|refresh| view! { <option value=refresh.key()>{refresh.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="control">
+                    <span class="sr-only">"Theme"</span>
+                    <select prop:value=move || context.theme.get().key() on:change:target=move |event| {
+                        let choice = ThemeChoice::from_key(&event.target().value()).unwrap_or_default();
+                        storage::set(Kind::Local, storage::THEME_KEY, choice.key());
+                        context.theme.set(choice);
+                    }>
+                        {ThemeChoice::ALL.iter().map(|choice| view! { <option value=choice.key()>{format!("◐ {}", choice.label())}</option> }).collect_view()}
+                    </select>
+                </label>
+                <span class="zone" title="Days and hours are counted in this time zone">{zone}</span>
+            </div>
+        </header>
+    }
+}

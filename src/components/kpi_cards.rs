@@ -1,0 +1,137 @@
+//! The four headline cards, each with its change against the previous period when the range
+//! is bounded (for latency, lower is better).
+
+use coachboard_contract::{Figures, Summary};
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+use crate::components::states::Skeleton;
+use crate::format::{Change, duration_ms, percent, points_change, relative_change, thousands};
+
+/// One card's content, computed from the figures (pure).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub detail: Option<String>,
+    pub change: Option<Change>,
+}
+
+pub fn cards(summary: &Summary) -> Vec<Card> {
+    let now = &summary.figures;
+    let before: Option<&Figures> = summary.previous.as_ref().map(|previous| &previous.figures);
+    let count_change = |current: u64, pick: fn(&Figures) -> u64| {
+        before.and_then(|before| relative_change(current as f64, pick(before) as f64, false))
+    };
+    vec![
+        Card {
+            key: "total_events",
+            label: "Total Events",
+            value: thousands(now.total_events),
+            detail: None,
+            change: count_change(now.total_events, |f| f.total_events),
+        },
+        Card {
+            key: "suggestions_offered",
+            label: "Suggestions Offered",
+            value: thousands(now.suggestions_offered),
+            detail: None,
+            change: count_change(now.suggestions_offered, |f| f.suggestions_offered),
+        },
+        Card {
+            key: "accept_rate",
+            label: "Accept Rate",
+            value: percent(now.accept_rate),
+            detail: Some(format!("{} accepted or edited", thousands(now.suggestions_accepted))),
+            change: before
+                .filter(|before| before.suggestions_offered > 0 && now.suggestions_offered > 0)
+                .map(|before| points_change(now.accept_rate, before.accept_rate)),
+        },
+        Card {
+            key: "avg_latency_ms",
+            label: "Avg Latency",
+            value: format!("{} ms", thousands(now.avg_latency_ms.max(0) as u64)),
+            detail: now.latency_p95_ms.map(|p95| format!("p95 {}", duration_ms(p95))),
+            change: before.and_then(|before| relative_change(now.avg_latency_ms as f64, before.avg_latency_ms as f64, true)),
+        },
+    ]
+}
+
+#[component]
+pub fn KpiCards(summary: Memo<Option<Result<Summary, ApiError>>>) -> impl IntoView {
+    let content = move || match summary.get() {
+        Some(Ok(summary)) => cards(&summary)
+            .into_iter()
+            .map(|card| {
+                let change = card.change.map(|change| {
+                    let class = format!("change {} {}", change.direction.css_class(), if change.good { "good" } else { "bad" });
+                    view! { <span class=class>{change.text}" vs previous"</span> }
+                });
+                view! {
+                    <article class="kpi" data-kpi=card.key>
+                        <h3>{card.label}</h3>
+                        <p class="value">{card.value}</p>
+                        <p class="detail">{card.detail}{change}</p>
+                    </article>
+                }
+            })
+            .collect_view()
+            .into_any(),
+        _ => ["Total Events", "Suggestions Offered", "Accept Rate", "Avg Latency"]
+            .into_iter()
+            .map(|label| view! {
+                <article class="kpi loading">
+                    <h3>{label}</h3>
+                    <p class="value"><Skeleton width="60%" height="2rem"/></p>
+                    <p class="detail"><Skeleton width="40%"/></p>
+                </article>
+            })
+            .collect_view()
+            .into_any(),
+    };
+    view! { <section class="kpis" aria-label="Key figures">{content}</section> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coachboard_contract::PreviousPeriod;
+
+    fn figures(total: u64, offered: u64, accepted: u64, latency: i64) -> Figures {
+        Figures {
+            total_events: total,
+            suggestions_offered: offered,
+            suggestions_accepted: accepted,
+            accept_rate: accepted as f64 / offered as f64 * 100.0,
+            avg_latency_ms: latency,
+            latency_p95_ms: Some(830.0),
+            ..Figures::default()
+        }
+    }
+
+    #[test]
+    fn cards_show_values_and_changes() {
+        let summary = Summary {
+            figures: figures(1_000_000, 500_000, 275_000, 441),
+            previous: Some(PreviousPeriod {
+                from: chrono::Utc::now(),
+                to: chrono::Utc::now(),
+                figures: figures(1_000_000, 489_716, 265_428, 455),
+            }),
+            ..Summary::default()
+        };
+        let cards = cards(&summary);
+        assert_eq!(cards[0].value, "1,000,000");
+        assert_eq!(cards[1].change.as_ref().unwrap().text, "▲2.1%");
+        assert_eq!(cards[2].value, "55.0%");
+        assert_eq!(cards[2].change.as_ref().unwrap().text, "▲0.8 pt");
+        assert_eq!(cards[3].value, "441 ms");
+        assert_eq!(cards[3].detail.as_deref(), Some("p95 830 ms"));
+        let latency = cards[3].change.as_ref().unwrap();
+        assert_eq!(latency.text, "▼3.1%");
+        assert!(latency.good, "lower latency is better");
+        let unbounded = Summary { figures: figures(10, 5, 2, 300), ..Summary::default() };
+        assert!(super::cards(&unbounded).iter().all(|card| card.change.is_none()));
+    }
+}

@@ -1,0 +1,14 @@
+//! The parts of the page, one per file.
+
+pub mod data_table;
+pub mod events_table;
+pub mod event_detail;
+pub mod experiment_panel;
+pub mod header;
+pub mod kpi_cards;
+pub mod latency_panel;
+pub mod panel;
+pub mod policies_panel;
+pub mod range_picker;
+pub mod states;
+pub mod timeline_panel;

@@ -1,0 +1,68 @@
+//! A chart panel: title, a "show as table" toggle, and the chart or its table.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn Panel(
+    title: &'static str,
+    /// Stable id for tests and anchors.
+    id: &'static str,
+    /// Shown under the title (e.g. the experiment's verdict).
+    #[prop(optional, into)]
+    subtitle: Option<Signal<Option<String>>>,
+    /// Whether the table view is shown instead of the chart.
+    as_table: RwSignal<bool>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="panel" id=id>
+            <header class="panel-head">
+                <h2>{title}</h2>
+                <button class="toggle" aria-pressed=move || as_table.get().to_string()
+                    on:click=move |_| as_table.update(|shown| *shown = !*shown)>
+                    {move || if as_table.get() { "Show as chart" } else { "Show as table" }}
+                </button>
+            </header>
+            {move || subtitle.and_then(|subtitle| subtitle.get()).map(|text| view! { <p class="panel-subtitle">{text}</p> })}
+            <div class="panel-body">{children()}</div>
+        </section>
+    }
+}
+
+/// What a panel has to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    Waiting,
+    Ready(T),
+    Failed(crate::api::ApiError),
+    /// The API behind the page does not offer this endpoint.
+    NotOffered,
+}
+
+impl<T> Load<T> {
+    pub fn from_result(result: Option<Result<T, crate::api::ApiError>>) -> Self {
+        match result {
+            None => Self::Waiting,
+            Some(Ok(value)) => Self::Ready(value),
+            Some(Err(error)) => Self::Failed(error),
+        }
+    }
+
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Self::Ready(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// The common faces of a panel that is not ready: skeleton, error, not offered.
+pub fn unready_view<T>(load: &Load<T>) -> Option<AnyView> {
+    use crate::components::states::{Failed, NotOffered};
+    match load {
+        Load::Ready(_) => None,
+        Load::Waiting => Some(view! { <div class="chart skeleton-block" aria-busy="true"></div> }.into_any()),
+        Load::Failed(error) => Some(view! { <Failed error=error.clone()/> }.into_any()),
+        Load::NotOffered => Some(view! { <NotOffered/> }.into_any()),
+    }
+}

@@ -1,0 +1,72 @@
+//! Events over time, stacked by type, with the accept rate.
+
+use coachboard_contract::Timeseries;
+use leptos::prelude::*;
+
+use crate::app::AppContext;
+use crate::charts::canvas::ChartCanvas;
+use crate::charts::events_over_time;
+use crate::components::panel::{Load, Panel, unready_view};
+use crate::components::data_table::{DataTable, TableData};
+use crate::format::{clock, date, duration_ms, percent, thousands};
+use crate::theme::ChartTheme;
+
+#[component]
+pub fn TimelinePanel(data: Signal<Load<Timeseries>>) -> impl IntoView {
+    let context = expect_context::<AppContext>();
+    let as_table = RwSignal::new(false);
+    let legend = [("offered", "Offered"), ("accepted", "Accepted"), ("edited", "Edited"), ("rejected", "Rejected"), ("rate", "Accept rate")]
+        .map(|(class, label)| view! { <span class="legend-item"><i class=format!("swatch {class}")></i>{label}</span> })
+        .collect_view();
+    let body = move || {
+        let load = data.get();
+        if let Some(view) = unready_view(&load) {
+            return view;
+        }
+        if as_table.get() {
+            let data = load.ready().map(table_data).unwrap_or_default();
+            return view! { <DataTable data=data/> }.into_any();
+        }
+        let label = Signal::derive(move || data.with(|load| load.ready().map(events_over_time::describe).unwrap_or_default()));
+        view! {
+            <ChartCanvas class="chart timeline" label=label draw=move |area| {
+                let theme = ChartTheme::new(context.dark());
+                data.with(|load| if let Some(series) = load.ready() {
+                    let _ = events_over_time::draw(area, series, &theme);
+                });
+            }/>
+        }
+        .into_any()
+    };
+    view! {
+        <Panel title="Events over time" id="panel-timeline" as_table=as_table>
+            <div class="legend">{legend}</div>
+            {body}
+        </Panel>
+    }
+}
+
+/// The table view: one row per bucket with events.
+pub fn table_data(series: &Timeseries) -> TableData {
+    let dash = || "–".to_owned();
+    TableData {
+        headers: vec!["Start", "Offered", "Accepted", "Edited", "Rejected", "Accept rate", "p50", "p95"],
+        rows: series
+            .points
+            .iter()
+            .filter(|point| point.total() > 0)
+            .map(|point| {
+                vec![
+                    format!("{} {}", date(&point.start), clock(&point.start, false)),
+                    thousands(point.offered),
+                    thousands(point.accepted),
+                    thousands(point.edited),
+                    thousands(point.rejected),
+                    point.accept_rate.map(percent).unwrap_or_else(dash),
+                    point.latency_p50_ms.map(duration_ms).unwrap_or_else(dash),
+                    point.latency_p95_ms.map(duration_ms).unwrap_or_else(dash),
+                ]
+            })
+            .collect(),
+    }
+}

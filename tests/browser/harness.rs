@@ -1,0 +1,200 @@
+//! Runs the real pieces for a browser test: `coachboard-api` on a generated DuckDB file,
+//! serving the built dashboard; ChromeDriver; headless Chromium driven by fantoccini.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+fn api_binary() -> PathBuf {
+    std::env::var_os("COACHBOARD_API_BIN").map(PathBuf::from).unwrap_or_else(|| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+        target.join("debug/coachboard-api")
+    })
+}
+
+pub fn dist() -> PathBuf {
+    std::env::var_os("COACHBOARD_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist"))
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+/// A process that is killed when the test ends, passed or not.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Browser {
+    pub client: Client,
+    driver: Guard,
+    driver_port: u16,
+    _profile: TempDir,
+}
+
+impl Browser {
+    /// Chromium at `width` × `height` CSS pixels, its clock in UTC.
+    pub async fn start(width: u32, height: u32) -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .env("TZ", "UTC")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts (make setup-browser installs it)");
+        let driver = Guard(driver);
+        wait_for_port(port).await;
+        let profile = TempDir::new().expect("profile dir");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--hide-scrollbars",
+                    format!("--user-data-dir={}", profile.path().display()),
+                    format!("--window-size={width},{height}"),
+                ]
+            }
+        });
+        let Value::Object(capabilities) = capabilities else { unreachable!("an object literal") };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a browser session");
+        Browser { client, driver, driver_port: port, _profile: profile }
+    }
+
+    /// Polls a JavaScript expression until it is truthy; returns its value.
+    pub async fn wait_for(&self, expression: &str) -> Value {
+        let script = format!("return ({expression});");
+        let started = Instant::now();
+        loop {
+            if let Ok(value) = self.client.execute(&script, vec![]).await {
+                if !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") && value != json!(0) {
+                    return value;
+                }
+            }
+            if started.elapsed() > WAIT {
+                let url = self.client.current_url().await.map(|url| url.to_string()).unwrap_or_default();
+                panic!("timed out waiting for `{expression}` on {url}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn eval(&self, expression: &str) -> Value {
+        self.client.execute(&format!("return ({expression});"), vec![]).await.expect("script runs")
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::create_dir_all(screenshot_dir()).expect("screenshot dir");
+        std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("screenshot written");
+    }
+
+    /// Ends the session and ChromeDriver (its /shutdown first, or Chromium is orphaned).
+    pub async fn stop(self) {
+        let _ = self.client.close().await;
+        let _ = reqwest::get(format!("http://127.0.0.1:{}/shutdown", self.driver_port)).await;
+        drop(self.driver);
+    }
+}
+
+async fn wait_for_port(port: u16) {
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(started.elapsed() < WAIT, "nothing listens on {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub struct Api {
+    pub url: String,
+    _process: Guard,
+    pub dir: TempDir,
+}
+
+impl Api {
+    /// `coachboard-api` on `rows` generated events (a fixed month, so runs compare), serving
+    /// the built dashboard.
+    pub async fn start(rows: u64, extra: &[&str]) -> Api {
+        let dir = TempDir::new().expect("temp dir");
+        let db = dir.path().join("events.duckdb");
+        let db = db.to_str().expect("utf-8 path").to_owned();
+        if rows > 0 {
+            let status = Command::new(api_binary())
+                .args(["generate", "--rows", &rows.to_string(), "--db", &db, "--days", "30", "--end", "2026-01-15T12:00:00Z"])
+                .stdout(Stdio::null())
+                .status()
+                .expect("coachboard-api generate runs (make api builds it)");
+            assert!(status.success());
+        }
+        Self::serve(dir, db, extra).await
+    }
+
+    async fn serve(dir: TempDir, db: String, extra: &[&str]) -> Api {
+        let port = free_port();
+        let dist = dist();
+        assert!(dist.join("index.html").exists(), "build the dashboard first (make dashboard)");
+        let process = Command::new(api_binary())
+            .args(["--db", &db, "--addr", &format!("127.0.0.1:{port}"), "--static-dir", dist.to_str().expect("utf-8")])
+            .args(extra)
+            .env("COACHBOARD_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("coachboard-api starts");
+        let process = Guard(process);
+        wait_for_port(port).await;
+        Api { url: format!("http://127.0.0.1:{port}"), _process: process, dir }
+    }
+
+    pub async fn json(&self, path: &str) -> Value {
+        reqwest::get(format!("{}{path}", self.url)).await.expect("GET").json().await.expect("JSON")
+    }
+
+    pub async fn post(&self, body: Value) -> Value {
+        let client = reqwest::Client::new();
+        let response = client.post(format!("{}/events", self.url)).json(&body).send().await.expect("POST");
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.expect("JSON")
+    }
+}
+
+/// "1234567" → "1,234,567", as the dashboard writes counts.
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
