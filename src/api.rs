@@ -3,8 +3,8 @@
 //! when the view that asked for them goes away.
 
 use coachboard_contract::{
-    ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution, NEXT_CURSOR_HEADER, PolicyCounts,
-    SortKey, SortOrder, Summary, TOTAL_COUNT_HEADER, Timeseries,
+    ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution, NEXT_CURSOR_HEADER,
+    PolicyCounts, SortKey, SortOrder, Summary, TOTAL_COUNT_HEADER, Timeseries,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::on_cleanup;
@@ -57,7 +57,11 @@ impl Api {
         format!("{}{path}{}", self.base, query_string(pairs))
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str, pairs: &[(String, String)]) -> Result<(T, Response), ApiError> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        pairs: &[(String, String)],
+    ) -> Result<(T, Response), ApiError> {
         let url = self.url(path, pairs);
         let response = self.send(&url).await?;
         let value = response
@@ -117,8 +121,14 @@ impl Api {
         Ok(self.get("/analytics/summary", &pairs).await?.0)
     }
 
-    pub async fn events(&self, filter: &Filter, table: &TableQuery) -> Result<EventsPage, ApiError> {
-        let (events, response) = self.get::<Vec<EventRecord>>("/analytics/events", &events_pairs(filter, table)).await?;
+    pub async fn events(
+        &self,
+        filter: &Filter,
+        table: &TableQuery,
+    ) -> Result<EventsPage, ApiError> {
+        let (events, response) = self
+            .get::<Vec<EventRecord>>("/analytics/events", &events_pairs(filter, table))
+            .await?;
         let header = |name: &str| response.headers().get(name);
         Ok(EventsPage {
             events,
@@ -130,7 +140,9 @@ impl Api {
     /// The note's own API knows only `limit`.
     pub async fn recent_events(&self, limit: u32) -> Result<EventsPage, ApiError> {
         let pairs = vec![("limit".to_owned(), limit.to_string())];
-        let (events, _) = self.get::<Vec<EventRecord>>("/analytics/events", &pairs).await?;
+        let (events, _) = self
+            .get::<Vec<EventRecord>>("/analytics/events", &pairs)
+            .await?;
         Ok(EventsPage {
             events,
             total: None,
@@ -139,21 +151,34 @@ impl Api {
     }
 
     pub async fn policies(&self, filter: &Filter) -> Result<PolicyCounts, ApiError> {
-        Ok(self.get("/analytics/policies", &owned(filter.query_pairs())).await?.0)
+        Ok(self
+            .get("/analytics/policies", &owned(filter.query_pairs()))
+            .await?
+            .0)
     }
 
-    pub async fn timeseries(&self, filter: &Filter, interval: Interval) -> Result<Timeseries, ApiError> {
+    pub async fn timeseries(
+        &self,
+        filter: &Filter,
+        interval: Interval,
+    ) -> Result<Timeseries, ApiError> {
         let mut pairs = owned(filter.query_pairs());
         pairs.push(("interval".to_owned(), interval.as_str().to_owned()));
         Ok(self.get("/analytics/timeseries", &pairs).await?.0)
     }
 
     pub async fn latency(&self, filter: &Filter) -> Result<LatencyDistribution, ApiError> {
-        Ok(self.get("/analytics/latency", &owned(filter.query_pairs())).await?.0)
+        Ok(self
+            .get("/analytics/latency", &owned(filter.query_pairs()))
+            .await?
+            .0)
     }
 
     pub async fn experiment(&self, filter: &Filter) -> Result<Experiment, ApiError> {
-        Ok(self.get("/analytics/experiment", &owned(filter.query_pairs())).await?.0)
+        Ok(self
+            .get("/analytics/experiment", &owned(filter.query_pairs()))
+            .await?
+            .0)
     }
 
     /// The CSV of every event matching the filters.
@@ -168,7 +193,10 @@ impl Api {
         use wasm_bindgen::JsCast;
         let response = self.send(url).await?;
         let decode = |_| ApiError::Decode("the download could not be read".to_owned());
-        let bytes = response.binary().await.map_err(|error| ApiError::Decode(error.to_string()))?;
+        let bytes = response
+            .binary()
+            .await
+            .map_err(|error| ApiError::Decode(error.to_string()))?;
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
         let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(decode)?;
         let object_url = web_sys::Url::create_object_url_with_blob(&blob).map_err(decode)?;
@@ -192,7 +220,10 @@ impl Api {
 }
 
 fn owned(pairs: Vec<(&'static str, String)>) -> Vec<(String, String)> {
-    pairs.into_iter().map(|(key, value)| (key.to_owned(), value)).collect()
+    pairs
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
 }
 
 fn events_pairs(filter: &Filter, table: &TableQuery) -> Vec<(String, String)> {

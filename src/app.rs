@@ -48,21 +48,32 @@ impl AppContext {
 /// applies the URL's overrides.
 pub async fn load_config() -> Config {
     let file = match Request::get("config.json").send().await {
-        Ok(response) if response.ok() => response.json::<ConfigFile>().await.unwrap_or_else(|error| {
-            leptos::logging::warn!("config.json is not valid, using defaults: {error}");
-            ConfigFile::default()
-        }),
+        Ok(response) if response.ok() => {
+            response.json::<ConfigFile>().await.unwrap_or_else(|error| {
+                leptos::logging::warn!("config.json is not valid, using defaults: {error}");
+                ConfigFile::default()
+            })
+        }
         _ => ConfigFile::default(),
     };
     let pairs = browser::query_pairs();
-    Config::resolve(&file, pairs.iter().map(|(key, value)| (key.as_str(), value.as_str())))
+    Config::resolve(
+        &file,
+        pairs
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
+    )
 }
 
 pub fn app(config: Config) -> impl IntoView {
-    let token = storage::get(Kind::Session, &storage::token_key(&config.api_base)).or_else(|| config.token.clone());
+    let token = storage::get(Kind::Session, &storage::token_key(&config.api_base))
+        .or_else(|| config.token.clone());
     let theme = config
         .theme
-        .or_else(|| storage::get(Kind::Local, storage::THEME_KEY).and_then(|key| ThemeChoice::from_key(&key)))
+        .or_else(|| {
+            storage::get(Kind::Local, storage::THEME_KEY)
+                .and_then(|key| ThemeChoice::from_key(&key))
+        })
         .unwrap_or_default();
     let context = AppContext {
         api: RwSignal::new(Api {
@@ -81,7 +92,9 @@ pub fn app(config: Config) -> impl IntoView {
         let dark = context.dark();
         browser::set_root_attribute("data-theme", Some(if dark { "dark" } else { "light" }));
     });
-    let (embed, transparent) = context.config.with_value(|config| (config.embed, config.transparent));
+    let (embed, transparent) = context
+        .config
+        .with_value(|config| (config.embed, config.transparent));
     browser::set_root_attribute("data-embed", embed.then_some("true"));
     browser::set_root_attribute("data-background", transparent.then_some("transparent"));
     if embed {

@@ -17,7 +17,8 @@ pub fn time_zone() -> Option<String> {
 pub fn offset_at(instant: DateTime<Utc>) -> FixedOffset {
     let date = js_sys::Date::new(&JsValue::from_f64(instant.timestamp_millis() as f64));
     let minutes_west = date.get_timezone_offset();
-    FixedOffset::west_opt((minutes_west * 60.0).round() as i32).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+    FixedOffset::west_opt((minutes_west * 60.0).round() as i32)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 pub fn now() -> DateTime<Utc> {
@@ -72,13 +73,21 @@ pub fn origin() -> String {
 /// Whether the system prefers a dark theme.
 pub fn prefers_dark() -> bool {
     web_sys::window()
-        .and_then(|window| window.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .and_then(|window| {
+            window
+                .match_media("(prefers-color-scheme: dark)")
+                .ok()
+                .flatten()
+        })
         .is_some_and(|query| query.matches())
 }
 
 /// Sets or removes an attribute on `<html>`.
 pub fn set_root_attribute(name: &str, value: Option<&str>) {
-    let Some(root) = web_sys::window().and_then(|window| window.document()).and_then(|document| document.document_element()) else {
+    let Some(root) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.document_element())
+    else {
         return;
     };
     let _ = match value {

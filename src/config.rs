@@ -41,7 +41,10 @@ pub const DEFAULT_TITLE: &str = "Coach Effect";
 
 impl Config {
     /// Combines the file (if any) with the URL's query pairs.
-    pub fn resolve<'a>(file: &ConfigFile, url: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub fn resolve<'a>(
+        file: &ConfigFile,
+        url: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
         let mut config = Self {
             api_base: normalise_base(file.api_url.as_deref().unwrap_or_default()),
             title: file
@@ -55,7 +58,11 @@ impl Config {
                 .and_then(RangePreset::from_key)
                 .filter(|range| *range != RangePreset::Custom)
                 .unwrap_or_default(),
-            default_refresh: file.refresh.as_deref().and_then(Refresh::from_key).unwrap_or_default(),
+            default_refresh: file
+                .refresh
+                .as_deref()
+                .and_then(Refresh::from_key)
+                .unwrap_or_default(),
             token: file.token.clone().filter(|token| !token.trim().is_empty()),
             embed: false,
             theme: None,
@@ -80,7 +87,11 @@ impl Config {
 
     /// How the API is named in messages: its base, or "this site" for same-origin.
     pub fn api_label(&self, origin: &str) -> String {
-        if self.api_base.is_empty() { origin.to_owned() } else { self.api_base.clone() }
+        if self.api_base.is_empty() {
+            origin.to_owned()
+        } else {
+            self.api_base.clone()
+        }
     }
 }
 
@@ -100,7 +111,10 @@ mod tests {
         .unwrap();
         let config = Config::resolve(&file, [("theme", "dark"), ("embed", "1")]);
         assert_eq!(config.api_base, "https://coach.example.com");
-        assert_eq!(config.url("/analytics/summary"), "https://coach.example.com/analytics/summary");
+        assert_eq!(
+            config.url("/analytics/summary"),
+            "https://coach.example.com/analytics/summary"
+        );
         assert_eq!(config.title, "Support coach");
         assert_eq!(config.default_range, RangePreset::Week);
         assert_eq!(config.default_refresh, Refresh::Live);

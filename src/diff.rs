@@ -103,16 +103,27 @@ mod tests {
     use super::*;
 
     fn marked(spans: &[Span]) -> Vec<(&str, bool)> {
-        spans.iter().map(|span| (span.text.as_str(), span.changed)).collect()
+        spans
+            .iter()
+            .map(|span| (span.text.as_str(), span.changed))
+            .collect()
     }
 
     #[test]
     fn marks_changed_words_on_each_side() {
         let (left, right) = word_diff("I am happy to help", "I am glad to help you");
-        assert_eq!(marked(&left), vec![("I am ", false), ("happy ", true), ("to help", false)]);
+        assert_eq!(
+            marked(&left),
+            vec![("I am ", false), ("happy ", true), ("to help", false)]
+        );
         assert_eq!(
             marked(&right),
-            vec![("I am ", false), ("glad ", true), ("to help ", false), ("you", true)]
+            vec![
+                ("I am ", false),
+                ("glad ", true),
+                ("to help ", false),
+                ("you", true)
+            ]
         );
     }
 
@@ -129,6 +140,11 @@ mod tests {
     fn text_is_kept_whole() {
         let draft = "Hi  Sam,\nyour refund is on its way.";
         let (left, _) = word_diff(draft, "Hello Sam, your refund was sent.");
-        assert_eq!(left.iter().map(|span| span.text.as_str()).collect::<String>(), draft);
+        assert_eq!(
+            left.iter()
+                .map(|span| span.text.as_str())
+                .collect::<String>(),
+            draft
+        );
     }
 }

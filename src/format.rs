@@ -7,7 +7,7 @@ pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -139,12 +139,18 @@ pub fn relative_time(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
         3600..86_400 => format!("{} h ago", seconds / 3600),
         _ => {
             let days = seconds / 86_400;
-            if days == 1 { "1 day ago".to_owned() } else { format!("{days} days ago") }
+            if days == 1 {
+                "1 day ago".to_owned()
+            } else {
+                format!("{days} days ago")
+            }
         }
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// A timestamp in the viewer's offset: "2025-10-23 14:05:12". (Formatted by hand: chrono's
 /// format strings would add their interpreter to the bundle.)
@@ -173,9 +179,18 @@ pub fn short_date(at: &impl Datelike) -> String {
 }
 
 /// "B accepts 5.8 points more; significant, p = 0.003".
-pub fn lift_sentence(treatment: &str, difference_pt: f64, p_value: f64, significant: bool) -> String {
+pub fn lift_sentence(
+    treatment: &str,
+    difference_pt: f64,
+    p_value: f64,
+    significant: bool,
+) -> String {
     let direction = if difference_pt >= 0.0 { "more" } else { "less" };
-    let verdict = if significant { "significant" } else { "not significant" };
+    let verdict = if significant {
+        "significant"
+    } else {
+        "not significant"
+    };
     format!(
         "{treatment} accepts {:.1} points {direction}; {verdict}, {}",
         difference_pt.abs(),
@@ -220,7 +235,10 @@ mod tests {
     #[test]
     fn changes() {
         let up = relative_change(102.1, 100.0, false).unwrap();
-        assert_eq!((up.text.as_str(), up.direction, up.good), ("▲2.1%", Direction::Up, true));
+        assert_eq!(
+            (up.text.as_str(), up.direction, up.good),
+            ("▲2.1%", Direction::Up, true)
+        );
         let slower = relative_change(103.0, 100.0, true).unwrap();
         assert!(!slower.good, "higher latency is worse");
         let faster = relative_change(97.0, 100.0, true).unwrap();
@@ -234,9 +252,18 @@ mod tests {
     fn times() {
         let now = Utc.with_ymd_and_hms(2025, 10, 23, 12, 0, 0).unwrap();
         assert_eq!(relative_time(now, now), "just now");
-        assert_eq!(relative_time(now - chrono::Duration::seconds(42), now), "42 s ago");
-        assert_eq!(relative_time(now - chrono::Duration::minutes(5), now), "5 min ago");
-        assert_eq!(relative_time(now - chrono::Duration::days(2), now), "2 days ago");
+        assert_eq!(
+            relative_time(now - chrono::Duration::seconds(42), now),
+            "42 s ago"
+        );
+        assert_eq!(
+            relative_time(now - chrono::Duration::minutes(5), now),
+            "5 min ago"
+        );
+        assert_eq!(
+            relative_time(now - chrono::Duration::days(2), now),
+            "2 days ago"
+        );
         let berlin = FixedOffset::east_opt(2 * 3600).unwrap();
         assert_eq!(timestamp(now, berlin), "2025-10-23 14:00:00");
         assert_eq!(short_date(&now), "Oct 23");
@@ -245,8 +272,14 @@ mod tests {
 
     #[test]
     fn experiment_in_words() {
-        assert_eq!(lift_sentence("B", 5.83, 0.003, true), "B accepts 5.8 points more; significant, p = 0.003");
-        assert_eq!(lift_sentence("B", -1.2, 0.41, false), "B accepts 1.2 points less; not significant, p = 0.41");
+        assert_eq!(
+            lift_sentence("B", 5.83, 0.003, true),
+            "B accepts 5.8 points more; significant, p = 0.003"
+        );
+        assert_eq!(
+            lift_sentence("B", -1.2, 0.41, false),
+            "B accepts 1.2 points less; not significant, p = 0.41"
+        );
         assert_eq!(p_value_text(0.0000001), "p < 0.001");
     }
 }

@@ -46,10 +46,10 @@ pub fn take_messages(buffer: &mut String) -> Vec<DataChanged> {
                 data.push_str(value.trim_start());
             }
         }
-        if event == "change" {
-            if let Ok(change) = serde_json::from_str::<DataChanged>(&data) {
-                found.push(change);
-            }
+        if event == "change"
+            && let Ok(change) = serde_json::from_str::<DataChanged>(&data)
+        {
+            found.push(change);
         }
     }
     *buffer = rest.to_owned();
@@ -86,16 +86,30 @@ pub fn subscribe(
     wasm_bindgen_futures::spawn_local(async move {
         let mut backoff = 500;
         while !running.get() {
-            let connected = read_stream(&url, token.as_deref(), signal.as_ref(), &on_change, &on_status).await;
+            let connected = read_stream(
+                &url,
+                token.as_deref(),
+                signal.as_ref(),
+                &on_change,
+                &on_status,
+            )
+            .await;
             on_status(false);
             if running.get() {
                 break;
             }
-            backoff = if connected { 500 } else { (backoff * 2).min(10_000) };
+            backoff = if connected {
+                500
+            } else {
+                (backoff * 2).min(10_000)
+            };
             sleep(backoff).await;
         }
     });
-    Subscription { controller, stopped }
+    Subscription {
+        controller,
+        stopped,
+    }
 }
 
 /// Reads one connection until it ends; true if it got as far as receiving data.
@@ -106,15 +120,21 @@ async fn read_stream(
     on_change: &impl Fn(DataChanged),
     on_status: &impl Fn(bool),
 ) -> bool {
-    let mut request = Request::get(url).abort_signal(signal).header("Accept", "text/event-stream");
+    let mut request = Request::get(url)
+        .abort_signal(signal)
+        .header("Accept", "text/event-stream");
     if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let Ok(response) = request.send().await else { return false };
+    let Ok(response) = request.send().await else {
+        return false;
+    };
     if !response.ok() {
         return false;
     }
-    let Some(body) = response.body() else { return false };
+    let Some(body) = response.body() else {
+        return false;
+    };
     let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
         return false;
     };
@@ -122,12 +142,19 @@ async fn read_stream(
     let mut buffer = String::new();
     let mut received = false;
     loop {
-        let Ok(chunk) = JsFuture::from(reader.read()).await else { break };
-        let done = js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|value| value.as_bool()).unwrap_or(true);
+        let Ok(chunk) = JsFuture::from(reader.read()).await else {
+            break;
+        };
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|value| value.as_bool())
+            .unwrap_or(true);
         if done {
             break;
         }
-        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { break };
+        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else {
+            break;
+        };
         let bytes = js_sys::Uint8Array::new(&value).to_vec();
         buffer.push_str(&String::from_utf8_lossy(&bytes));
         for change in take_messages(&mut buffer) {
@@ -144,9 +171,17 @@ mod tests {
 
     #[test]
     fn parses_messages_across_chunks() {
-        let mut buffer = String::from("event: change\nid: 3\ndata: {\"version\":3,\"total_events\":10}\n\n: keep-alive\n\nevent: ch");
+        let mut buffer = String::from(
+            "event: change\nid: 3\ndata: {\"version\":3,\"total_events\":10}\n\n: keep-alive\n\nevent: ch",
+        );
         let messages = take_messages(&mut buffer);
-        assert_eq!(messages, vec![DataChanged { version: 3, total_events: 10 }]);
+        assert_eq!(
+            messages,
+            vec![DataChanged {
+                version: 3,
+                total_events: 10
+            }]
+        );
         assert_eq!(buffer, "event: ch");
         buffer.push_str("ange\ndata: {\"version\":4,\"total_events\":12}\n\n");
         assert_eq!(take_messages(&mut buffer)[0].version, 4);

@@ -17,7 +17,11 @@ pub struct PageNav {
 }
 
 impl PageNav {
-    pub fn new(state: Memo<PageState>, defaults: Defaults, navigate: impl Fn(&str, NavigateOptions) + 'static) -> Self {
+    pub fn new(
+        state: Memo<PageState>,
+        defaults: Defaults,
+        navigate: impl Fn(&str, NavigateOptions) + 'static,
+    ) -> Self {
         Self {
             state,
             defaults,
@@ -29,7 +33,11 @@ impl PageNav {
     /// replaces the current one.
     pub fn go(&self, next: PageState, replace: bool) {
         let others = browser::query_pairs();
-        let url = format!("{}{}", browser::pathname(), query_string(&next.to_pairs(&others, self.defaults)));
+        let url = format!(
+            "{}{}",
+            browser::pathname(),
+            query_string(&next.to_pairs(&others, self.defaults))
+        );
         let options = NavigateOptions {
             resolve: false,
             replace,

@@ -2,7 +2,9 @@
 //! in the URL, so a copied link opens the same view (pure, unit-tested natively).
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use coachboard_contract::{EventKind, Filter, Interval, SortKey, SortOrder, format_instant, parse_instant};
+use coachboard_contract::{
+    EventKind, Filter, Interval, SortKey, SortOrder, format_instant, parse_instant,
+};
 
 /// The time ranges of the header; `All` is the default, as the note's reports are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,7 +19,14 @@ pub enum RangePreset {
 }
 
 impl RangePreset {
-    pub const ALL: [RangePreset; 6] = [Self::All, Self::Day, Self::Week, Self::Month, Self::Quarter, Self::Custom];
+    pub const ALL: [RangePreset; 6] = [
+        Self::All,
+        Self::Day,
+        Self::Week,
+        Self::Month,
+        Self::Quarter,
+        Self::Custom,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -69,7 +78,13 @@ pub enum Refresh {
 }
 
 impl Refresh {
-    pub const ALL: [Refresh; 5] = [Self::Off, Self::Every10s, Self::Every30s, Self::Every60s, Self::Live];
+    pub const ALL: [Refresh; 5] = [
+        Self::Off,
+        Self::Every10s,
+        Self::Every30s,
+        Self::Every60s,
+        Self::Live,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -133,12 +148,16 @@ pub struct PageState {
 
 /// Query keys this state owns; others (api, embed, theme …) are left as they are.
 const KEYS: [&str; 12] = [
-    "range", "from", "to", "bucket", "event", "policy", "session", "q", "page", "sort", "order", "refresh",
+    "range", "from", "to", "bucket", "event", "policy", "session", "q", "page", "sort", "order",
+    "refresh",
 ];
 
 impl PageState {
     /// Reads the state from query pairs; values that make no sense are ignored.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, defaults: Defaults) -> Self {
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        defaults: Defaults,
+    ) -> Self {
         let mut state = Self {
             range: defaults.range,
             refresh: defaults.refresh,
@@ -169,7 +188,11 @@ impl PageState {
     }
 
     /// The query pairs of this state, defaults left out, after the `others` kept as they are.
-    pub fn to_pairs(&self, others: &[(String, String)], defaults: Defaults) -> Vec<(String, String)> {
+    pub fn to_pairs(
+        &self,
+        others: &[(String, String)],
+        defaults: Defaults,
+    ) -> Vec<(String, String)> {
         let mut pairs: Vec<(String, String)> = others
             .iter()
             .filter(|(key, _)| !KEYS.contains(&key.as_str()))
@@ -301,7 +324,11 @@ impl PageState {
 
 fn ceil_minute(now: DateTime<Utc>) -> DateTime<Utc> {
     let floor = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
-    if floor == now { now } else { floor + Duration::minutes(1) }
+    if floor == now {
+        now
+    } else {
+        floor + Duration::minutes(1)
+    }
 }
 
 /// Renders pairs as a query string (with `?`, or empty).
@@ -321,7 +348,9 @@ pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -334,7 +363,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -353,19 +384,39 @@ mod tests {
         };
         let defaults = Defaults::default();
         let url = state.to_pairs(&pairs(&[("api", "http://x"), ("page", "9")]), defaults);
-        assert_eq!(url[0], ("api".to_owned(), "http://x".to_owned()), "other keys are kept first");
-        let back = PageState::from_pairs(url.iter().map(|(k, v)| (k.as_str(), v.as_str())), defaults);
+        assert_eq!(
+            url[0],
+            ("api".to_owned(), "http://x".to_owned()),
+            "other keys are kept first"
+        );
+        let back =
+            PageState::from_pairs(url.iter().map(|(k, v)| (k.as_str(), v.as_str())), defaults);
         assert_eq!(back, state);
-        assert!(PageState::default().to_pairs(&[], defaults).is_empty(), "defaults stay out of the URL");
+        assert!(
+            PageState::default().to_pairs(&[], defaults).is_empty(),
+            "defaults stay out of the URL"
+        );
     }
 
     #[test]
     fn configured_defaults_apply_when_the_url_is_silent() {
-        let defaults = Defaults { range: RangePreset::Week, refresh: Refresh::Every30s };
+        let defaults = Defaults {
+            range: RangePreset::Week,
+            refresh: Refresh::Every30s,
+        };
         let state = PageState::from_pairs([], defaults);
-        assert_eq!((state.range, state.refresh), (RangePreset::Week, Refresh::Every30s));
-        let all = PageState { range: RangePreset::All, ..state.clone() };
-        assert_eq!(all.to_pairs(&[], defaults), vec![("range".to_owned(), "all".to_owned())]);
+        assert_eq!(
+            (state.range, state.refresh),
+            (RangePreset::Week, Refresh::Every30s)
+        );
+        let all = PageState {
+            range: RangePreset::All,
+            ..state.clone()
+        };
+        assert_eq!(
+            all.to_pairs(&[], defaults),
+            vec![("range".to_owned(), "all".to_owned())]
+        );
         let back = PageState::from_pairs([("range", "all")], defaults);
         assert_eq!(back.range, RangePreset::All);
     }
@@ -373,7 +424,15 @@ mod tests {
     #[test]
     fn ignores_nonsense() {
         let defaults = Defaults::default();
-        let state = PageState::from_pairs([("range", "1y"), ("event", "clicked"), ("page", "-3"), ("sort", "x")], defaults);
+        let state = PageState::from_pairs(
+            [
+                ("range", "1y"),
+                ("event", "clicked"),
+                ("page", "-3"),
+                ("sort", "x"),
+            ],
+            defaults,
+        );
         assert_eq!(state, PageState::default());
         let custom_without_bounds = PageState::from_pairs([("range", "custom")], defaults);
         assert_eq!(custom_without_bounds.range, RangePreset::All);
@@ -387,8 +446,14 @@ mod tests {
             ..PageState::default()
         };
         let filter = state.filter(now, Some("Europe/Berlin".into()));
-        assert_eq!(filter.to, Some(Utc.with_ymd_and_hms(2025, 10, 23, 12, 1, 0).unwrap()));
-        assert_eq!(filter.from, Some(Utc.with_ymd_and_hms(2025, 10, 22, 12, 1, 0).unwrap()));
+        assert_eq!(
+            filter.to,
+            Some(Utc.with_ymd_and_hms(2025, 10, 23, 12, 1, 0).unwrap())
+        );
+        assert_eq!(
+            filter.from,
+            Some(Utc.with_ymd_and_hms(2025, 10, 22, 12, 1, 0).unwrap())
+        );
         assert_eq!(state.interval(now), Interval::Hour);
         assert!(state.is_bounded());
         let all = PageState::default();
@@ -399,7 +464,10 @@ mod tests {
 
     #[test]
     fn encodes_queries() {
-        assert_eq!(query_string(&pairs(&[("q", "a b&c"), ("x", "é")])), "?q=a%20b%26c&x=%C3%A9");
+        assert_eq!(
+            query_string(&pairs(&[("q", "a b&c"), ("x", "é")])),
+            "?q=a%20b%26c&x=%C3%A9"
+        );
         assert_eq!(query_string(&[]), "");
     }
 

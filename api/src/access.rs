@@ -73,7 +73,11 @@ impl Access {
         }
         let presented = authorization
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
             .map(str::trim);
         let Some(presented) = presented.filter(|token| !token.is_empty()) else {
             return Err(AppError::Unauthorized(format!(
@@ -83,13 +87,16 @@ impl Access {
         };
         let presented = digest(presented);
         // Look at every token, matched or not, so timing says nothing about which matched.
-        let matched = accepted
-            .iter()
-            .fold(false, |found, token| constant_time_eq(token, &presented) | found);
+        let matched = accepted.iter().fold(false, |found, token| {
+            constant_time_eq(token, &presented) | found
+        });
         if matched {
             Ok(())
         } else {
-            Err(AppError::Unauthorized(format!("the token is not a valid {} token", need.as_str())))
+            Err(AppError::Unauthorized(format!(
+                "the token is not a valid {} token",
+                need.as_str()
+            )))
         }
     }
 }

@@ -33,7 +33,10 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_read));
     let write = Router::new()
         .route("/events", post(ingest::ingest))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_ingest));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_ingest,
+        ));
     let open = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -75,7 +78,11 @@ async fn require_ingest(State(state): State<AppState>, request: Request, next: N
 }
 
 async fn require(state: &AppState, need: Need, request: Request, next: Next) -> Response {
-    match state.settings.access.check(need, request.headers().get(header::AUTHORIZATION)) {
+    match state
+        .settings
+        .access
+        .check(need, request.headers().get(header::AUTHORIZATION))
+    {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),
     }

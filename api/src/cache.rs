@@ -30,12 +30,20 @@ const CAPACITY: usize = 512;
 
 impl ResponseCache {
     pub fn get(&self, version: u64, key: &str) -> Option<CachedAnswer> {
-        let entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        (entries.version == version).then(|| entries.answers.get(key).cloned()).flatten()
+        let entries = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (entries.version == version)
+            .then(|| entries.answers.get(key).cloned())
+            .flatten()
     }
 
     pub fn put(&self, version: u64, key: String, answer: CachedAnswer) {
-        let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.version != version {
             if version < entries.version {
                 return; // computed before a newer write: stale already

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "coachboard-api", version, about = "The Coachboard API: owns the DuckDB file, serves analytics over HTTP")]
+#[command(
+    name = "coachboard-api",
+    version,
+    about = "The Coachboard API: owns the DuckDB file, serves analytics over HTTP"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -20,9 +24,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API (the default).
-    Serve(ServeArgs),
-    /// Write deterministic demo events into a database file.
+    /// Write deterministic demo events into a database file. (Without a command, the API
+    /// is served.)
     Generate(GenerateArgs),
 }
 
@@ -50,10 +53,20 @@ pub struct ServeArgs {
     #[arg(long, env = "COACHBOARD_MEMORY_LIMIT", default_value = "256MB")]
     pub memory_limit: String,
     /// Token that allows reading analytics (repeatable, or comma-separated in the env var).
-    #[arg(long = "read-token", env = "COACHBOARD_READ_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    #[arg(
+        long = "read-token",
+        env = "COACHBOARD_READ_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub read_tokens: Vec<String>,
     /// Token that allows posting events (repeatable, or comma-separated in the env var).
-    #[arg(long = "ingest-token", env = "COACHBOARD_INGEST_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    #[arg(
+        long = "ingest-token",
+        env = "COACHBOARD_INGEST_TOKENS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub ingest_tokens: Vec<String>,
     /// File of tokens, one per line as `read:TOKEN` or `ingest:TOKEN` (# starts a comment).
     #[arg(long, env = "COACHBOARD_TOKENS_FILE")]
@@ -62,7 +75,11 @@ pub struct ServeArgs {
     #[arg(long, env = "COACHBOARD_ALLOW_ANONYMOUS")]
     pub allow_anonymous: bool,
     /// Browser origin allowed to call the API (CORS), e.g. https://portal.example.com (repeatable).
-    #[arg(long = "cors-origin", env = "COACHBOARD_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "COACHBOARD_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     pub cors_origins: Vec<String>,
     /// Who may embed the dashboard in a frame: CSP frame-ancestors sources, e.g.
     /// "'self' https://portal.example.com".

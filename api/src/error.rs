@@ -58,7 +58,9 @@ impl AppError {
     /// The message sent to the client: server faults are logged, not echoed.
     fn public_message(&self) -> String {
         match self.code() {
-            ErrorCode::Internal => "the server failed to answer this request; the details are in its log".to_owned(),
+            ErrorCode::Internal => {
+                "the server failed to answer this request; the details are in its log".to_owned()
+            }
             _ => self.to_string(),
         }
     }
@@ -79,7 +81,8 @@ impl IntoResponse for AppError {
         if code == ErrorCode::Internal {
             tracing::error!(error = %self, "request failed");
         }
-        let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorBody {
             error: code,
             message: self.public_message(),

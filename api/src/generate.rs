@@ -19,8 +19,18 @@ pub struct DemoSpec {
 
 /// Policies with a skewed popularity: weights fall off like 1/rank.
 pub const POLICIES: [&str; 12] = [
-    "PII-01", "TONE-02", "REFUND-03", "ESCALATE-04", "SECURITY-05", "PROMISE-06", "PRIVACY-07", "DISCOUNT-08",
-    "SLA-09", "LEGAL-10", "BRAND-11", "ACCESS-12",
+    "PII-01",
+    "TONE-02",
+    "REFUND-03",
+    "ESCALATE-04",
+    "SECURITY-05",
+    "PROMISE-06",
+    "PRIVACY-07",
+    "DISCOUNT-08",
+    "SLA-09",
+    "LEGAL-10",
+    "BRAND-11",
+    "ACCESS-12",
 ];
 
 /// A small, fast, seedable generator (SplitMix64): reproducible across platforms and
@@ -61,8 +71,14 @@ impl Rng {
 /// gentle growth over the period.
 fn traffic(at: NaiveDateTime, progress: f64) -> f64 {
     let hour = f64::from(at.hour()) + 0.5;
-    let daily = 0.15 + (-((hour - 14.0) / 4.5).powi(2)).exp() + 0.35 * (-((hour - 10.0) / 2.0).powi(2)).exp();
-    let weekly = if at.weekday().num_days_from_monday() >= 5 { 0.45 } else { 1.0 };
+    let daily = 0.15
+        + (-((hour - 14.0) / 4.5).powi(2)).exp()
+        + 0.35 * (-((hour - 10.0) / 2.0).powi(2)).exp();
+    let weekly = if at.weekday().num_days_from_monday() >= 5 {
+        0.45
+    } else {
+        1.0
+    };
     daily * weekly * (0.8 + 0.4 * progress)
 }
 
@@ -72,7 +88,9 @@ pub fn generate(spec: &DemoSpec, mut emit: impl FnMut(StoredEvent)) {
     let hours = (spec.days * 24).max(1);
     let start = spec.end - Duration::hours(hours);
     let weights: Vec<f64> = (0..hours)
-        .map(|h| traffic(start + Duration::hours(h), h as f64 / hours as f64) * (0.85 + 0.3 * rng.unit()))
+        .map(|h| {
+            traffic(start + Duration::hours(h), h as f64 / hours as f64) * (0.85 + 0.3 * rng.unit())
+        })
         .collect();
     let quotas = apportion(spec.rows, &weights);
     let mut session_number: u64 = 0;
@@ -83,7 +101,13 @@ pub fn generate(spec: &DemoSpec, mut emit: impl FnMut(StoredEvent)) {
         while (hour_events.len() as u64) < quota {
             session_number += 1;
             let remaining = quota - hour_events.len() as u64;
-            session(&mut rng, session_number, hour_start, remaining, &mut hour_events);
+            session(
+                &mut rng,
+                session_number,
+                hour_start,
+                remaining,
+                &mut hour_events,
+            );
         }
         hour_events.sort_by(|a: &StoredEvent, b| a.ts.cmp(&b.ts).then_with(|| a.id.cmp(&b.id)));
         for event in hour_events.drain(..) {
@@ -111,7 +135,13 @@ fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
 }
 
 /// One agent's session: a few suggestions, each offered then (mostly) answered.
-fn session(rng: &mut Rng, number: u64, hour_start: NaiveDateTime, budget: u64, out: &mut Vec<StoredEvent>) {
+fn session(
+    rng: &mut Rng,
+    number: u64,
+    hour_start: NaiveDateTime,
+    budget: u64,
+    out: &mut Vec<StoredEvent>,
+) {
     let session_id = format!("sess-{:06x}", number.wrapping_mul(0x9E37_79B9) & 0xFF_FFFF);
     let bucket = if rng.unit() < 0.5 { "A" } else { "B" };
     let suggestions = 1 + rng.below(4);
@@ -127,7 +157,9 @@ fn session(rng: &mut Rng, number: u64, hour_start: NaiveDateTime, budget: u64, o
         let policies = policy_refs(rng);
         // Bucket B (the newer prompt) is a little slower and accepted a little more often.
         let median_ms = if bucket == "B" { 455.0 } else { 430.0 };
-        let latency = (median_ms * (0.45 * rng.normal()).exp()).round().clamp(40.0, 30_000.0) as i64;
+        let latency = (median_ms * (0.45 * rng.normal()).exp())
+            .round()
+            .clamp(40.0, 30_000.0) as i64;
         let offered = StoredEvent {
             id: event_id(rng),
             ts: at.min(hour_end),
@@ -145,7 +177,11 @@ fn session(rng: &mut Rng, number: u64, hour_start: NaiveDateTime, budget: u64, o
         if written >= budget {
             break;
         }
-        let (accept, edit) = if bucket == "B" { (0.40, 0.17) } else { (0.36, 0.16) };
+        let (accept, edit) = if bucket == "B" {
+            (0.40, 0.17)
+        } else {
+            (0.36, 0.16)
+        };
         let roll = rng.unit();
         let (kind, used) = if roll < accept {
             ("accepted", Some(suggestion))
@@ -184,7 +220,15 @@ fn event_id(rng: &mut Rng) -> String {
 
 fn policy_refs(rng: &mut Rng) -> String {
     let roll = rng.unit();
-    let how_many = if roll < 0.55 { 0 } else if roll < 0.83 { 1 } else if roll < 0.95 { 2 } else { 3 };
+    let how_many = if roll < 0.55 {
+        0
+    } else if roll < 0.83 {
+        1
+    } else if roll < 0.95 {
+        2
+    } else {
+        3
+    };
     let harmonic: f64 = (1..=POLICIES.len()).map(|rank| 1.0 / rank as f64).sum();
     let mut chosen: Vec<&str> = Vec::new();
     while chosen.len() < how_many {
@@ -204,8 +248,16 @@ fn policy_refs(rng: &mut Rng) -> String {
     serde_json::to_string(&chosen).unwrap_or_else(|_| "[]".to_owned())
 }
 
-const GREETINGS: [&str; 5] = ["Hi", "Hello", "Hi there", "Dear customer", "Thanks for reaching out"];
-const NAMES: [&str; 8] = ["Sam", "Priya", "Jonas", "Maria", "Chen", "Amara", "Lukas", "Sofia"];
+const GREETINGS: [&str; 5] = [
+    "Hi",
+    "Hello",
+    "Hi there",
+    "Dear customer",
+    "Thanks for reaching out",
+];
+const NAMES: [&str; 8] = [
+    "Sam", "Priya", "Jonas", "Maria", "Chen", "Amara", "Lukas", "Sofia",
+];
 const ISSUES: [&str; 10] = [
     "i checked your order {n} and it shipped yesterday",
     "your refund for order {n} is being processed",
@@ -229,7 +281,13 @@ const CLOSINGS: [&str; 5] = [
 fn draft(rng: &mut Rng) -> String {
     let order = 100_000 + rng.below(900_000);
     let issue = rng.pick(&ISSUES).replace("{n}", &format!("#{order}"));
-    format!("{} {}, {}. {}", rng.pick(&GREETINGS), rng.pick(&NAMES), issue, rng.pick(&CLOSINGS))
+    format!(
+        "{} {}, {}. {}",
+        rng.pick(&GREETINGS),
+        rng.pick(&NAMES),
+        issue,
+        rng.pick(&CLOSINGS)
+    )
 }
 
 /// The coach's version of a draft: capitalised, punctuated, a little warmer.
@@ -240,7 +298,10 @@ fn improve(rng: &mut Rng, draft: &str) -> String {
         .replace("doesnt", "doesn't");
     if let Some((head, tail)) = text.split_once(", ") {
         let mut tail_chars = tail.chars();
-        let capitalised: String = tail_chars.next().map(|c| c.to_uppercase().collect::<String>() + tail_chars.as_str()).unwrap_or_default();
+        let capitalised: String = tail_chars
+            .next()
+            .map(|c| c.to_uppercase().collect::<String>() + tail_chars.as_str())
+            .unwrap_or_default();
         text = format!("{head}, {capitalised}");
     }
     let extras = [
@@ -322,19 +383,42 @@ mod tests {
         let events = collect(20_000);
         assert_eq!(events, collect(20_000));
         let rate = |bucket: &str| {
-            let offered = events.iter().filter(|e| e.event == "offered" && e.ab_test_bucket.as_deref() == Some(bucket)).count() as f64;
+            let offered = events
+                .iter()
+                .filter(|e| e.event == "offered" && e.ab_test_bucket.as_deref() == Some(bucket))
+                .count() as f64;
             let accepted = events
                 .iter()
-                .filter(|e| (e.event == "accepted" || e.event == "edited") && e.ab_test_bucket.as_deref() == Some(bucket))
+                .filter(|e| {
+                    (e.event == "accepted" || e.event == "edited")
+                        && e.ab_test_bucket.as_deref() == Some(bucket)
+                })
                 .count() as f64;
             accepted / offered
         };
         let lift = rate("B") - rate("A");
-        assert!((0.01..0.10).contains(&lift), "B accepts a few points more: {lift}");
+        assert!(
+            (0.01..0.10).contains(&lift),
+            "B accepts a few points more: {lift}"
+        );
         let ids: std::collections::HashSet<_> = events.iter().map(|e| &e.id).collect();
         assert_eq!(ids.len(), events.len());
-        let pii = events.iter().filter(|e| e.policy_refs.as_deref().is_some_and(|p| p.contains("PII-01"))).count();
-        let access = events.iter().filter(|e| e.policy_refs.as_deref().is_some_and(|p| p.contains("ACCESS-12"))).count();
+        let pii = events
+            .iter()
+            .filter(|e| {
+                e.policy_refs
+                    .as_deref()
+                    .is_some_and(|p| p.contains("PII-01"))
+            })
+            .count();
+        let access = events
+            .iter()
+            .filter(|e| {
+                e.policy_refs
+                    .as_deref()
+                    .is_some_and(|p| p.contains("ACCESS-12"))
+            })
+            .count();
         assert!(pii > 4 * access, "popularity is skewed: {pii} vs {access}");
     }
 }

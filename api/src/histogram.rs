@@ -192,7 +192,10 @@ mod tests {
         let mut previous_upper = 256;
         for bin in 256..NUM_BINS as u16 {
             let (lower, upper) = bin_bounds(bin);
-            assert_eq!(lower, previous_upper, "bin {bin} starts where the last ended");
+            assert_eq!(
+                lower, previous_upper,
+                "bin {bin} starts where the last ended"
+            );
             assert_eq!(bin_of(lower), Some(bin));
             assert_eq!(bin_of(upper - 1), Some(bin));
             assert!((upper - lower) as f64 / lower as f64 <= 1.0 / 128.0);

@@ -8,7 +8,6 @@ fn main() -> std::process::ExitCode {
     coachboard_api::serve::init_logging(cli.log_json);
     let result = match cli.command {
         Some(Command::Generate(args)) => coachboard_api::serve::generate_file(&args),
-        Some(Command::Serve(args)) => coachboard_api::serve::run(args),
         None => coachboard_api::serve::run(cli.serve),
     };
     match result {

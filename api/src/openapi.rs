@@ -3,9 +3,10 @@
 
 use axum::Json;
 use coachboard_contract::{
-    BucketStats, Comparison, DataChanged, DatabaseExtent, ErrorBody, ErrorCode, EventKind, EventRecord, Experiment,
-    Figures, Health, IngestResult, Interval, LatencyBin, LatencyDistribution, NewEvent, Period, PolicyCounts, PolicyRefs,
-    PreviousPeriod, SampleRatioCheck, SortKey, SortOrder, Summary, Timeseries, TimeseriesPoint,
+    BucketStats, Comparison, DataChanged, DatabaseExtent, ErrorBody, ErrorCode, EventKind,
+    EventRecord, Experiment, Figures, Health, IngestResult, Interval, LatencyBin,
+    LatencyDistribution, NewEvent, Period, PolicyCounts, PolicyRefs, PreviousPeriod,
+    SampleRatioCheck, SortKey, SortOrder, Summary, Timeseries, TimeseriesPoint,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -120,12 +121,41 @@ fn readyz() {}
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Coachboard API", description = "Analytics of AI reply-coach events; the one owner of the DuckDB file."),
-    paths(summary, events, events_csv, policies, timeseries, latency, experiment, stream, ingest, healthz, readyz),
+    info(
+        title = "Coachboard API",
+        description = "Analytics of AI reply-coach events; the one owner of the DuckDB file."
+    ),
+    paths(
+        summary, events, events_csv, policies, timeseries, latency, experiment, stream, ingest,
+        healthz, readyz
+    ),
     components(schemas(
-        Summary, Figures, Period, PreviousPeriod, DatabaseExtent, EventRecord, EventKind, PolicyCounts, Timeseries,
-        TimeseriesPoint, Interval, LatencyDistribution, LatencyBin, Experiment, BucketStats, Comparison,
-        SampleRatioCheck, NewEvent, PolicyRefs, IngestResult, ErrorBody, ErrorCode, Health, DataChanged, SortKey, SortOrder
+        Summary,
+        Figures,
+        Period,
+        PreviousPeriod,
+        DatabaseExtent,
+        EventRecord,
+        EventKind,
+        PolicyCounts,
+        Timeseries,
+        TimeseriesPoint,
+        Interval,
+        LatencyDistribution,
+        LatencyBin,
+        Experiment,
+        BucketStats,
+        Comparison,
+        SampleRatioCheck,
+        NewEvent,
+        PolicyRefs,
+        IngestResult,
+        ErrorBody,
+        ErrorCode,
+        Health,
+        DataChanged,
+        SortKey,
+        SortOrder
     ))
 )]
 struct ApiDoc;

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDateTime};
 use chrono_tz::Tz;
-use coachboard_contract::{EventKind, Interval, SortKey, SortOrder, parse_instant, truncate_for_message};
+use coachboard_contract::{
+    EventKind, Interval, SortKey, SortOrder, parse_instant, truncate_for_message,
+};
 
 use crate::error::AppError;
 use crate::store::{EventsQuery, Scope};
@@ -25,13 +27,22 @@ impl Params {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
             if name.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
-                return Err(invalid(format!("parameter `{}` is not valid UTF-8", truncate_for_message(&name))));
+                return Err(invalid(format!(
+                    "parameter `{}` is not valid UTF-8",
+                    truncate_for_message(&name)
+                )));
             }
             if value.contains('\0') || name.contains('\0') {
-                return Err(invalid(format!("parameter `{}` contains a NUL character", truncate_for_message(&name))));
+                return Err(invalid(format!(
+                    "parameter `{}` contains a NUL character",
+                    truncate_for_message(&name)
+                )));
             }
             if pairs.iter().any(|(seen, _)| *seen == name) {
-                return Err(invalid(format!("parameter `{}` is given more than once", truncate_for_message(&name))));
+                return Err(invalid(format!(
+                    "parameter `{}` is given more than once",
+                    truncate_for_message(&name)
+                )));
             }
             pairs.push((name.into_owned(), value.into_owned()));
         }
@@ -49,9 +60,9 @@ impl Params {
 
     fn text(&self, name: &str, max_chars: usize) -> Result<Option<String>, AppError> {
         match self.get(name) {
-            Some(value) if value.chars().count() > max_chars => {
-                Err(invalid(format!("`{name}` is longer than {max_chars} characters")))
-            }
+            Some(value) if value.chars().count() > max_chars => Err(invalid(format!(
+                "`{name}` is longer than {max_chars} characters"
+            ))),
             Some(value) if value.chars().any(char::is_control) => {
                 Err(invalid(format!("`{name}` contains a control character")))
             }
@@ -69,9 +80,16 @@ impl Params {
             .transpose()
     }
 
-    fn parsed<T: std::str::FromStr<Err = String>>(&self, name: &str) -> Result<Option<T>, AppError> {
+    fn parsed<T: std::str::FromStr<Err = String>>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, AppError> {
         self.get(name)
-            .map(|value| value.parse::<T>().map_err(|message| invalid(format!("`{name}`: {message}"))))
+            .map(|value| {
+                value
+                    .parse::<T>()
+                    .map_err(|message| invalid(format!("`{name}`: {message}")))
+            })
             .transpose()
     }
 
@@ -92,14 +110,18 @@ impl Params {
     pub fn scope(&self) -> Result<Scope, AppError> {
         let from = self.instant("from")?;
         let to = self.instant("to")?;
-        if let (Some(from), Some(to)) = (from, to) {
-            if from >= to {
-                return Err(invalid("`from` must be before `to`".to_owned()));
-            }
+        if let (Some(from), Some(to)) = (from, to)
+            && from >= to
+        {
+            return Err(invalid("`from` must be before `to`".to_owned()));
         }
         let event = self
             .get("event")
-            .map(|value| value.parse::<EventKind>().map_err(|error| invalid(format!("`event`: {error}"))))
+            .map(|value| {
+                value
+                    .parse::<EventKind>()
+                    .map_err(|error| invalid(format!("`event`: {error}")))
+            })
             .transpose()?;
         Ok(Scope {
             from,
@@ -149,19 +171,25 @@ impl Params {
             None => DEFAULT_LIMIT,
             Some(0) => return Err(invalid("`limit` must be at least 1".to_owned())),
             Some(limit) if limit > u64::from(MAX_LIMIT) => {
-                return Err(invalid(format!("`limit` is at most {MAX_LIMIT}; page with offset or cursor")));
+                return Err(invalid(format!(
+                    "`limit` is at most {MAX_LIMIT}; page with offset or cursor"
+                )));
             }
             Some(limit) => limit as u32,
         };
         let offset = self.whole_number("offset")?.unwrap_or(0);
         if offset > MAX_OFFSET {
-            return Err(invalid(format!("`offset` is at most {MAX_OFFSET}; use cursor instead")));
+            return Err(invalid(format!(
+                "`offset` is at most {MAX_OFFSET}; use cursor instead"
+            )));
         }
         let sort: SortKey = self.parsed("sort")?.unwrap_or_default();
         let order: SortOrder = self.parsed("order")?.unwrap_or_default();
         let after = self.get("cursor").map(decode_cursor).transpose()?;
         if after.is_some() && sort != SortKey::Ts {
-            return Err(invalid("`cursor` pages only events sorted by ts".to_owned()));
+            return Err(invalid(
+                "`cursor` pages only events sorted by ts".to_owned(),
+            ));
         }
         Ok(EventsQuery {
             scope: self.scope()?,
@@ -196,7 +224,9 @@ fn decode_cursor(text: &str) -> Result<(NaiveDateTime, String), AppError> {
     let bad = || invalid("`cursor` is not one this API handed out (use X-Next-Cursor)".to_owned());
     let (micros, id) = text.split_once('~').ok_or_else(bad)?;
     let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let ts = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?.naive_utc();
+    let ts = DateTime::from_timestamp_micros(micros)
+        .ok_or_else(bad)?
+        .naive_utc();
     Ok((ts, id.to_owned()))
 }
 
@@ -243,14 +273,19 @@ mod tests {
                 p.interval()?;
                 Ok(())
             });
-            assert!(matches!(result, Err(AppError::InvalidParameter(_))), "{query} must be rejected");
+            assert!(
+                matches!(result, Err(AppError::InvalidParameter(_))),
+                "{query} must be rejected"
+            );
         }
         assert!(Params::parse(Some("q=%FF")).is_err());
     }
 
     #[test]
     fn cursors_round_trip() {
-        let ts = parse_instant("2025-10-01T10:00:00.123456Z").unwrap().naive_utc();
+        let ts = parse_instant("2025-10-01T10:00:00.123456Z")
+            .unwrap()
+            .naive_utc();
         let cursor = encode_cursor(ts, "evt~1");
         assert_eq!(decode_cursor(&cursor).unwrap(), (ts, "evt~1".to_owned()));
     }

@@ -24,8 +24,11 @@ const DRAIN: Duration = Duration::from_secs(20);
 const GENERATE_BATCH: usize = 100_000;
 
 pub fn init_logging(json: bool) {
-    let filter = EnvFilter::try_from_env("COACHBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("COACHBOARD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -52,7 +55,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                      if the network in front of it is trusted.",
                     args.addr,
                     if need == Need::Read { "read" } else { "ingest" },
-                    if need == Need::Read { "read every event" } else { "write events" },
+                    if need == Need::Read {
+                        "read every event"
+                    } else {
+                        "write events"
+                    },
                 );
             }
         }
@@ -95,9 +102,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let router = crate::app(state);
     let handle = axum_server::Handle::new();
     tokio::spawn(stop_on_signal(handle.clone(), shutdown));
-    let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
+    let scheme = if args.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let listener = std::net::TcpListener::bind(args.addr).with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener = std::net::TcpListener::bind(args.addr)
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
     let url = format!("{scheme}://{local}/");
@@ -107,10 +119,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (Some(cert), Some(key)) => {
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
-                .with_context(|| format!("cannot load the TLS certificate {} and key {}", cert.display(), key.display()))?;
-            axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(service).await?;
+                .with_context(|| {
+                    format!(
+                        "cannot load the TLS certificate {} and key {}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            axum_server::from_tcp_rustls(listener, config)?
+                .handle(handle)
+                .serve(service)
+                .await?;
         }
-        _ => axum_server::from_tcp(listener)?.handle(handle).serve(service).await?,
+        _ => {
+            axum_server::from_tcp(listener)?
+                .handle(handle)
+                .serve(service)
+                .await?
+        }
     }
     tracing::info!("requests drained; checkpointing the database");
     tokio::task::spawn_blocking(move || store.checkpoint()).await??;
@@ -119,7 +145,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Waits for SIGINT or SIGTERM, then ends live streams and drains requests.
-async fn stop_on_signal(handle: axum_server::Handle<SocketAddr>, shutdown: tokio_util::sync::CancellationToken) {
+async fn stop_on_signal(
+    handle: axum_server::Handle<SocketAddr>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -145,7 +174,8 @@ fn load_access(args: &ServeArgs) -> anyhow::Result<Access> {
     let mut read = args.read_tokens.clone();
     let mut ingest = args.ingest_tokens.clone();
     if let Some(file) = &args.tokens_file {
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read the tokens file {}", file.display()))?;
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the tokens file {}", file.display()))?;
         for (number, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -154,7 +184,11 @@ fn load_access(args: &ServeArgs) -> anyhow::Result<Access> {
             match line.split_once(':') {
                 Some(("read", token)) => read.push(token.trim().to_owned()),
                 Some(("ingest", token)) => ingest.push(token.trim().to_owned()),
-                _ => bail!("{} line {}: expected `read:TOKEN` or `ingest:TOKEN`", file.display(), number + 1),
+                _ => bail!(
+                    "{} line {}: expected `read:TOKEN` or `ingest:TOKEN`",
+                    file.display(),
+                    number + 1
+                ),
             }
         }
     }
@@ -167,7 +201,10 @@ fn fill_demo(store: &dyn EventStore, rows: u64) -> anyhow::Result<()> {
         tracing::info!("the database has events: --demo leaves them as they are");
         return Ok(());
     }
-    let end = Utc::now().duration_trunc(chrono::TimeDelta::hours(1))?.naive_utc() + chrono::Duration::hours(1);
+    let end = Utc::now()
+        .duration_trunc(chrono::TimeDelta::hours(1))?
+        .naive_utc()
+        + chrono::Duration::hours(1);
     let spec = DemoSpec {
         rows,
         seed: 42,
@@ -208,8 +245,15 @@ pub fn generate_file(args: &GenerateArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = DuckDbStore::open(&args.db, &StoreOptions::default())?;
     let end = match &args.end {
-        Some(text) => coachboard_contract::parse_instant(text).map_err(anyhow::Error::msg)?.naive_utc(),
-        None => Utc::now().duration_trunc(chrono::TimeDelta::hours(1))?.naive_utc() + chrono::Duration::hours(1),
+        Some(text) => coachboard_contract::parse_instant(text)
+            .map_err(anyhow::Error::msg)?
+            .naive_utc(),
+        None => {
+            Utc::now()
+                .duration_trunc(chrono::TimeDelta::hours(1))?
+                .naive_utc()
+                + chrono::Duration::hours(1)
+        }
     };
     let spec = DemoSpec {
         rows: args.rows,

@@ -14,7 +14,10 @@ pub fn wilson_interval(successes: u64, trials: u64) -> Option<(f64, f64)> {
     let denominator = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denominator;
     let half_width = Z_95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
-    Some(((centre - half_width).max(0.0), (centre + half_width).min(1.0)))
+    Some((
+        (centre - half_width).max(0.0),
+        (centre + half_width).min(1.0),
+    ))
 }
 
 /// Result of comparing two proportions.

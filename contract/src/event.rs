@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn policy_refs_parse_like_the_note() {
-        assert_eq!(parse_policy_refs(Some(r#"["PII-01","TONE-02"]"#)), ["PII-01", "TONE-02"]);
+        assert_eq!(
+            parse_policy_refs(Some(r#"["PII-01","TONE-02"]"#)),
+            ["PII-01", "TONE-02"]
+        );
         assert!(parse_policy_refs(Some("not json")).is_empty());
         assert!(parse_policy_refs(Some(r#"{"a":1}"#)).is_empty());
         assert!(parse_policy_refs(None).is_empty());

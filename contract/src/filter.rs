@@ -100,7 +100,9 @@ impl FromStr for Interval {
             "hour" => Ok(Self::Hour),
             "day" => Ok(Self::Day),
             "week" => Ok(Self::Week),
-            other => Err(format!("unknown interval `{other}`: expected hour, day or week")),
+            other => Err(format!(
+                "unknown interval `{other}`: expected hour, day or week"
+            )),
         }
     }
 }
@@ -131,7 +133,9 @@ impl FromStr for SortKey {
         match s {
             "ts" => Ok(Self::Ts),
             "latency_ms" | "latency" => Ok(Self::LatencyMs),
-            other => Err(format!("cannot sort on `{other}`: expected ts or latency_ms")),
+            other => Err(format!(
+                "cannot sort on `{other}`: expected ts or latency_ms"
+            )),
         }
     }
 }

@@ -82,10 +82,14 @@ fn lenient_instant<'de, D: Deserializer<'de>>(de: D) -> Result<Option<DateTime<U
     let Some(text) = Option::<String>::deserialize(de)? else {
         return Ok(None);
     };
-    parse_instant(&text).map(Some).map_err(serde::de::Error::custom)
+    parse_instant(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
-pub(crate) fn required_instant<'de, D: Deserializer<'de>>(de: D) -> Result<DateTime<Utc>, D::Error> {
+pub(crate) fn required_instant<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(de)?;
     parse_instant(&text).map_err(serde::de::Error::custom)
 }
@@ -114,7 +118,10 @@ fn parse_naive(text: &str) -> Option<NaiveDateTime> {
     }
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
         let part = text.get(range)?;
-        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok()).flatten()
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
     };
     let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
     if separators.iter().any(|(at, c)| bytes[*at] != *c) {
@@ -124,14 +131,16 @@ fn parse_naive(text: &str) -> Option<NaiveDateTime> {
         None | Some("") => 0,
         Some(fraction) => {
             let digits = fraction.strip_prefix('.')?;
-            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
                 return None;
             }
             digits.parse::<u32>().ok()? * 10u32.pow(9 - digits.len() as u32)
         }
     };
     let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
-    let time = NaiveTime::from_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanos)?;
+    let time =
+        NaiveTime::from_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanos)?;
     Some(NaiveDateTime::new(date, time))
 }
 
@@ -172,7 +181,10 @@ mod tests {
         let offset = parse_instant("2025-10-23T12:00:00+02:00").unwrap();
         assert_eq!(offset.to_rfc3339(), "2025-10-23T10:00:00+00:00");
         assert!(parse_instant("yesterday").is_err());
-        assert_eq!(parse_instant("2025-10-23 10:00:00").unwrap().to_rfc3339(), "2025-10-23T10:00:00+00:00");
+        assert_eq!(
+            parse_instant("2025-10-23 10:00:00").unwrap().to_rfc3339(),
+            "2025-10-23T10:00:00+00:00"
+        );
         assert!(parse_instant("2025-02-30T00:00:00").is_err());
         assert!(parse_instant("2025-10-23T10:00:00.").is_err());
     }
@@ -184,8 +196,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(event.latency_ms, Some(413));
-        assert_eq!(event.policy_refs, Some(PolicyRefs::JsonText(r#"["PII-01"]"#.into())));
+        assert_eq!(
+            event.policy_refs,
+            Some(PolicyRefs::JsonText(r#"["PII-01"]"#.into()))
+        );
         let unknown = serde_json::from_str::<NewEvent>(r#"{"event":"offered","latncy":1}"#);
-        assert!(unknown.unwrap_err().to_string().contains("unknown field `latncy`"));
+        assert!(
+            unknown
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `latncy`")
+        );
     }
 }

@@ -85,7 +85,12 @@ pub struct PolicyCounts(pub Vec<(String, u64)>);
 impl utoipa::PartialSchema for PolicyCounts {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
-        let count = utoipa::openapi::schema::Schema::Object(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).build());
+        let count = utoipa::openapi::schema::Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .build(),
+        );
         ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some("References per policy id, largest first"))
@@ -278,6 +283,12 @@ mod tests {
         assert_eq!(summary.figures.suggestions_offered, 2);
         assert!(summary.database.is_none());
         let zero_rate = note.replace("50.0", "0");
-        assert_eq!(serde_json::from_str::<Summary>(&zero_rate).unwrap().figures.accept_rate, 0.0);
+        assert_eq!(
+            serde_json::from_str::<Summary>(&zero_rate)
+                .unwrap()
+                .figures
+                .accept_rate,
+            0.0
+        );
     }
 }

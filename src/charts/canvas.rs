@@ -22,11 +22,15 @@ pub struct HiDpi {
 impl HiDpi {
     /// Sizes the canvas for `css_size` at the device pixel ratio and scales its context.
     pub fn new(canvas: HtmlCanvasElement, css_size: (u32, u32)) -> Option<Self> {
-        let ratio = web_sys::window().map_or(1.0, |window| window.device_pixel_ratio()).max(1.0);
+        let ratio = web_sys::window()
+            .map_or(1.0, |window| window.device_pixel_ratio())
+            .max(1.0);
         canvas.set_width((f64::from(css_size.0) * ratio).round() as u32);
         canvas.set_height((f64::from(css_size.1) * ratio).round() as u32);
         let context: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
-        context.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok()?;
+        context
+            .set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0)
+            .ok()?;
         Some(Self {
             inner: CanvasBackend::with_canvas_object(canvas)?,
             css_size,
@@ -51,11 +55,20 @@ impl DrawingBackend for HiDpi {
         self.inner.present()
     }
 
-    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<CanvasError>> {
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
         self.inner.draw_pixel(point, color)
     }
 
-    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), DrawingErrorKind<CanvasError>> {
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
         self.inner.draw_line(from, to, style)
     }
 
@@ -95,11 +108,20 @@ impl DrawingBackend for HiDpi {
         self.inner.fill_polygon(vertices, style)
     }
 
-    fn draw_text<T: BackendTextStyle>(&mut self, text: &str, style: &T, pos: BackendCoord) -> Result<(), DrawingErrorKind<CanvasError>> {
+    fn draw_text<T: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &T,
+        pos: BackendCoord,
+    ) -> Result<(), DrawingErrorKind<CanvasError>> {
         self.inner.draw_text(text, style, pos)
     }
 
-    fn estimate_text_size<T: BackendTextStyle>(&self, text: &str, style: &T) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
+    fn estimate_text_size<T: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &T,
+    ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
         self.inner.estimate_text_size(text, style)
     }
 }
@@ -118,16 +140,22 @@ where
 {
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let size = RwSignal::new((0_u32, 0_u32));
-    let observer = StoredValue::new_local(None::<(ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>);
+    let observer =
+        StoredValue::new_local(None::<(ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>);
     Effect::new(move |_| {
-        let Some(canvas) = canvas_ref.get() else { return };
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
         if observer.with_value(Option::is_some) {
             return;
         }
         let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
             if let Ok(entry) = entries.get(0).dyn_into::<ResizeObserverEntry>() {
                 let rect = entry.content_rect();
-                let next = (rect.width().floor().max(0.0) as u32, rect.height().floor().max(0.0) as u32);
+                let next = (
+                    rect.width().floor().max(0.0) as u32,
+                    rect.height().floor().max(0.0) as u32,
+                );
                 if size.get_untracked() != next {
                     size.set(next);
                 }
@@ -147,11 +175,15 @@ where
     });
     Effect::new(move |_| {
         let (width, height) = size.get();
-        let Some(canvas) = canvas_ref.get() else { return };
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
         if width == 0 || height == 0 {
             return;
         }
-        let Some(backend) = HiDpi::new(canvas.clone(), (width, height)) else { return };
+        let Some(backend) = HiDpi::new(canvas.clone(), (width, height)) else {
+            return;
+        };
         let root = backend.into_drawing_area();
         draw(&root);
         if root.present().is_ok() {
@@ -161,7 +193,11 @@ where
     let click = move |event: web_sys::MouseEvent| {
         if let Some(handler) = on_click {
             let width = f64::from(size.get_untracked().0);
-            handler.run((f64::from(event.offset_x()), f64::from(event.offset_y()), width));
+            handler.run((
+                f64::from(event.offset_x()),
+                f64::from(event.offset_y()),
+                width,
+            ));
         }
     };
     view! {

@@ -34,7 +34,11 @@ pub fn tick_label(start: DateTime<FixedOffset>, interval: Interval) -> String {
     }
 }
 
-pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &Timeseries, theme: &ChartTheme) -> DrawResult<(), DB> {
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &Timeseries,
+    theme: &ChartTheme,
+) -> DrawResult<(), DB> {
     area.fill(&theme.background)?;
     let points = &series.points;
     if points.iter().all(|point| point.total() == 0) {
@@ -45,17 +49,36 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &Timeseri
     let max_total = points.iter().map(TimeseriesPoint::total).max().unwrap_or(0) as f64;
     let ticks = nice_ticks(max_total, 4);
     let top = ticks.last().copied().unwrap_or(1.0);
-    let y = Linear { domain: (0.0, top), range: (frame.bottom, frame.top) };
-    let max_rate = points.iter().filter_map(|point| point.accept_rate).fold(100.0_f64, f64::max);
-    let rate_y = Linear { domain: (0.0, max_rate), range: (frame.bottom, frame.top) };
+    let y = Linear {
+        domain: (0.0, top),
+        range: (frame.bottom, frame.top),
+    };
+    let max_rate = points
+        .iter()
+        .filter_map(|point| point.accept_rate)
+        .fold(100.0_f64, f64::max);
+    let rate_y = Linear {
+        domain: (0.0, max_rate),
+        range: (frame.bottom, frame.top),
+    };
     let axis = text_style(theme, 11.0, &theme.muted, HPos::Right, VPos::Center);
     for tick in &ticks {
         hline(area, y.map(*tick), frame.left, frame.right, theme.grid)?;
-        label(area, &compact(*tick), (frame.left - 6.0, y.map(*tick)), &axis)?;
+        label(
+            area,
+            &compact(*tick),
+            (frame.left - 6.0, y.map(*tick)),
+            &axis,
+        )?;
     }
     let rate_axis = text_style(theme, 11.0, &theme.muted, HPos::Left, VPos::Center);
     for rate in [0.0, 50.0, 100.0] {
-        label(area, &format!("{rate:.0}%"), (frame.right + 6.0, rate_y.map(rate)), &rate_axis)?;
+        label(
+            area,
+            &format!("{rate:.0}%"),
+            (frame.right + 6.0, rate_y.map(rate)),
+            &rate_axis,
+        )?;
     }
     let band = frame.width() / points.len() as f64;
     let bar = (band * 0.78).max(1.0);
@@ -68,7 +91,10 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &Timeseri
             }
             let top_value = base + count as f64;
             area.draw(&Rectangle::new(
-                [(px(x0), px(y.map(top_value))), (px(x0 + bar), px(y.map(base)))],
+                [
+                    (px(x0), px(y.map(top_value))),
+                    (px(x0 + bar), px(y.map(base))),
+                ],
                 color.filled(),
             ))?;
             base = top_value;
@@ -85,15 +111,26 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &Timeseri
     }
     flush_line(area, &mut run, theme)?;
     let dates = text_style(theme, 11.0, &theme.muted, HPos::Center, VPos::Top);
-    let every = (points.len() as f64 / (frame.width() / 70.0).max(1.0)).ceil().max(1.0) as usize;
+    let every = (points.len() as f64 / (frame.width() / 70.0).max(1.0))
+        .ceil()
+        .max(1.0) as usize;
     for (index, point) in points.iter().enumerate().step_by(every) {
         let x = frame.left + (index as f64 + 0.5) * band;
-        label(area, &tick_label(point.start, series.interval), (x, frame.bottom + 6.0), &dates)?;
+        label(
+            area,
+            &tick_label(point.start, series.interval),
+            (x, frame.bottom + 6.0),
+            &dates,
+        )?;
     }
     Ok(())
 }
 
-fn flush_line<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &mut Vec<(i32, i32)>, theme: &ChartTheme) -> DrawResult<(), DB> {
+fn flush_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    run: &mut Vec<(i32, i32)>,
+    theme: &ChartTheme,
+) -> DrawResult<(), DB> {
     match run.len() {
         0 => {}
         1 => area.draw(&Circle::new(run[0], 2, theme.rate.filled()))?,
@@ -108,11 +145,12 @@ pub fn describe(series: &Timeseries) -> String {
     let total: u64 = series.points.iter().map(TimeseriesPoint::total).sum();
     match series.points.iter().max_by_key(|point| point.total()) {
         Some(peak) if total > 0 => format!(
-            "Events over time by {}: {} events in {} buckets, the busiest {} with {}.",
+            "Events over time by {}: {} events in {} buckets, the busiest {} {} with {}.",
             series.interval,
             total,
             series.points.len(),
-            format!("{} {}", date(&peak.start), clock(&peak.start, false)),
+            date(&peak.start),
+            clock(&peak.start, false),
             peak.total()
         ),
         _ => "Events over time: no events in this range.".to_owned(),

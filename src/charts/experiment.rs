@@ -14,7 +14,10 @@ const MARGINS: (f64, f64, f64, f64) = (8.0, 20.0, 24.0, 40.0);
 /// The rate axis: the intervals with some room, on whole points.
 pub fn domain(experiment: &Experiment) -> Option<(f64, f64)> {
     let lows = experiment.buckets.iter().filter_map(|bucket| bucket.ci_low);
-    let highs = experiment.buckets.iter().filter_map(|bucket| bucket.ci_high);
+    let highs = experiment
+        .buckets
+        .iter()
+        .filter_map(|bucket| bucket.ci_high);
     let low = lows.fold(f64::INFINITY, f64::min);
     let high = highs.fold(f64::NEG_INFINITY, f64::max);
     if !(low.is_finite() && high.is_finite()) {
@@ -24,14 +27,21 @@ pub fn domain(experiment: &Experiment) -> Option<(f64, f64)> {
     Some(((low - pad).floor().max(0.0), (high + pad).ceil().min(100.0)))
 }
 
-pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, experiment: &Experiment, theme: &ChartTheme) -> DrawResult<(), DB> {
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    experiment: &Experiment,
+    theme: &ChartTheme,
+) -> DrawResult<(), DB> {
     area.fill(&theme.background)?;
     let Some((low, high)) = domain(experiment) else {
         return empty_message(area, theme, "No A/B buckets with offers in this range");
     };
     let (width, height) = area.dim_in_pixel();
     let frame = Frame::inside(width, height, MARGINS);
-    let x = Linear { domain: (low, high), range: (frame.left, frame.right) };
+    let x = Linear {
+        domain: (low, high),
+        range: (frame.left, frame.right),
+    };
     let rows = experiment.buckets.len().max(2) as f64;
     let row = (frame.bottom - frame.top) / rows;
     let below = text_style(theme, 11.0, &theme.muted, HPos::Center, VPos::Top);
@@ -39,8 +49,16 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, experiment: &Expe
     let mut tick = low;
     while tick <= high + 1e-9 {
         let at = x.map(tick);
-        area.draw(&PathElement::new(vec![(px(at), px(frame.top)), (px(at), px(frame.bottom))], theme.grid.stroke_width(1)))?;
-        label(area, &format!("{tick:.0}%"), (at, frame.bottom + 6.0), &below)?;
+        area.draw(&PathElement::new(
+            vec![(px(at), px(frame.top)), (px(at), px(frame.bottom))],
+            theme.grid.stroke_width(1),
+        ))?;
+        label(
+            area,
+            &format!("{tick:.0}%"),
+            (at, frame.bottom + 6.0),
+            &below,
+        )?;
         tick += step;
     }
     let names = text_style(theme, 13.0, &theme.text, HPos::Right, VPos::Center);
@@ -48,17 +66,36 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, experiment: &Expe
     for (index, bucket) in experiment.buckets.iter().enumerate() {
         let middle = frame.top + (index as f64 + 0.5) * row;
         label(area, &bucket.bucket, (frame.left - 10.0, middle), &names)?;
-        let color = if index == 0 { theme.offered } else { theme.accepted };
+        let color = if index == 0 {
+            theme.offered
+        } else {
+            theme.accepted
+        };
         if let (Some(ci_low), Some(ci_high)) = (bucket.ci_low, bucket.ci_high) {
             let (x0, x1) = (x.map(ci_low), x.map(ci_high));
-            area.draw(&PathElement::new(vec![(px(x0), px(middle)), (px(x1), px(middle))], color.stroke_width(3)))?;
+            area.draw(&PathElement::new(
+                vec![(px(x0), px(middle)), (px(x1), px(middle))],
+                color.stroke_width(3),
+            ))?;
             for end in [x0, x1] {
-                area.draw(&PathElement::new(vec![(px(end), px(middle - 7.0)), (px(end), px(middle + 7.0))], color.stroke_width(2)))?;
+                area.draw(&PathElement::new(
+                    vec![(px(end), px(middle - 7.0)), (px(end), px(middle + 7.0))],
+                    color.stroke_width(2),
+                ))?;
             }
         }
         if let Some(rate) = bucket.accept_rate {
-            area.draw(&Circle::new((px(x.map(rate)), px(middle)), 6, color.filled()))?;
-            label(area, &format!("{rate:.1}%"), (x.map(rate), middle - 10.0), &values)?;
+            area.draw(&Circle::new(
+                (px(x.map(rate)), px(middle)),
+                6,
+                color.filled(),
+            ))?;
+            label(
+                area,
+                &format!("{rate:.1}%"),
+                (x.map(rate), middle - 10.0),
+                &values,
+            )?;
         }
     }
     hline(area, frame.bottom, frame.left, frame.right, theme.muted)?;
@@ -69,7 +106,11 @@ pub fn describe(experiment: &Experiment) -> String {
     let parts: Vec<String> = experiment
         .buckets
         .iter()
-        .filter_map(|bucket| bucket.accept_rate.map(|rate| format!("bucket {} accepts {rate:.1}%", bucket.bucket)))
+        .filter_map(|bucket| {
+            bucket
+                .accept_rate
+                .map(|rate| format!("bucket {} accepts {rate:.1}%", bucket.bucket))
+        })
         .collect();
     if parts.is_empty() {
         "A/B experiment: no offers in this range.".to_owned()

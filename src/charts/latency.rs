@@ -23,25 +23,44 @@ pub fn draw<DB: DrawingBackend>(
     };
     let (width, height) = area.dim_in_pixel();
     let frame = Frame::inside(width, height, MARGINS);
-    let x = Log { domain: (first.lower_ms, last.upper_ms), range: (frame.left, frame.right) };
+    let x = Log {
+        domain: (first.lower_ms, last.upper_ms),
+        range: (frame.left, frame.right),
+    };
     let max_count = latency.bins.iter().map(|bin| bin.count).max().unwrap_or(0) as f64;
     let ticks = nice_ticks(max_count, 4);
-    let y = Linear { domain: (0.0, ticks.last().copied().unwrap_or(1.0)), range: (frame.bottom, frame.top) };
+    let y = Linear {
+        domain: (0.0, ticks.last().copied().unwrap_or(1.0)),
+        range: (frame.bottom, frame.top),
+    };
     let axis = text_style(theme, 11.0, &theme.muted, HPos::Right, VPos::Center);
     for tick in &ticks {
         hline(area, y.map(*tick), frame.left, frame.right, theme.grid)?;
-        label(area, &compact(*tick), (frame.left - 6.0, y.map(*tick)), &axis)?;
+        label(
+            area,
+            &compact(*tick),
+            (frame.left - 6.0, y.map(*tick)),
+            &axis,
+        )?;
     }
     for bin in &latency.bins {
         let (x0, x1) = (x.map(bin.lower_ms), x.map(bin.upper_ms));
         area.draw(&Rectangle::new(
-            [(px(x0 + 0.5), px(y.map(bin.count as f64))), (px((x1 - 0.5).max(x0 + 1.0)), px(frame.bottom))],
+            [
+                (px(x0 + 0.5), px(y.map(bin.count as f64))),
+                (px((x1 - 0.5).max(x0 + 1.0)), px(frame.bottom)),
+            ],
             theme.bar.filled(),
         ))?;
     }
     let below = text_style(theme, 11.0, &theme.muted, HPos::Center, VPos::Top);
     for tick in x.ticks() {
-        label(area, &duration_ms(tick), (x.map(tick), frame.bottom + 6.0), &below)?;
+        label(
+            area,
+            &duration_ms(tick),
+            (x.map(tick), frame.bottom + 6.0),
+            &below,
+        )?;
     }
     let marker_text = text_style(theme, 11.0, &theme.marker, HPos::Center, VPos::Bottom);
     for (name, value) in [("p50", latency.p50_ms), ("p95", latency.p95_ms)] {
@@ -51,7 +70,12 @@ pub fn draw<DB: DrawingBackend>(
             vec![(px(at), px(frame.top)), (px(at), px(frame.bottom))],
             theme.marker.stroke_width(2),
         ))?;
-        label(area, &format!("{name} {}", duration_ms(value)), (at, frame.top - 3.0), &marker_text)?;
+        label(
+            area,
+            &format!("{name} {}", duration_ms(value)),
+            (at, frame.top - 3.0),
+            &marker_text,
+        )?;
     }
     Ok(())
 }

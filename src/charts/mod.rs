@@ -46,7 +46,13 @@ pub(crate) fn px(value: f64) -> i32 {
     value.round() as i32
 }
 
-pub(crate) fn text_style<'a>(theme: &'a ChartTheme, size: f64, color: &'a RGBColor, h: HPos, v: VPos) -> TextStyle<'a> {
+pub(crate) fn text_style<'a>(
+    theme: &'a ChartTheme,
+    size: f64,
+    color: &'a RGBColor,
+    h: HPos,
+    v: VPos,
+) -> TextStyle<'a> {
     TextStyle::from((theme.font, size).into_font())
         .color(color)
         .pos(Pos::new(h, v))
@@ -70,7 +76,10 @@ pub(crate) fn hline<DB: DrawingBackend>(
     to: f64,
     color: RGBColor,
 ) -> DrawResult<(), DB> {
-    area.draw(&PathElement::new(vec![(px(from), px(y)), (px(to), px(y))], color.stroke_width(1)))
+    area.draw(&PathElement::new(
+        vec![(px(from), px(y)), (px(to), px(y))],
+        color.stroke_width(1),
+    ))
 }
 
 /// A message in the middle of an empty chart.
@@ -81,5 +90,10 @@ pub(crate) fn empty_message<DB: DrawingBackend>(
 ) -> DrawResult<(), DB> {
     let (width, height) = area.dim_in_pixel();
     let style = text_style(theme, 13.0, &theme.muted, HPos::Center, VPos::Center);
-    label(area, text, (f64::from(width) / 2.0, f64::from(height) / 2.0), &style)
+    label(
+        area,
+        text,
+        (f64::from(width) / 2.0, f64::from(height) / 2.0),
+        &style,
+    )
 }

@@ -32,11 +32,18 @@ pub fn layout(counts: &PolicyCounts, width: f64, height: f64) -> Vec<Bar> {
     let mut sorted: Vec<&(String, u64)> = counts.0.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     sorted.truncate(MAX_BARS);
-    let Some(max) = sorted.first().map(|(_, count)| *count as f64).filter(|max| *max > 0.0) else {
+    let Some(max) = sorted
+        .first()
+        .map(|(_, count)| *count as f64)
+        .filter(|max| *max > 0.0)
+    else {
         return Vec::new();
     };
     let row = height / sorted.len().max(4) as f64;
-    let x = Linear { domain: (0.0, max), range: (LABEL_WIDTH, (width - COUNT_WIDTH).max(LABEL_WIDTH + 1.0)) };
+    let x = Linear {
+        domain: (0.0, max),
+        range: (LABEL_WIDTH, (width - COUNT_WIDTH).max(LABEL_WIDTH + 1.0)),
+    };
     sorted
         .iter()
         .enumerate()
@@ -56,7 +63,10 @@ pub fn layout(counts: &PolicyCounts, width: f64, height: f64) -> Vec<Bar> {
 /// The policy whose row contains the point, if any.
 pub fn hit(bars: &[Bar], x: f64, y: f64, width: f64) -> Option<&str> {
     (x >= 0.0 && x <= width)
-        .then(|| bars.iter().find(|bar| y >= bar.top - 2.0 && y <= bar.bottom + 2.0))
+        .then(|| {
+            bars.iter()
+                .find(|bar| y >= bar.top - 2.0 && y <= bar.bottom + 2.0)
+        })
         .flatten()
         .map(|bar| bar.policy.as_str())
 }
@@ -78,13 +88,25 @@ pub fn draw<DB: DrawingBackend>(
     let values = text_style(theme, 11.0, &theme.muted, HPos::Left, VPos::Center);
     for bar in &bars {
         let middle = (bar.top + bar.bottom) / 2.0;
-        let color = if Some(bar.policy.as_str()) == selected { theme.highlight } else { theme.bar };
+        let color = if Some(bar.policy.as_str()) == selected {
+            theme.highlight
+        } else {
+            theme.bar
+        };
         area.draw(&Rectangle::new(
-            [(px(LABEL_WIDTH), px(bar.top)), (px(bar.right), px(bar.bottom))],
+            [
+                (px(LABEL_WIDTH), px(bar.top)),
+                (px(bar.right), px(bar.bottom)),
+            ],
             color.filled(),
         ))?;
         label(area, &bar.policy, (LABEL_WIDTH - 8.0, middle), &names)?;
-        label(area, &thousands(bar.count), (bar.right + 6.0, middle), &values)?;
+        label(
+            area,
+            &thousands(bar.count),
+            (bar.right + 6.0, middle),
+            &values,
+        )?;
     }
     Ok(bars)
 }
@@ -105,9 +127,18 @@ mod tests {
 
     #[test]
     fn bars_are_sorted_and_hit_testable() {
-        let counts = PolicyCounts(vec![("TONE-02".into(), 40), ("PII-01".into(), 90), ("LEGAL-10".into(), 5)]);
+        let counts = PolicyCounts(vec![
+            ("TONE-02".into(), 40),
+            ("PII-01".into(), 90),
+            ("LEGAL-10".into(), 5),
+        ]);
         let bars = layout(&counts, 400.0, 200.0);
-        assert_eq!(bars.iter().map(|bar| bar.policy.as_str()).collect::<Vec<_>>(), ["PII-01", "TONE-02", "LEGAL-10"]);
+        assert_eq!(
+            bars.iter()
+                .map(|bar| bar.policy.as_str())
+                .collect::<Vec<_>>(),
+            ["PII-01", "TONE-02", "LEGAL-10"]
+        );
         assert!(bars[0].right > bars[1].right && bars[1].right > bars[2].right);
         let middle = (bars[1].top + bars[1].bottom) / 2.0;
         assert_eq!(hit(&bars, 200.0, middle, 400.0), Some("TONE-02"));

@@ -13,7 +13,9 @@ pub fn nice_ticks(max: f64, count: usize) -> Vec<f64> {
         .find(|step| *step >= raw)
         .unwrap_or(10.0 * magnitude);
     let steps = (max / step).ceil() as usize;
-    (0..=steps.max(1)).map(|index| index as f64 * step).collect()
+    (0..=steps.max(1))
+        .map(|index| index as f64 * step)
+        .collect()
 }
 
 /// Maps a value range onto a pixel range linearly.
@@ -44,7 +46,10 @@ pub struct Log {
 impl Log {
     pub fn map(&self, value: f64) -> f64 {
         let linear = Linear {
-            domain: (self.domain.0.max(1e-9).log10(), self.domain.1.max(1e-9).log10()),
+            domain: (
+                self.domain.0.max(1e-9).log10(),
+                self.domain.1.max(1e-9).log10(),
+            ),
             range: self.range,
         };
         linear.map(value.max(1e-9).log10())
@@ -74,7 +79,10 @@ mod tests {
 
     #[test]
     fn ticks_are_round() {
-        assert_eq!(nice_ticks(95.0, 5), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(
+            nice_ticks(95.0, 5),
+            vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+        );
         assert_eq!(nice_ticks(7.0, 4), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
         assert_eq!(nice_ticks(0.0, 4), vec![0.0, 1.0]);
         let big = nice_ticks(12_345.0, 4);
@@ -83,11 +91,20 @@ mod tests {
 
     #[test]
     fn scales_map_ends_to_ends() {
-        let y = Linear { domain: (0.0, 100.0), range: (200.0, 0.0) };
+        let y = Linear {
+            domain: (0.0, 100.0),
+            range: (200.0, 0.0),
+        };
         assert_eq!(y.map(0.0), 200.0);
         assert_eq!(y.map(50.0), 100.0);
-        let x = Log { domain: (10.0, 1000.0), range: (0.0, 100.0) };
+        let x = Log {
+            domain: (10.0, 1000.0),
+            range: (0.0, 100.0),
+        };
         assert!((x.map(100.0) - 50.0).abs() < 1e-9);
-        assert_eq!(x.ticks(), vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]);
+        assert_eq!(
+            x.ticks(),
+            vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
+        );
     }
 }

@@ -17,9 +17,14 @@ pub fn DataTable(
     #[prop(optional, into)] on_pick: Option<Callback<String>>,
     #[prop(optional, into)] selected: Option<Signal<Option<String>>>,
 ) -> impl IntoView {
-    let headers = data.headers.iter().enumerate().map(|(index, header)| {
-        view! { <th class:num={index > 0}>{*header}</th> }
-    }).collect_view();
+    let headers = data
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(index, header)| {
+            view! { <th class:num={index > 0}>{*header}</th> }
+        })
+        .collect_view();
     let rows = data.rows.into_iter().map(|cells| {
         let key = cells.first().cloned().unwrap_or_default();
         let is_selected = {

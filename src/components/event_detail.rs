@@ -25,7 +25,13 @@ pub fn EventDetail(event: EventRecord) -> impl IntoView {
     let suggestion = event.suggestion_used.clone();
     let (left, right) = match &suggestion {
         Some(suggestion) => word_diff(&draft, suggestion),
-        None => (vec![Span { text: draft.clone(), changed: false }], Vec::new()),
+        None => (
+            vec![Span {
+                text: draft.clone(),
+                changed: false,
+            }],
+            Vec::new(),
+        ),
     };
     let has_suggestion = suggestion.is_some();
     view! {

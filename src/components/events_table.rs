@@ -27,17 +27,32 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
                 aria-label=format!("Remove filter {label}")>{label.clone()}" ×"</button>
         }).collect_view()
     };
-    let event_filter = Memo::new(move |_| nav.state.with(|state| state.event.map(|kind| kind.as_str().to_owned()).unwrap_or_default()));
+    let event_filter = Memo::new(move |_| {
+        nav.state.with(|state| {
+            state
+                .event
+                .map(|kind| kind.as_str().to_owned())
+                .unwrap_or_default()
+        })
+    });
     let rows = move || {
         let load = data.get();
         if let Some(view) = unready_view(&load) {
             return view;
         }
-        let Some(page) = load.ready() else { return ().into_any() };
+        let Some(page) = load.ready() else {
+            return ().into_any();
+        };
         if page.events.is_empty() {
-            return view! { <p class="empty-table">"No events match these filters."</p> }.into_any();
+            return view! { <p class="empty-table">"No events match these filters."</p> }
+                .into_any();
         }
-        let rows = page.events.iter().cloned().map(|event| row(event, expanded, nav)).collect_view();
+        let rows = page
+            .events
+            .iter()
+            .cloned()
+            .map(|event| row(event, expanded, nav))
+            .collect_view();
         view! {
             <div class="table-scroll">
                 <table class="events">
@@ -71,7 +86,12 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
         };
         let summary = match total {
             Some(0) | None if shown == 0 => String::new(),
-            Some(total) => format!("{}–{} of {}", thousands(first + 1), thousands(first + shown), thousands(total)),
+            Some(total) => format!(
+                "{}–{} of {}",
+                thousands(first + 1),
+                thousands(first + shown),
+                thousands(total)
+            ),
             None => format!("{} most recent", shown),
         };
         view! {
@@ -127,11 +147,13 @@ fn sort_button(nav: PageNav, key: SortKey, label: &'static str) -> impl IntoView
             (false, _) => "",
         })
     };
-    let sorted = move || state.with(|state| match (state.sort == key, state.order) {
-        (true, SortOrder::Desc) => "descending",
-        (true, SortOrder::Asc) => "ascending",
-        (false, _) => "none",
-    });
+    let sorted = move || {
+        state.with(|state| match (state.sort == key, state.order) {
+            (true, SortOrder::Desc) => "descending",
+            (true, SortOrder::Asc) => "ascending",
+            (false, _) => "none",
+        })
+    };
     view! {
         <button class="sort" aria-sort=sorted on:click=move |_| nav.update(|state| {
             if state.sort == key {
@@ -153,7 +175,15 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
     };
     let toggle = {
         let id = id.clone();
-        move || expanded.update(|open| *open = if open.as_deref() == Some(id.as_str()) { None } else { Some(id.clone()) })
+        move || {
+            expanded.update(|open| {
+                *open = if open.as_deref() == Some(id.as_str()) {
+                    None
+                } else {
+                    Some(id.clone())
+                }
+            })
+        }
     };
     let toggle_key = toggle.clone();
     let when = timestamp(event.ts, browser::offset_at(event.ts));
@@ -162,7 +192,10 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
     let session = event.session_id.clone();
     let session_for_filter = session.clone();
     let policies = event.policies();
-    let latency = event.latency_ms.map(|ms| format!("{} ms", thousands(ms.max(0) as u64))).unwrap_or_else(|| "–".to_owned());
+    let latency = event
+        .latency_ms
+        .map(|ms| format!("{} ms", thousands(ms.max(0) as u64)))
+        .unwrap_or_else(|| "–".to_owned());
     let detail = event.clone();
     view! {
         <tr class="event-row" class:open=move || is_open.get() tabindex="0" aria-expanded=move || is_open.get().to_string()
@@ -180,7 +213,7 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
                     nav.filter(|state| state.session = session);
                 }>{session}</button>
             })}</td>
-            <td>{event.ab_test_bucket.clone().unwrap_or_else(|| "–".to_owned())}</td>
+            <td class="bucket">{event.ab_test_bucket.clone().unwrap_or_else(|| "–".to_owned())}</td>
             <td class="num">{latency}</td>
             <td class="policies">{policies.into_iter().map(|policy| {
                 let chosen = policy.clone();
@@ -218,7 +251,15 @@ fn SearchBox() -> impl IntoView {
             }
         });
         let handle = set_timeout_with_handle(
-            move || nav.update(|state| { state.search = value.clone(); state.page = 0; }, true),
+            move || {
+                nav.update(
+                    |state| {
+                        state.search = value.clone();
+                        state.page = 0;
+                    },
+                    true,
+                )
+            },
             std::time::Duration::from_millis(SEARCH_DEBOUNCE_MS as u64),
         );
         pending.set_value(handle.ok());

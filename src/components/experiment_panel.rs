@@ -13,12 +13,20 @@ use crate::theme::ChartTheme;
 
 /// The verdict and warnings under the title (pure).
 pub fn verdict(experiment: &Experiment) -> (Option<String>, Vec<String>) {
-    let sentence = experiment
-        .comparison
-        .as_ref()
-        .map(|comparison| lift_sentence(&comparison.treatment, comparison.difference_pt, comparison.p_value, comparison.significant));
+    let sentence = experiment.comparison.as_ref().map(|comparison| {
+        lift_sentence(
+            &comparison.treatment,
+            comparison.difference_pt,
+            comparison.p_value,
+            comparison.significant,
+        )
+    });
     let mut warnings = Vec::new();
-    if experiment.sample_ratio.as_ref().is_some_and(|check| check.mismatch) {
+    if experiment
+        .sample_ratio
+        .as_ref()
+        .is_some_and(|check| check.mismatch)
+    {
         warnings.push("The split between buckets is uneven beyond chance (sample ratio mismatch): check how sessions are assigned before trusting the lift.".to_owned());
     }
     if experiment.sample_too_small {
@@ -31,12 +39,18 @@ pub fn verdict(experiment: &Experiment) -> (Option<String>, Vec<String>) {
 pub fn ExperimentPanel(data: Signal<Load<Experiment>>) -> impl IntoView {
     let context = expect_context::<AppContext>();
     let as_table = RwSignal::new(false);
-    let subtitle = Signal::derive(move || data.with(|load| load.ready().and_then(|experiment| verdict(experiment).0)));
+    let subtitle = Signal::derive(move || {
+        data.with(|load| load.ready().and_then(|experiment| verdict(experiment).0))
+    });
     let warnings = move || {
-        data.with(|load| load.ready().map(|experiment| verdict(experiment).1).unwrap_or_default())
-            .into_iter()
-            .map(|warning| view! { <p class="warning" role="note">"⚠ "{warning}</p> })
-            .collect_view()
+        data.with(|load| {
+            load.ready()
+                .map(|experiment| verdict(experiment).1)
+                .unwrap_or_default()
+        })
+        .into_iter()
+        .map(|warning| view! { <p class="warning" role="note">"⚠ "{warning}</p> })
+        .collect_view()
     };
     let body = move || {
         let load = data.get();
@@ -47,7 +61,9 @@ pub fn ExperimentPanel(data: Signal<Load<Experiment>>) -> impl IntoView {
             let data = load.ready().map(table_data).unwrap_or_default();
             return view! { <DataTable data=data/> }.into_any();
         }
-        let label = Signal::derive(move || data.with(|load| load.ready().map(experiment::describe).unwrap_or_default()));
+        let label = Signal::derive(move || {
+            data.with(|load| load.ready().map(experiment::describe).unwrap_or_default())
+        });
         view! {
             <ChartCanvas class="chart experiment" label=label draw=move |area| {
                 let theme = ChartTheme::new(context.dark());
@@ -70,7 +86,14 @@ pub fn ExperimentPanel(data: Signal<Load<Experiment>>) -> impl IntoView {
 pub fn table_data(experiment: &Experiment) -> TableData {
     let dash = || "–".to_owned();
     TableData {
-        headers: vec!["Bucket", "Offered", "Accepted", "Rate", "95% interval", "Avg latency"],
+        headers: vec![
+            "Bucket",
+            "Offered",
+            "Accepted",
+            "Rate",
+            "95% interval",
+            "Avg latency",
+        ],
         rows: experiment
             .buckets
             .iter()
@@ -109,12 +132,19 @@ mod tests {
                 p_value: 0.003,
                 significant: true,
             }),
-            sample_ratio: Some(SampleRatioCheck { chi_square: 20.0, p_value: 0.00001, mismatch: true }),
+            sample_ratio: Some(SampleRatioCheck {
+                chi_square: 20.0,
+                p_value: 0.00001,
+                mismatch: true,
+            }),
             sample_too_small: false,
             ..Experiment::default()
         };
         let (sentence, warnings) = verdict(&experiment);
-        assert_eq!(sentence.as_deref(), Some("B accepts 5.8 points more; significant, p = 0.003"));
+        assert_eq!(
+            sentence.as_deref(),
+            Some("B accepts 5.8 points more; significant, p = 0.003")
+        );
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("sample ratio mismatch"));
     }

@@ -21,7 +21,10 @@ pub fn Header(
     let context = expect_context::<AppContext>();
     let nav = expect_context::<PageNav>();
     let title = context.config.with_value(|config| config.title.clone());
-    let bucket = Memo::new(move |_| nav.state.with(|state| state.bucket.clone().unwrap_or_default()));
+    let bucket = Memo::new(move |_| {
+        nav.state
+            .with(|state| state.bucket.clone().unwrap_or_default())
+    });
     let refresh = Memo::new(move |_| nav.state.with(|state| state.refresh));
     let updated = move || match last_updated.get() {
         Some(at) => format!("Updated {}", relative_time(at, now.get())),
@@ -29,10 +32,14 @@ pub fn Header(
     };
     let zone = context.tz.get_value().unwrap_or_else(|| "UTC".to_owned());
     let bucket_options = move || {
-        buckets.get().into_iter().map(|name| {
-            let label = format!("Bucket {name}");
-            view! { <option value=name.clone()>{label}</option> }
-        }).collect_view()
+        buckets
+            .get()
+            .into_iter()
+            .map(|name| {
+                let label = format!("Bucket {name}");
+                view! { <option value=name.clone()>{label}</option> }
+            })
+            .collect_view()
     };
     view! {
         <header class="page-header">

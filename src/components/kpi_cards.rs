@@ -43,7 +43,10 @@ pub fn cards(summary: &Summary) -> Vec<Card> {
             key: "accept_rate",
             label: "Accept Rate",
             value: percent(now.accept_rate),
-            detail: Some(format!("{} accepted or edited", thousands(now.suggestions_accepted))),
+            detail: Some(format!(
+                "{} accepted or edited",
+                thousands(now.suggestions_accepted)
+            )),
             change: before
                 .filter(|before| before.suggestions_offered > 0 && now.suggestions_offered > 0)
                 .map(|before| points_change(now.accept_rate, before.accept_rate)),
@@ -52,8 +55,16 @@ pub fn cards(summary: &Summary) -> Vec<Card> {
             key: "avg_latency_ms",
             label: "Avg Latency",
             value: format!("{} ms", thousands(now.avg_latency_ms.max(0) as u64)),
-            detail: now.latency_p95_ms.map(|p95| format!("p95 {}", duration_ms(p95))),
-            change: before.and_then(|before| relative_change(now.avg_latency_ms as f64, before.avg_latency_ms as f64, true)),
+            detail: now
+                .latency_p95_ms
+                .map(|p95| format!("p95 {}", duration_ms(p95))),
+            change: before.and_then(|before| {
+                relative_change(
+                    now.avg_latency_ms as f64,
+                    before.avg_latency_ms as f64,
+                    true,
+                )
+            }),
         },
     ]
 }
@@ -65,7 +76,11 @@ pub fn KpiCards(summary: Memo<Option<Result<Summary, ApiError>>>) -> impl IntoVi
             .into_iter()
             .map(|card| {
                 let change = card.change.map(|change| {
-                    let class = format!("change {} {}", change.direction.css_class(), if change.good { "good" } else { "bad" });
+                    let class = format!(
+                        "change {} {}",
+                        change.direction.css_class(),
+                        if change.good { "good" } else { "bad" }
+                    );
                     view! { <span class=class>{change.text}" vs previous"</span> }
                 });
                 view! {
@@ -78,17 +93,24 @@ pub fn KpiCards(summary: Memo<Option<Result<Summary, ApiError>>>) -> impl IntoVi
             })
             .collect_view()
             .into_any(),
-        _ => ["Total Events", "Suggestions Offered", "Accept Rate", "Avg Latency"]
-            .into_iter()
-            .map(|label| view! {
+        _ => [
+            "Total Events",
+            "Suggestions Offered",
+            "Accept Rate",
+            "Avg Latency",
+        ]
+        .into_iter()
+        .map(|label| {
+            view! {
                 <article class="kpi loading">
                     <h3>{label}</h3>
                     <p class="value"><Skeleton width="60%" height="2rem"/></p>
                     <p class="detail"><Skeleton width="40%"/></p>
                 </article>
-            })
-            .collect_view()
-            .into_any(),
+            }
+        })
+        .collect_view()
+        .into_any(),
     };
     view! { <section class="kpis" aria-label="Key figures">{content}</section> }
 }
@@ -131,7 +153,14 @@ mod tests {
         let latency = cards[3].change.as_ref().unwrap();
         assert_eq!(latency.text, "▼3.1%");
         assert!(latency.good, "lower latency is better");
-        let unbounded = Summary { figures: figures(10, 5, 2, 300), ..Summary::default() };
-        assert!(super::cards(&unbounded).iter().all(|card| card.change.is_none()));
+        let unbounded = Summary {
+            figures: figures(10, 5, 2, 300),
+            ..Summary::default()
+        };
+        assert!(
+            super::cards(&unbounded)
+                .iter()
+                .all(|card| card.change.is_none())
+        );
     }
 }

@@ -36,7 +36,9 @@ pub fn LatencyPanel(data: Signal<Load<LatencyDistribution>>) -> impl IntoView {
             let data = load.ready().map(table_data).unwrap_or_default();
             return view! { <DataTable data=data/> }.into_any();
         }
-        let label = Signal::derive(move || data.with(|load| load.ready().map(latency::describe).unwrap_or_default()));
+        let label = Signal::derive(move || {
+            data.with(|load| load.ready().map(latency::describe).unwrap_or_default())
+        });
         view! {
             <ChartCanvas class="chart latency" label=label draw=move |area| {
                 let theme = ChartTheme::new(context.dark());
@@ -62,7 +64,16 @@ pub fn table_data(latency: &LatencyDistribution) -> TableData {
             .bins
             .iter()
             .filter(|bin| bin.count > 0)
-            .map(|bin| vec![format!("{} – {}", duration_ms(bin.lower_ms), duration_ms(bin.upper_ms)), thousands(bin.count)])
+            .map(|bin| {
+                vec![
+                    format!(
+                        "{} – {}",
+                        duration_ms(bin.lower_ms),
+                        duration_ms(bin.upper_ms)
+                    ),
+                    thousands(bin.count),
+                ]
+            })
             .collect(),
     }
 }

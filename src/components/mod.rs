@@ -1,8 +1,8 @@
 //! The parts of the page, one per file.
 
 pub mod data_table;
-pub mod events_table;
 pub mod event_detail;
+pub mod events_table;
 pub mod experiment_panel;
 pub mod header;
 pub mod kpi_cards;

@@ -61,7 +61,9 @@ pub fn unready_view<T>(load: &Load<T>) -> Option<AnyView> {
     use crate::components::states::{Failed, NotOffered};
     match load {
         Load::Ready(_) => None,
-        Load::Waiting => Some(view! { <div class="chart skeleton-block" aria-busy="true"></div> }.into_any()),
+        Load::Waiting => {
+            Some(view! { <div class="chart skeleton-block" aria-busy="true"></div> }.into_any())
+        }
         Load::Failed(error) => Some(view! { <Failed error=error.clone()/> }.into_any()),
         Load::NotOffered => Some(view! { <NotOffered/> }.into_any()),
     }

@@ -20,7 +20,8 @@ pub fn PoliciesPanel(data: Signal<Load<PolicyCounts>>) -> impl IntoView {
     let selected = Memo::new(move |_| nav.state.with(|state| state.policy.clone()));
     let bars = StoredValue::new(Vec::<Bar>::new());
     let choose = move |policy: String| {
-        let toggled = (selected.get_untracked().as_deref() != Some(policy.as_str())).then_some(policy);
+        let toggled =
+            (selected.get_untracked().as_deref() != Some(policy.as_str())).then_some(policy);
         nav.filter(|state| state.policy = toggled);
     };
     let on_click = Callback::new(move |(x, y, width): (f64, f64, f64)| {
@@ -39,16 +40,17 @@ pub fn PoliciesPanel(data: Signal<Load<PolicyCounts>>) -> impl IntoView {
             let pick = Callback::new(move |policy: String| choose(policy));
             return view! { <DataTable data=data on_pick=pick selected=selected/> }.into_any();
         }
-        let label = Signal::derive(move || data.with(|load| load.ready().map(policies::describe).unwrap_or_default()));
+        let label = Signal::derive(move || {
+            data.with(|load| load.ready().map(policies::describe).unwrap_or_default())
+        });
         view! {
             <ChartCanvas class="chart policies" label=label on_click=on_click draw=move |area| {
                 let theme = ChartTheme::new(context.dark());
                 let chosen = selected.get();
-                data.with(|load| if let Some(counts) = load.ready() {
-                    if let Ok(drawn) = policies::draw(area, counts, chosen.as_deref(), &theme) {
+                data.with(|load| if let Some(counts) = load.ready()
+                    && let Ok(drawn) = policies::draw(area, counts, chosen.as_deref(), &theme) {
                         bars.set_value(drawn);
-                    }
-                });
+                    });
             }/>
         }
         .into_any()
@@ -64,6 +66,10 @@ pub fn PoliciesPanel(data: Signal<Load<PolicyCounts>>) -> impl IntoView {
 pub fn table_data(counts: &PolicyCounts) -> TableData {
     TableData {
         headers: vec!["Policy", "Violations"],
-        rows: counts.0.iter().map(|(policy, count)| vec![policy.clone(), thousands(*count)]).collect(),
+        rows: counts
+            .0
+            .iter()
+            .map(|(policy, count)| vec![policy.clone(), thousands(*count)])
+            .collect(),
     }
 }

@@ -21,21 +21,27 @@ fn to_input(instant: Option<DateTime<Utc>>) -> String {
 fn from_input(text: &str) -> Option<DateTime<Utc>> {
     // The browser parses a date-time without offset as local time.
     let millis = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(text)).get_time();
-    (millis.is_finite() && !text.is_empty()).then(|| DateTime::from_timestamp_millis(millis as i64)).flatten()
+    (millis.is_finite() && !text.is_empty())
+        .then(|| DateTime::from_timestamp_millis(millis as i64))
+        .flatten()
 }
 
 #[component]
 pub fn RangePicker() -> impl IntoView {
     let nav = expect_context::<PageNav>();
     let range = Memo::new(move |_| nav.state.with(|state| state.range));
-    let presets = RangePreset::ALL.iter().filter(|preset| **preset != RangePreset::Custom).map(|&preset| {
-        view! {
-            <button class="segment" aria-pressed=move || (range.get() == preset).to_string()
-                on:click=move |_| nav.filter(|state| { state.range = preset; })>
-                {preset.label()}
-            </button>
-        }
-    }).collect_view();
+    let presets = RangePreset::ALL
+        .iter()
+        .filter(|preset| **preset != RangePreset::Custom)
+        .map(|&preset| {
+            view! {
+                <button class="segment" aria-pressed=move || (range.get() == preset).to_string()
+                    on:click=move |_| nav.filter(|state| { state.range = preset; })>
+                    {preset.label()}
+                </button>
+            }
+        })
+        .collect_view();
     let custom_open = RwSignal::new(false);
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
@@ -48,11 +54,14 @@ pub fn RangePicker() -> impl IntoView {
     };
     let apply = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let (start, end) = (from_input(&from.get_untracked()), from_input(&to.get_untracked()));
-        if let (Some(start), Some(end)) = (start, end) {
-            if start >= end {
-                return;
-            }
+        let (start, end) = (
+            from_input(&from.get_untracked()),
+            from_input(&to.get_untracked()),
+        );
+        if let (Some(start), Some(end)) = (start, end)
+            && start >= end
+        {
+            return;
         }
         if start.is_none() && end.is_none() {
             return;

@@ -12,7 +12,10 @@ use crate::storage::{self, Kind};
 
 /// A grey block of a given height, so content does not jump in when it arrives.
 #[component]
-pub fn Skeleton(#[prop(default = "100%")] width: &'static str, #[prop(default = "1rem")] height: &'static str) -> impl IntoView {
+pub fn Skeleton(
+    #[prop(default = "100%")] width: &'static str,
+    #[prop(default = "1rem")] height: &'static str,
+) -> impl IntoView {
     view! { <span class="skeleton" style:width=width style:height=height aria-hidden="true"></span> }
 }
 
@@ -46,7 +49,10 @@ pub fn TokenPrompt(message: String) -> impl IntoView {
         }
         let base = context.api.with_untracked(|api| api.base.clone());
         storage::set(Kind::Session, &storage::token_key(&base), &token);
-        context.api.set(Api { base, token: Some(token) });
+        context.api.set(Api {
+            base,
+            token: Some(token),
+        });
     };
     view! {
         <section class="notice" data-state="token">
@@ -92,7 +98,10 @@ pub fn EmptyDatabase() -> impl IntoView {
 
 /// Events exist, none in this range: when the latest was, and a way to all time.
 #[component]
-pub fn EmptyRange(last_event: Option<DateTime<chrono::Utc>>, #[prop(into)] show_all: Callback<()>) -> impl IntoView {
+pub fn EmptyRange(
+    last_event: Option<DateTime<chrono::Utc>>,
+    #[prop(into)] show_all: Callback<()>,
+) -> impl IntoView {
     let latest = last_event.map(|last| {
         format!(
             "The latest event was {} ({}).",

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::app::AppContext;
 use crate::charts::canvas::ChartCanvas;
 use crate::charts::events_over_time;
-use crate::components::panel::{Load, Panel, unready_view};
 use crate::components::data_table::{DataTable, TableData};
+use crate::components::panel::{Load, Panel, unready_view};
 use crate::format::{clock, date, duration_ms, percent, thousands};
 use crate::theme::ChartTheme;
 
@@ -27,7 +27,13 @@ pub fn TimelinePanel(data: Signal<Load<Timeseries>>) -> impl IntoView {
             let data = load.ready().map(table_data).unwrap_or_default();
             return view! { <DataTable data=data/> }.into_any();
         }
-        let label = Signal::derive(move || data.with(|load| load.ready().map(events_over_time::describe).unwrap_or_default()));
+        let label = Signal::derive(move || {
+            data.with(|load| {
+                load.ready()
+                    .map(events_over_time::describe)
+                    .unwrap_or_default()
+            })
+        });
         view! {
             <ChartCanvas class="chart timeline" label=label draw=move |area| {
                 let theme = ChartTheme::new(context.dark());
@@ -50,7 +56,16 @@ pub fn TimelinePanel(data: Signal<Load<Timeseries>>) -> impl IntoView {
 pub fn table_data(series: &Timeseries) -> TableData {
     let dash = || "–".to_owned();
     TableData {
-        headers: vec!["Start", "Offered", "Accepted", "Edited", "Rejected", "Accept rate", "p50", "p95"],
+        headers: vec![
+            "Start",
+            "Offered",
+            "Accepted",
+            "Edited",
+            "Rejected",
+            "Accept rate",
+            "p50",
+            "p95",
+        ],
         rows: series
             .points
             .iter()

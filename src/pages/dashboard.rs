@@ -40,7 +40,12 @@ pub fn Dashboard() -> impl IntoView {
     });
     let query = use_query_map();
     let state = Memo::new(move |_| {
-        query.with(|map| PageState::from_pairs(map.into_iter().map(|(key, value)| (key.as_ref(), value)), defaults))
+        query.with(|map| {
+            PageState::from_pairs(
+                map.into_iter().map(|(key, value)| (key.as_ref(), value)),
+                defaults,
+            )
+        })
     });
     let nav = PageNav::new(state, defaults, use_navigate());
     provide_context(nav);
@@ -63,10 +68,16 @@ pub fn Dashboard() -> impl IntoView {
     });
     // Memos over the resources: a refresh that brings the same data redraws nothing.
     let summary = Memo::new(move |_| summary.get());
-    let kind = Memo::new(move |previous: Option<&Option<ApiKind>>| match summary.get() {
-        Some(Ok(summary)) => Some(if summary.database.is_some() { ApiKind::Full } else { ApiKind::Seed }),
-        _ => previous.copied().flatten(),
-    });
+    let kind = Memo::new(
+        move |previous: Option<&Option<ApiKind>>| match summary.get() {
+            Some(Ok(summary)) => Some(if summary.database.is_some() {
+                ApiKind::Full
+            } else {
+                ApiKind::Seed
+            }),
+            _ => previous.copied().flatten(),
+        },
+    );
     let last_updated = RwSignal::new(None::<DateTime<Utc>>);
     Effect::new(move |_| {
         if matches!(summary.get(), Some(Ok(_))) {
@@ -99,29 +110,53 @@ pub fn Dashboard() -> impl IntoView {
     // The endpoints beyond the note's wait until the summary says the API has them, so the
     // note's own API is never asked for what it lacks. One resource fetches the three at once.
     let extended = LocalResource::new(move || {
-        let (api, filter, interval, kind) = (context.api.get(), filter.get(), interval.get(), kind.get());
+        let (api, filter, interval, kind) =
+            (context.api.get(), filter.get(), interval.get(), kind.get());
         context.tick.track();
         async move {
             match kind {
                 Some(ApiKind::Full) => {
-                    let (timeseries, latency, experiment) =
-                        futures_util::join!(api.timeseries(&filter, interval), api.latency(&filter), api.experiment(&filter));
-                    Some(Extended { timeseries, latency, experiment })
+                    let (timeseries, latency, experiment) = futures_util::join!(
+                        api.timeseries(&filter, interval),
+                        api.latency(&filter),
+                        api.experiment(&filter)
+                    );
+                    Some(Extended {
+                        timeseries,
+                        latency,
+                        experiment,
+                    })
                 }
                 _ => None,
             }
         }
     });
     let extended = Memo::new(move |_| extended.get());
-    let timeseries = Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.timeseries))));
-    let latency = Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.latency))));
-    let experiment = Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.experiment))));
+    let timeseries =
+        Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.timeseries))));
+    let latency =
+        Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.latency))));
+    let experiment =
+        Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.experiment))));
 
     let buckets = Signal::derive(move || {
-        let from_experiment = experiment.with(|load| load.ready().map(|e| e.buckets.iter().map(|b| b.bucket.clone()).collect::<Vec<_>>()));
-        from_experiment.filter(|names| !names.is_empty()).unwrap_or_else(|| vec!["A".to_owned(), "B".to_owned()])
+        let from_experiment = experiment.with(|load| {
+            load.ready().map(|e| {
+                e.buckets
+                    .iter()
+                    .map(|b| b.bucket.clone())
+                    .collect::<Vec<_>>()
+            })
+        });
+        from_experiment
+            .filter(|names| !names.is_empty())
+            .unwrap_or_else(|| vec!["A".to_owned(), "B".to_owned()])
     });
-    let csv_url = Signal::derive(move || context.api.with(|api| api.csv_url(&filter.get(), &table.get())));
+    let csv_url = Signal::derive(move || {
+        context
+            .api
+            .with(|api| api.csv_url(&filter.get(), &table.get()))
+    });
 
     let now = RwSignal::new(browser::now());
     let live_connected = RwSignal::new(false);
@@ -131,19 +166,34 @@ pub fn Dashboard() -> impl IntoView {
     let embed = context.config.with_value(|config| config.embed);
     let show_all = Callback::new(move |()| nav.filter(|state| state.range = RangePreset::All));
     let status = move || match summary.get() {
-        Some(Err(ApiError::Unreachable { url })) => Some(view! { <Unreachable url=url/> }.into_any()),
-        Some(Err(ApiError::Unauthorized { message })) => Some(view! { <TokenPrompt message=message/> }.into_any()),
+        Some(Err(ApiError::Unreachable { url })) => {
+            Some(view! { <Unreachable url=url/> }.into_any())
+        }
+        Some(Err(ApiError::Unauthorized { message })) => {
+            Some(view! { <TokenPrompt message=message/> }.into_any())
+        }
         _ => None,
     };
     let body = move || {
         let summary_now = summary.get();
-        if matches!(summary_now, Some(Err(ApiError::Unreachable { .. } | ApiError::Unauthorized { .. }))) {
+        if matches!(
+            summary_now,
+            Some(Err(
+                ApiError::Unreachable { .. } | ApiError::Unauthorized { .. }
+            ))
+        ) {
             return None;
         }
         let (database_total, range_total, last_event) = match &summary_now {
-            Some(Ok(Summary { figures, database: Some(database), .. })) => {
-                (Some(database.total_events), figures.total_events, database.last_event_at)
-            }
+            Some(Ok(Summary {
+                figures,
+                database: Some(database),
+                ..
+            })) => (
+                Some(database.total_events),
+                figures.total_events,
+                database.last_event_at,
+            ),
             Some(Ok(summary)) => (None, summary.figures.total_events, None),
             _ => (None, 1, None),
         };
@@ -152,16 +202,19 @@ pub fn Dashboard() -> impl IntoView {
         }
         let empty_range = (range_total == 0 && database_total.is_some_and(|total| total > 0))
             .then(|| view! { <EmptyRange last_event=last_event show_all=show_all/> });
-        Some(view! {
-            {empty_range}
-            <section class="charts">
-                <TimelinePanel data=timeseries.into()/>
-                <LatencyPanel data=latency.into()/>
-                <PoliciesPanel data=policies.into()/>
-                <ExperimentPanel data=experiment.into()/>
-            </section>
-            <EventsTable data=events.into() csv_url=csv_url/>
-        }.into_any())
+        Some(
+            view! {
+                {empty_range}
+                <section class="charts">
+                    <TimelinePanel data=timeseries.into()/>
+                    <LatencyPanel data=latency.into()/>
+                    <PoliciesPanel data=policies.into()/>
+                    <ExperimentPanel data=experiment.into()/>
+                </section>
+                <EventsTable data=events.into() csv_url=csv_url/>
+            }
+            .into_any(),
+        )
     };
     view! {
         <div class="page">
@@ -198,7 +251,12 @@ fn panel_load<T>(kind: Option<ApiKind>, result: Option<Option<Result<T, ApiError
 
 /// Auto-refresh on a timer (paused while the tab is hidden, caught up when it shows), or
 /// Live from the API's change stream; a clock for "updated N s ago".
-fn keep_current(context: AppContext, state: Memo<PageState>, now: RwSignal<DateTime<Utc>>, live_connected: RwSignal<bool>) {
+fn keep_current(
+    context: AppContext,
+    state: Memo<PageState>,
+    now: RwSignal<DateTime<Utc>>,
+    live_connected: RwSignal<bool>,
+) {
     let refresh = Memo::new(move |_| state.with(|state| state.refresh));
     let _ = set_interval_with_handle(
         move || {
@@ -238,7 +296,10 @@ fn keep_current(context: AppContext, state: Memo<PageState>, now: RwSignal<DateT
             api.token.clone(),
             move |change| {
                 // The first message tells where the data stands; refetch on later ones only.
-                if last_version.replace(Some(change.version)).is_some_and(|seen| seen != change.version) {
+                if last_version
+                    .replace(Some(change.version))
+                    .is_some_and(|seen| seen != change.version)
+                {
                     context.refresh();
                 }
             },
@@ -250,12 +311,16 @@ fn keep_current(context: AppContext, state: Memo<PageState>, now: RwSignal<DateT
 }
 
 /// Performance marks for the benchmark: the KPI cards and the table rendered.
-fn mark_when_drawn(summary: Memo<Option<Result<Summary, ApiError>>>, events: Memo<Load<crate::api::EventsPage>>) {
+fn mark_when_drawn(
+    summary: Memo<Option<Result<Summary, ApiError>>>,
+    events: Memo<Load<crate::api::EventsPage>>,
+) {
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) {
             return true;
         }
-        let ready = matches!(summary.get(), Some(Ok(_))) && events.with(|load| load.ready().is_some());
+        let ready =
+            matches!(summary.get(), Some(Ok(_))) && events.with(|load| load.ready().is_some());
         if ready {
             browser::mark("coachboard:data-shown");
         }

@@ -20,12 +20,14 @@ pub fn free_port() -> u16 {
 }
 
 fn api_binary() -> PathBuf {
-    std::env::var_os("COACHBOARD_API_BIN").map(PathBuf::from).unwrap_or_else(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-        target.join("debug/coachboard-api")
-    })
+    std::env::var_os("COACHBOARD_API_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+            target.join("debug/coachboard-api")
+        })
 }
 
 pub fn dist() -> PathBuf {
@@ -58,6 +60,16 @@ pub struct Browser {
 impl Browser {
     /// Chromium at `width` × `height` CSS pixels, its clock in UTC.
     pub async fn start(width: u32, height: u32) -> Browser {
+        Self::launch(width, height, None).await
+    }
+
+    /// A phone: `width` × `height` CSS pixels at device pixel ratio 3, touch, mobile viewport.
+    pub async fn phone(width: u32, height: u32) -> Browser {
+        let metrics = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 3.0, "touch": true, "mobile": true}});
+        Self::launch(width, height, Some(metrics)).await
+    }
+
+    async fn launch(width: u32, height: u32, mobile: Option<Value>) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -78,16 +90,27 @@ impl Browser {
                     "--disable-dev-shm-usage", "--hide-scrollbars",
                     format!("--user-data-dir={}", profile.path().display()),
                     format!("--window-size={width},{height}"),
-                ]
+                ],
             }
         });
-        let Value::Object(capabilities) = capabilities else { unreachable!("an object literal") };
+        let mut capabilities = capabilities;
+        if let Some(mobile) = mobile {
+            capabilities["goog:chromeOptions"]["mobileEmulation"] = mobile;
+        }
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("an object literal")
+        };
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a browser session");
-        Browser { client, driver, driver_port: port, _profile: profile }
+        Browser {
+            client,
+            driver,
+            driver_port: port,
+            _profile: profile,
+        }
     }
 
     /// Polls a JavaScript expression until it is truthy; returns its value.
@@ -95,13 +118,20 @@ impl Browser {
         let script = format!("return ({expression});");
         let started = Instant::now();
         loop {
-            if let Ok(value) = self.client.execute(&script, vec![]).await {
-                if !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") && value != json!(0) {
-                    return value;
-                }
+            if let Ok(value) = self.client.execute(&script, vec![]).await
+                && !matches!(value, Value::Null | Value::Bool(false))
+                && value != json!("")
+                && value != json!(0)
+            {
+                return value;
             }
             if started.elapsed() > WAIT {
-                let url = self.client.current_url().await.map(|url| url.to_string()).unwrap_or_default();
+                let url = self
+                    .client
+                    .current_url()
+                    .await
+                    .map(|url| url.to_string())
+                    .unwrap_or_default();
                 panic!("timed out waiting for `{expression}` on {url}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -109,13 +139,17 @@ impl Browser {
     }
 
     pub async fn eval(&self, expression: &str) -> Value {
-        self.client.execute(&format!("return ({expression});"), vec![]).await.expect("script runs")
+        self.client
+            .execute(&format!("return ({expression});"), vec![])
+            .await
+            .expect("script runs")
     }
 
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::create_dir_all(screenshot_dir()).expect("screenshot dir");
-        std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("screenshot written");
+        std::fs::write(screenshot_dir().join(format!("{name}.png")), png)
+            .expect("screenshot written");
     }
 
     /// Ends the session and ChromeDriver (its /shutdown first, or Chromium is orphaned).
@@ -128,7 +162,10 @@ impl Browser {
 
 async fn wait_for_port(port: u16) {
     let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
         assert!(started.elapsed() < WAIT, "nothing listens on {port}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -137,7 +174,8 @@ async fn wait_for_port(port: u16) {
 pub struct Api {
     pub url: String,
     _process: Guard,
-    pub dir: TempDir,
+    /// Keeps the database folder alive as long as the API.
+    _dir: TempDir,
 }
 
 impl Api {
@@ -149,7 +187,17 @@ impl Api {
         let db = db.to_str().expect("utf-8 path").to_owned();
         if rows > 0 {
             let status = Command::new(api_binary())
-                .args(["generate", "--rows", &rows.to_string(), "--db", &db, "--days", "30", "--end", "2026-01-15T12:00:00Z"])
+                .args([
+                    "generate",
+                    "--rows",
+                    &rows.to_string(),
+                    "--db",
+                    &db,
+                    "--days",
+                    "30",
+                    "--end",
+                    "2026-01-15T12:00:00Z",
+                ])
                 .stdout(Stdio::null())
                 .status()
                 .expect("coachboard-api generate runs (make api builds it)");
@@ -161,26 +209,50 @@ impl Api {
     async fn serve(dir: TempDir, db: String, extra: &[&str]) -> Api {
         let port = free_port();
         let dist = dist();
-        assert!(dist.join("index.html").exists(), "build the dashboard first (make dashboard)");
+        assert!(
+            dist.join("index.html").exists(),
+            "build the dashboard first (make dashboard)"
+        );
         let process = Command::new(api_binary())
-            .args(["--db", &db, "--addr", &format!("127.0.0.1:{port}"), "--static-dir", dist.to_str().expect("utf-8")])
+            .args([
+                "--db",
+                &db,
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--static-dir",
+                dist.to_str().expect("utf-8"),
+            ])
             .args(extra)
-            .env("COACHBOARD_LOG", "warn")
+            .env("COACHBOARD_LOG", "error")
             .stdout(Stdio::null())
             .spawn()
             .expect("coachboard-api starts");
         let process = Guard(process);
         wait_for_port(port).await;
-        Api { url: format!("http://127.0.0.1:{port}"), _process: process, dir }
+        Api {
+            url: format!("http://127.0.0.1:{port}"),
+            _process: process,
+            _dir: dir,
+        }
     }
 
     pub async fn json(&self, path: &str) -> Value {
-        reqwest::get(format!("{}{path}", self.url)).await.expect("GET").json().await.expect("JSON")
+        reqwest::get(format!("{}{path}", self.url))
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON")
     }
 
     pub async fn post(&self, body: Value) -> Value {
         let client = reqwest::Client::new();
-        let response = client.post(format!("{}/events", self.url)).json(&body).send().await.expect("POST");
+        let response = client
+            .post(format!("{}/events", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
         assert_eq!(response.status().as_u16(), 201);
         response.json().await.expect("JSON")
     }
@@ -191,7 +263,7 @@ pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);

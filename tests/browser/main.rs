@@ -3,8 +3,8 @@
 
 mod harness;
 
-use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::Locator;
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use harness::{Api, Browser, thousands};
 use serde_json::json;
 
@@ -12,9 +12,18 @@ const ROWS: u64 = 20_000;
 
 /// The four KPI values as shown.
 async fn kpis(browser: &Browser) -> Vec<String> {
-    browser.wait_for("document.querySelectorAll('[data-kpi] .value').length === 4").await;
-    let values = browser.eval("[...document.querySelectorAll('[data-kpi] .value')].map(e => e.textContent)").await;
-    values.as_array().expect("array").iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
+    browser
+        .wait_for("document.querySelectorAll('[data-kpi] .value').length === 4")
+        .await;
+    let values = browser
+        .eval("[...document.querySelectorAll('[data-kpi] .value')].map(e => e.textContent)")
+        .await;
+    values
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 fn expected_kpis(summary: &serde_json::Value) -> Vec<String> {
@@ -22,7 +31,10 @@ fn expected_kpis(summary: &serde_json::Value) -> Vec<String> {
         thousands(summary["total_events"].as_u64().unwrap()),
         thousands(summary["suggestions_offered"].as_u64().unwrap()),
         format!("{:.1}%", summary["accept_rate"].as_f64().unwrap()),
-        format!("{} ms", thousands(summary["avg_latency_ms"].as_u64().unwrap())),
+        format!(
+            "{} ms",
+            thousands(summary["avg_latency_ms"].as_u64().unwrap())
+        ),
     ]
 }
 
@@ -41,7 +53,9 @@ async fn every_chart_canvas_is_drawn() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
     browser.client.goto(&api.url).await.expect("page loads");
-    browser.wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 4").await;
+    browser
+        .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 4")
+        .await;
     // Count pixels that differ from the top-left one: a drawn chart has many.
     let painted = browser
         .eval(
@@ -54,7 +68,11 @@ async fn every_chart_canvas_is_drawn() {
         )
         .await;
     for chart in painted.as_array().expect("array") {
-        let (class, pixels, label) = (chart[0].as_str().unwrap(), chart[1].as_u64().unwrap(), chart[2].as_str().unwrap_or(""));
+        let (class, pixels, label) = (
+            chart[0].as_str().unwrap(),
+            chart[1].as_u64().unwrap(),
+            chart[2].as_str().unwrap_or(""),
+        );
         assert!(pixels > 500, "{class} has {pixels} painted pixels");
         assert!(!label.is_empty(), "{class} has an aria-label");
     }
@@ -66,7 +84,9 @@ async fn the_table_shows_the_newest_events() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
     browser.client.goto(&api.url).await.expect("page loads");
-    browser.wait_for("document.querySelectorAll('tr.event-row').length === 25").await;
+    browser
+        .wait_for("document.querySelectorAll('tr.event-row').length === 25")
+        .await;
     let newest = api.json("/analytics/events?limit=25").await;
     let rows = browser
         .eval("[...document.querySelectorAll('tr.event-row')].map(r => [r.querySelector('.time').textContent, r.querySelector('.badge').textContent])")
@@ -75,10 +95,16 @@ async fn the_table_shows_the_newest_events() {
         let event = &newest[index];
         // The browser runs in UTC: "2026-01-15T11:58:02.123Z" shows as "2026-01-15 11:58:02".
         let ts = event["ts"].as_str().unwrap();
-        assert_eq!(row[0].as_str().unwrap(), ts[..19].replace('T', " "), "row {index}");
+        assert_eq!(
+            row[0].as_str().unwrap(),
+            ts[..19].replace('T', " "),
+            "row {index}"
+        );
         assert_eq!(row[1], event["event"], "row {index}");
     }
-    let count = browser.eval("document.querySelector('.pager .count').textContent").await;
+    let count = browser
+        .eval("document.querySelector('.pager .count').textContent")
+        .await;
     assert_eq!(count, json!(format!("1–25 of {}", thousands(ROWS))));
     browser.stop().await;
 }
@@ -87,13 +113,24 @@ async fn the_table_shows_the_newest_events() {
 async fn a_filter_in_the_url_changes_the_numbers() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&format!("{}/?bucket=B&event=offered", api.url)).await.expect("page loads");
+    browser
+        .client
+        .goto(&format!("{}/?bucket=B&event=offered", api.url))
+        .await
+        .expect("page loads");
     let expected = expected_kpis(&api.json("/analytics/summary?bucket=B&event=offered").await);
     let all = expected_kpis(&api.json("/analytics/summary").await);
     assert_ne!(expected[0], all[0], "the filter narrows the data");
-    browser.wait_for(&format!("document.querySelector('[data-kpi=total_events] .value')?.textContent === '{}'", expected[0])).await;
+    browser
+        .wait_for(&format!(
+            "document.querySelector('[data-kpi=total_events] .value')?.textContent === '{}'",
+            expected[0]
+        ))
+        .await;
     assert_eq!(kpis(&browser).await, expected);
-    let chips = browser.eval("[...document.querySelectorAll('.chip')].map(c => c.textContent)").await;
+    let chips = browser
+        .eval("[...document.querySelectorAll('.chip')].map(c => c.textContent)")
+        .await;
     assert_eq!(chips, json!(["offered ×", "bucket B ×"]));
     browser.stop().await;
 }
@@ -103,25 +140,57 @@ async fn clicking_a_policy_bar_filters_the_table() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
     browser.client.goto(&api.url).await.expect("page loads");
-    browser.wait_for("document.querySelector('canvas.policies[data-drawn=\"true\"]')").await;
+    browser
+        .wait_for("document.querySelector('canvas.policies[data-drawn=\"true\"]')")
+        .await;
     let policies = api.json("/analytics/policies").await;
-    let top = policies.as_object().unwrap().keys().next().unwrap().clone();
+    let counts = policies.as_object().unwrap();
+    let top = counts
+        .iter()
+        .max_by_key(|(_, count)| count.as_u64())
+        .map(|(policy, _)| policy.clone())
+        .unwrap();
     let size = browser.eval("(r => [r.width, r.height])(document.querySelector('canvas.policies').getBoundingClientRect())").await;
     let (width, height) = (size[0].as_f64().unwrap(), size[1].as_f64().unwrap());
-    let rows = policies.as_object().unwrap().len().clamp(4, 12) as f64;
+    let rows = counts.len().clamp(4, 12) as f64;
     // The first (largest) bar: its row's middle, well inside the bar.
-    let canvas = browser.client.find(Locator::Css("canvas.policies")).await.expect("canvas");
+    let canvas = browser
+        .client
+        .find(Locator::Css("canvas.policies"))
+        .await
+        .expect("canvas");
     let click = MouseActions::new("mouse".to_owned())
-        .then(PointerAction::MoveToElement { element: canvas, duration: None, x: 180.0 - width / 2.0, y: height / rows / 2.0 - height / 2.0 })
-        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
-        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        .then(PointerAction::MoveToElement {
+            element: canvas,
+            duration: None,
+            x: 180.0 - width / 2.0,
+            y: height / rows / 2.0 - height / 2.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
     browser.client.perform_actions(click).await.expect("click");
-    browser.wait_for(&format!("location.search.includes('policy={top}')")).await;
-    let total = api.json(&format!("/analytics/summary?policy={top}")).await["total_events"].as_u64().unwrap();
-    browser.wait_for(&format!("document.querySelector('.pager .count')?.textContent.endsWith('of {}')", thousands(total))).await;
+    browser
+        .wait_for(&format!("location.search.includes('policy={top}')"))
+        .await;
+    let total = api.json(&format!("/analytics/summary?policy={top}")).await["total_events"]
+        .as_u64()
+        .unwrap();
+    browser
+        .wait_for(&format!(
+            "document.querySelector('.pager .count')?.textContent.endsWith('of {}')",
+            thousands(total)
+        ))
+        .await;
     let tags = browser.eval("[...document.querySelectorAll('tr.event-row')].map(r => [...r.querySelectorAll('.tag')].map(t => t.textContent))").await;
     for (index, row) in tags.as_array().unwrap().iter().enumerate() {
-        assert!(row.as_array().unwrap().iter().any(|tag| tag == &json!(top)), "row {index} has {top}: {row}");
+        assert!(
+            row.as_array().unwrap().iter().any(|tag| tag == &json!(top)),
+            "row {index} has {top}: {row}"
+        );
     }
     browser.stop().await;
 }
@@ -131,13 +200,24 @@ async fn an_unreachable_api_says_where_and_offers_retry() {
     let api = Api::start(0, &[]).await;
     let dead = format!("http://127.0.0.1:{}", harness::free_port());
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&format!("{}/?api={dead}", api.url)).await.expect("page loads");
-    let text = browser.wait_for("document.querySelector('[data-state=unreachable]')?.textContent").await;
+    browser
+        .client
+        .goto(&format!("{}/?api={dead}", api.url))
+        .await
+        .expect("page loads");
+    let text = browser
+        .wait_for("document.querySelector('[data-state=unreachable]')?.textContent")
+        .await;
     let text = text.as_str().unwrap();
     assert!(text.contains("Cannot reach the Coachboard API"), "{text}");
     assert!(text.contains(&dead), "names the URL tried: {text}");
     assert!(text.contains("make run"), "says how to start it: {text}");
-    assert_eq!(browser.eval("[...document.querySelectorAll('button')].some(b => b.textContent === 'Retry')").await, json!(true));
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('button')].some(b => b.textContent === 'Retry')")
+            .await,
+        json!(true)
+    );
     browser.stop().await;
 }
 
@@ -148,14 +228,35 @@ async fn event_text_is_shown_as_text_never_html() {
     api.post(json!({"event": "offered", "ts": "2026-01-15T12:30:00Z", "agent_draft": hostile, "session_id": "<b>s</b>", "latency_ms": 10})).await;
     let browser = Browser::start(1440, 1000).await;
     browser.client.goto(&api.url).await.expect("page loads");
-    let draft = browser.wait_for("document.querySelector('tr.event-row td.draft')?.textContent").await;
+    let draft = browser
+        .wait_for("document.querySelector('tr.event-row td.draft')?.textContent")
+        .await;
     assert_eq!(draft, json!(hostile));
-    assert_eq!(browser.eval("document.querySelectorAll('main img, main b').length").await, json!(0));
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('main img, main b').length")
+            .await,
+        json!(0)
+    );
     // Expanded, the draft is still text.
-    browser.client.find(Locator::Css("tr.event-row")).await.expect("row").click().await.expect("click");
-    let detail = browser.wait_for("document.querySelector('.event-detail .draft')?.textContent").await;
+    browser
+        .client
+        .find(Locator::Css("tr.event-row"))
+        .await
+        .expect("row")
+        .click()
+        .await
+        .expect("click");
+    let detail = browser
+        .wait_for("document.querySelector('.event-detail .draft')?.textContent")
+        .await;
     assert_eq!(detail, json!(hostile));
-    assert_eq!(browser.eval("document.querySelectorAll('.event-detail img').length").await, json!(0));
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('.event-detail img').length")
+            .await,
+        json!(0)
+    );
     browser.stop().await;
 }
 
@@ -163,20 +264,37 @@ async fn event_text_is_shown_as_text_never_html() {
 #[tokio::test]
 async fn screenshots_light_dark_wide_phone() {
     let api = Api::start(ROWS, &[]).await;
-    for (name, width, height) in [("wide", 1440, 1800), ("phone", 390, 2400)] {
-        let browser = Browser::start(width, height).await;
+    for (name, width, height) in [("wide", 1440, 1800), ("phone", 390, 2600)] {
+        let browser = if name == "phone" {
+            Browser::phone(width, height).await
+        } else {
+            Browser::start(width, height).await
+        };
         for theme in ["light", "dark"] {
-            browser.client.goto(&format!("{}/?theme={theme}", api.url)).await.expect("page loads");
-            browser.wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 4").await;
-            browser.wait_for("document.querySelectorAll('tr.event-row').length === 25").await;
+            browser
+                .client
+                .goto(&format!("{}/?theme={theme}", api.url))
+                .await
+                .expect("page loads");
+            browser
+                .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 4")
+                .await;
+            browser
+                .wait_for("document.querySelectorAll('tr.event-row').length === 25")
+                .await;
             let applied = browser.eval("document.documentElement.dataset.theme").await;
             assert_eq!(applied, json!(theme));
             browser.screenshot(&format!("{theme}-{name}")).await;
         }
         // Nothing may stick out sideways on a phone.
         if name == "phone" {
-            let overflow = browser.eval("document.documentElement.scrollWidth - window.innerWidth").await;
-            assert!(overflow.as_i64().unwrap_or(1) <= 0, "horizontal overflow of {overflow} px");
+            let overflow = browser
+                .eval("document.documentElement.scrollWidth - window.innerWidth")
+                .await;
+            assert!(
+                overflow.as_i64().unwrap_or(1) <= 0,
+                "horizontal overflow of {overflow} px"
+            );
         }
         browser.stop().await;
     }

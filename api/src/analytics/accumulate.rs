@@ -117,11 +117,9 @@ impl Aggregate {
 
 impl Accumulate for Aggregate {
     fn rows(&mut self, _slot: Option<i64>, key: GroupKey<'_>, totals: Totals) {
-        match self
-            .groups
-            .iter_mut()
-            .find(|(bucket, event, _)| bucket.as_deref() == key.bucket && event.as_deref() == key.event)
-        {
+        match self.groups.iter_mut().find(|(bucket, event, _)| {
+            bucket.as_deref() == key.bucket && event.as_deref() == key.event
+        }) {
             Some((_, _, existing)) => existing.add(totals),
             None => self.groups.push((
                 key.bucket.map(str::to_owned),

@@ -94,7 +94,9 @@ impl Engine {
     }
 
     fn read_cube(&self) -> RwLockReadGuard<'_, Cube> {
-        self.cube.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cube
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn extent(&self) -> Extent {
@@ -102,8 +104,17 @@ impl Engine {
     }
 
     /// Feeds every row of `scope` into `sink`.
-    pub fn run(&self, scope: &Scope, wants: Wants, sink: &mut impl Accumulate) -> Result<(), StoreError> {
-        let parts = if wants.rollup { plan(scope) } else { vec![Part::Raw(scope.clone())] };
+    pub fn run(
+        &self,
+        scope: &Scope,
+        wants: Wants,
+        sink: &mut impl Accumulate,
+    ) -> Result<(), StoreError> {
+        let parts = if wants.rollup {
+            plan(scope)
+        } else {
+            vec![Part::Raw(scope.clone())]
+        };
         let uses_rollup = parts.iter().any(|part| matches!(part, Part::Rollup(_)));
         // While the roll-up answers part of a query, hold it for the raw parts too, so that a
         // write committing in between is either wholly in the answer or wholly out of it.
@@ -112,9 +123,12 @@ impl Engine {
             match part {
                 Part::Rollup(hours) => {
                     if let Some(cube) = &cube {
-                        cube.visit(hours, scope.bucket.as_deref(), scope.event.as_deref(), |hour, cell| {
-                            feed_cell(sink, hour, &cell)
-                        });
+                        cube.visit(
+                            hours,
+                            scope.bucket.as_deref(),
+                            scope.event.as_deref(),
+                            |hour, cell| feed_cell(sink, hour, &cell),
+                        );
                     }
                 }
                 Part::Raw(part_scope) => {
@@ -138,18 +152,27 @@ impl Engine {
         }
         let mut counts: Vec<(i64, u64)> = Vec::new();
         let hours = HourRange {
-            start: scope.from.map_or(Bound::Unbounded, |from| Bound::Included(ceil_hour(from))),
-            end: scope.to.map_or(Bound::Unbounded, |to| Bound::Excluded(floor_hour(to))),
+            start: scope
+                .from
+                .map_or(Bound::Unbounded, |from| Bound::Included(ceil_hour(from))),
+            end: scope
+                .to
+                .map_or(Bound::Unbounded, |to| Bound::Excluded(floor_hour(to))),
             untimed: false,
         };
-        self.read_cube().visit(hours, scope.bucket.as_deref(), scope.event.as_deref(), |hour, cell| {
-            if let Some(hour) = hour {
-                match counts.last_mut() {
-                    Some((last, count)) if *last == hour => *count += cell.count(),
-                    _ => counts.push((hour, cell.count())),
+        self.read_cube().visit(
+            hours,
+            scope.bucket.as_deref(),
+            scope.event.as_deref(),
+            |hour, cell| {
+                if let Some(hour) = hour {
+                    match counts.last_mut() {
+                        Some((last, count)) if *last == hour => *count += cell.count(),
+                        _ => counts.push((hour, cell.count())),
+                    }
                 }
-            }
-        });
+            },
+        );
         if newest_first {
             counts.reverse();
         }
@@ -159,7 +182,10 @@ impl Engine {
     /// Writes events that are not stored yet, all or nothing, and records them in the
     /// roll-up. Returns only after the commit.
     pub fn write(&self, events: Vec<StoredEvent>) -> Result<WriteOutcome, StoreError> {
-        let mut ids = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut ids = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let maybe_stored: Vec<&str> = events
             .iter()
             .map(|event| event.id.as_str())
@@ -175,10 +201,16 @@ impl Engine {
             .filter(|event| !duplicates.contains(&event.id))
             .collect();
         if fresh.is_empty() {
-            return Ok(WriteOutcome { stored: 0, duplicates });
+            return Ok(WriteOutcome {
+                stored: 0,
+                duplicates,
+            });
         }
         let total = {
-            let mut cube = self.cube.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut cube = self
+                .cube
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.store.insert(&fresh)?;
             cube.record(&fresh);
             cube.extent().total
@@ -223,25 +255,25 @@ fn plan(scope: &Scope) -> Vec<Part> {
     }
     let first_hour = scope.from.map(ceil_hour);
     let end_hour = scope.to.map(floor_hour);
-    if let (Some(first), Some(end)) = (first_hour, end_hour) {
-        if first >= end {
-            return vec![Part::Raw(scope.clone())];
-        }
+    if let (Some(first), Some(end)) = (first_hour, end_hour)
+        && first >= end
+    {
+        return vec![Part::Raw(scope.clone())];
     }
     let mut parts = vec![Part::Rollup(HourRange {
         start: first_hour.map_or(Bound::Unbounded, Bound::Included),
         end: end_hour.map_or(Bound::Unbounded, Bound::Excluded),
         untimed: scope.from.is_none() && scope.to.is_none(),
     })];
-    if let (Some(from), Some(first)) = (scope.from, first_hour.and_then(instant_of)) {
-        if from < first {
-            parts.push(Part::Raw(scope.with_range(Some(from), Some(first))));
-        }
+    if let (Some(from), Some(first)) = (scope.from, first_hour.and_then(instant_of))
+        && from < first
+    {
+        parts.push(Part::Raw(scope.with_range(Some(from), Some(first))));
     }
-    if let (Some(to), Some(end)) = (scope.to, end_hour.and_then(instant_of)) {
-        if end < to {
-            parts.push(Part::Raw(scope.with_range(Some(end), Some(to))));
-        }
+    if let (Some(to), Some(end)) = (scope.to, end_hour.and_then(instant_of))
+        && end < to
+    {
+        parts.push(Part::Raw(scope.with_range(Some(end), Some(to))));
     }
     parts
 }
@@ -274,8 +306,14 @@ mod tests {
                 untimed: false,
             })
         );
-        assert_eq!(parts[1], Part::Raw(scope.with_range(Some(at(9, 30)), Some(at(10, 0)))));
-        assert_eq!(parts[2], Part::Raw(scope.with_range(Some(at(12, 0)), Some(at(12, 15)))));
+        assert_eq!(
+            parts[1],
+            Part::Raw(scope.with_range(Some(at(9, 30)), Some(at(10, 0))))
+        );
+        assert_eq!(
+            parts[2],
+            Part::Raw(scope.with_range(Some(at(12, 0)), Some(at(12, 15))))
+        );
     }
 
     #[test]

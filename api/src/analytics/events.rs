@@ -52,7 +52,11 @@ pub fn events_page(engine: &Engine, query: &EventsQuery) -> Result<EventsPage, S
         }
         _ => None,
     };
-    Ok(EventsPage { events, total, next })
+    Ok(EventsPage {
+        events,
+        total,
+        next,
+    })
 }
 
 /// For a time-sorted page, the roll-up tells which hours hold the rows wanted: limiting the
@@ -65,7 +69,9 @@ fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> Scope {
     }
     if let Some((ts, _)) = &query.after {
         match query.order {
-            SortOrder::Desc => scope.to = Some(scope.to.map_or(*ts, |to| to.min(*ts)) + Duration::microseconds(1)),
+            SortOrder::Desc => {
+                scope.to = Some(scope.to.map_or(*ts, |to| to.min(*ts)) + Duration::microseconds(1))
+            }
             SortOrder::Asc => scope.from = Some(scope.from.map_or(*ts, |from| from.max(*ts))),
         }
     }
@@ -78,11 +84,15 @@ fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> Scope {
     for (hour, count) in hours {
         seen += count;
         if seen >= wanted {
-            let Some(start) = chrono::DateTime::from_timestamp(hour, 0).map(|start| start.naive_utc()) else {
+            let Some(start) =
+                chrono::DateTime::from_timestamp(hour, 0).map(|start| start.naive_utc())
+            else {
                 break;
             };
             match query.order {
-                SortOrder::Desc => scope.from = Some(scope.from.map_or(start, |from| from.max(start))),
+                SortOrder::Desc => {
+                    scope.from = Some(scope.from.map_or(start, |from| from.max(start)))
+                }
                 SortOrder::Asc => {
                     let end = start + Duration::seconds(HOUR);
                     scope.to = Some(scope.to.map_or(end, |to| to.min(end)));

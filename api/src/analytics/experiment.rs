@@ -113,10 +113,16 @@ mod tests {
 
     #[test]
     fn compares_b_with_a() {
-        let per_bucket = BTreeMap::from([("A".to_owned(), counts(1000, 500)), ("B".to_owned(), counts(1000, 550))]);
+        let per_bucket = BTreeMap::from([
+            ("A".to_owned(), counts(1000, 500)),
+            ("B".to_owned(), counts(1000, 550)),
+        ]);
         let experiment = compare(&per_bucket);
         let comparison = experiment.comparison.expect("two buckets");
-        assert_eq!((comparison.control.as_str(), comparison.treatment.as_str()), ("A", "B"));
+        assert_eq!(
+            (comparison.control.as_str(), comparison.treatment.as_str()),
+            ("A", "B")
+        );
         assert!((comparison.difference_pt - 5.0).abs() < 1e-9);
         assert!((comparison.p_value - 0.025_164).abs() < 1e-5);
         assert!(comparison.significant);
@@ -127,9 +133,15 @@ mod tests {
 
     #[test]
     fn flags_small_samples_and_uneven_splits() {
-        let small = BTreeMap::from([("A".to_owned(), counts(20, 10)), ("B".to_owned(), counts(25, 12))]);
+        let small = BTreeMap::from([
+            ("A".to_owned(), counts(20, 10)),
+            ("B".to_owned(), counts(25, 12)),
+        ]);
         assert!(compare(&small).sample_too_small);
-        let uneven = BTreeMap::from([("A".to_owned(), counts(10_000, 5000)), ("B".to_owned(), counts(11_000, 5600))]);
+        let uneven = BTreeMap::from([
+            ("A".to_owned(), counts(10_000, 5000)),
+            ("B".to_owned(), counts(11_000, 5600)),
+        ]);
         let experiment = compare(&uneven);
         assert!(experiment.sample_ratio.expect("two buckets").mismatch);
         let single = BTreeMap::from([("A".to_owned(), counts(500, 200))]);

@@ -9,7 +9,10 @@ use crate::store::{Scope, StoreError};
 /// Display bins per tenfold increase of latency.
 const BINS_PER_DECADE: f64 = 10.0;
 
-pub fn latency_distribution(engine: &Engine, scope: &Scope) -> Result<LatencyDistribution, StoreError> {
+pub fn latency_distribution(
+    engine: &Engine,
+    scope: &Scope,
+) -> Result<LatencyDistribution, StoreError> {
     let aggregate = aggregate(engine, scope, false)?;
     let total = aggregate.total();
     Ok(describe(
@@ -36,7 +39,8 @@ pub fn describe(histogram: &LatencyHistogram, mean_ms: Option<f64>) -> LatencyDi
 /// Regroups the fine bins into bins of equal width on a log scale (edges at
 /// 10^(k/10) ms); a fine bin goes where its lower bound falls.
 fn display_bins(histogram: &LatencyHistogram) -> Vec<LatencyBin> {
-    let decade_step = |lower_ms: i64| ((lower_ms.max(1) as f64).log10() * BINS_PER_DECADE + 1e-9).floor() as i64;
+    let decade_step =
+        |lower_ms: i64| ((lower_ms.max(1) as f64).log10() * BINS_PER_DECADE + 1e-9).floor() as i64;
     let edge = |step: i64| 10f64.powf(step as f64 / BINS_PER_DECADE);
     let mut bins: Vec<LatencyBin> = Vec::new();
     let mut current: Option<(i64, u64)> = None;

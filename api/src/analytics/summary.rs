@@ -45,7 +45,12 @@ pub fn percent(part: u64, whole: u64) -> Option<f64> {
 
 /// The summary of `scope`; with `compare`, also of the period of equal length just before
 /// it (which needs a start; an open end counts as `now`).
-pub fn summary(engine: &Engine, scope: &Scope, compare: bool, now: NaiveDateTime) -> Result<Summary, StoreError> {
+pub fn summary(
+    engine: &Engine,
+    scope: &Scope,
+    compare: bool,
+    now: NaiveDateTime,
+) -> Result<Summary, StoreError> {
     let current = aggregate(engine, scope, false)?;
     let previous = match (compare, scope.from) {
         (true, Some(from)) => {

@@ -25,10 +25,17 @@ pub enum TimeseriesError {
     TooLong(String),
 }
 
-pub fn timeseries(engine: &Engine, scope: &Scope, interval: Interval, tz: Tz) -> Result<Timeseries, TimeseriesError> {
+pub fn timeseries(
+    engine: &Engine,
+    scope: &Scope,
+    interval: Interval,
+    tz: Tz,
+) -> Result<Timeseries, TimeseriesError> {
     let extent = engine.extent();
     let from = scope.from.or(extent.first);
-    let to = scope.to.or(extent.last.map(|last| last + Duration::microseconds(1)));
+    let to = scope
+        .to
+        .or(extent.last.map(|last| last + Duration::microseconds(1)));
     let starts = match (from, to) {
         (Some(from), Some(to)) if from < to => bucket_starts(from, to, interval, tz)?,
         _ => Vec::new(),
@@ -38,7 +45,9 @@ pub fn timeseries(engine: &Engine, scope: &Scope, interval: Interval, tz: Tz) ->
         let wants = Wants {
             policies: false,
             raw_slot: Some(RAW_SLOT_SECONDS),
-            rollup: starts.iter().all(|start| start.rem_euclid(crate::rollup::HOUR) == 0),
+            rollup: starts
+                .iter()
+                .all(|start| start.rem_euclid(crate::rollup::HOUR) == 0),
         };
         engine.run(scope, wants, &mut points)?;
     }
@@ -50,7 +59,12 @@ pub fn timeseries(engine: &Engine, scope: &Scope, interval: Interval, tz: Tz) ->
 }
 
 /// Starts (UTC seconds) of the buckets that overlap `[from, to)`.
-fn bucket_starts(from: NaiveDateTime, to: NaiveDateTime, interval: Interval, tz: Tz) -> Result<Vec<i64>, TimeseriesError> {
+fn bucket_starts(
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    interval: Interval,
+    tz: Tz,
+) -> Result<Vec<i64>, TimeseriesError> {
     if interval == Interval::Hour && to - from > Duration::days(MAX_HOURLY_DAYS) {
         return Err(TimeseriesError::TooLong(format!(
             "hourly buckets cover at most {MAX_HOURLY_DAYS} days; narrow from/to or use interval=day"
@@ -82,7 +96,8 @@ fn floor_local(instant: DateTime<Utc>, interval: Interval, tz: Tz) -> DateTime<U
         }
         Interval::Day => local_midnight(local.date_naive(), tz),
         Interval::Week => {
-            let monday = local.date_naive() - Duration::days(i64::from(local.weekday().num_days_from_monday()));
+            let monday = local.date_naive()
+                - Duration::days(i64::from(local.weekday().num_days_from_monday()));
             local_midnight(monday, tz)
         }
     }
@@ -135,7 +150,10 @@ impl<'a> PointSink<'a> {
 
     fn point(&mut self, slot: Option<i64>) -> Option<&mut PointAccumulator> {
         let slot = slot?;
-        let index = self.starts.partition_point(|start| *start <= slot).checked_sub(1)?;
+        let index = self
+            .starts
+            .partition_point(|start| *start <= slot)
+            .checked_sub(1)?;
         self.points.get_mut(index)
     }
 
@@ -190,38 +208,70 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> NaiveDateTime {
-        DateTime::parse_from_rfc3339(text).expect("valid").naive_utc()
+        DateTime::parse_from_rfc3339(text)
+            .expect("valid")
+            .naive_utc()
     }
 
     #[test]
     fn days_follow_the_zone_across_dst() {
         let tz: Tz = "Europe/Berlin".parse().expect("zone");
         // DST ends on 2025-10-26: that day lasts 25 hours.
-        let starts = bucket_starts(utc("2025-10-25T12:00:00Z"), utc("2025-10-27T12:00:00Z"), Interval::Day, tz).unwrap();
+        let starts = bucket_starts(
+            utc("2025-10-25T12:00:00Z"),
+            utc("2025-10-27T12:00:00Z"),
+            Interval::Day,
+            tz,
+        )
+        .unwrap();
         let as_text: Vec<String> = starts
             .iter()
             .map(|s| DateTime::from_timestamp(*s, 0).unwrap().to_rfc3339())
             .collect();
         assert_eq!(
             as_text,
-            ["2025-10-24T22:00:00+00:00", "2025-10-25T22:00:00+00:00", "2025-10-26T23:00:00+00:00"]
+            [
+                "2025-10-24T22:00:00+00:00",
+                "2025-10-25T22:00:00+00:00",
+                "2025-10-26T23:00:00+00:00"
+            ]
         );
     }
 
     #[test]
     fn half_hour_zones_and_weeks() {
         let kolkata: Tz = "Asia/Kolkata".parse().expect("zone");
-        let starts = bucket_starts(utc("2025-10-01T00:00:00Z"), utc("2025-10-01T20:00:00Z"), Interval::Day, kolkata).unwrap();
+        let starts = bucket_starts(
+            utc("2025-10-01T00:00:00Z"),
+            utc("2025-10-01T20:00:00Z"),
+            Interval::Day,
+            kolkata,
+        )
+        .unwrap();
         assert_eq!(starts.len(), 2);
         assert_eq!(starts[1] % 3600, 1800, "local midnight is 18:30 UTC");
         // 2025-10-01 is a Wednesday: its week starts on Monday 2025-09-29.
-        let weeks = bucket_starts(utc("2025-10-01T10:00:00Z"), utc("2025-10-02T00:00:00Z"), Interval::Week, Tz::UTC).unwrap();
-        assert_eq!(weeks, vec![utc("2025-09-29T00:00:00Z").and_utc().timestamp()]);
+        let weeks = bucket_starts(
+            utc("2025-10-01T10:00:00Z"),
+            utc("2025-10-02T00:00:00Z"),
+            Interval::Week,
+            Tz::UTC,
+        )
+        .unwrap();
+        assert_eq!(
+            weeks,
+            vec![utc("2025-09-29T00:00:00Z").and_utc().timestamp()]
+        );
     }
 
     #[test]
     fn hourly_ranges_are_bounded() {
-        let result = bucket_starts(utc("2025-01-01T00:00:00Z"), utc("2025-03-01T00:00:00Z"), Interval::Hour, Tz::UTC);
+        let result = bucket_starts(
+            utc("2025-01-01T00:00:00Z"),
+            utc("2025-03-01T00:00:00Z"),
+            Interval::Hour,
+            Tz::UTC,
+        );
         assert!(matches!(result, Err(TimeseriesError::TooLong(_))));
     }
 }

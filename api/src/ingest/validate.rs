@@ -40,7 +40,11 @@ impl Default for Limits {
 }
 
 /// Validates a batch, assigning ids and times; the first problem rejects the whole batch.
-pub fn validate_batch(events: Vec<NewEvent>, limits: &Limits, now: DateTime<Utc>) -> Result<Vec<StoredEvent>, AppError> {
+pub fn validate_batch(
+    events: Vec<NewEvent>,
+    limits: &Limits,
+    now: DateTime<Utc>,
+) -> Result<Vec<StoredEvent>, AppError> {
     let mut positions: HashMap<String, usize> = HashMap::with_capacity(events.len());
     events
         .into_iter()
@@ -80,25 +84,34 @@ fn validate(event: NewEvent, limits: &Limits, now: DateTime<Utc>) -> Result<Stor
     if let Some(session_id) = &event.session_id {
         check_text("session_id", session_id, limits.max_session_chars)?;
     }
-    for (name, text) in [("agent_draft", &event.agent_draft), ("suggestion_used", &event.suggestion_used)] {
+    for (name, text) in [
+        ("agent_draft", &event.agent_draft),
+        ("suggestion_used", &event.suggestion_used),
+    ] {
         if let Some(text) = text {
             check_text(name, text, limits.max_text_chars)?;
         }
     }
-    let policy_refs = event.policy_refs.map(|refs| policy_text(refs, limits)).transpose()?;
-    if let Some(latency) = event.latency_ms {
-        if !(0..=limits.max_latency_ms).contains(&latency) {
-            return Err(format!("`latency_ms` must be between 0 and {} ms, not {latency}", limits.max_latency_ms));
-        }
+    let policy_refs = event
+        .policy_refs
+        .map(|refs| policy_text(refs, limits))
+        .transpose()?;
+    if let Some(latency) = event.latency_ms
+        && !(0..=limits.max_latency_ms).contains(&latency)
+    {
+        return Err(format!(
+            "`latency_ms` must be between 0 and {} ms, not {latency}",
+            limits.max_latency_ms
+        ));
     }
-    if let Some(bucket) = &event.ab_test_bucket {
-        if !limits.buckets.iter().any(|known| known == bucket) {
-            return Err(format!(
-                "`ab_test_bucket` must be one of {}, not `{}`",
-                limits.buckets.join(", "),
-                truncate_for_message(bucket)
-            ));
-        }
+    if let Some(bucket) = &event.ab_test_bucket
+        && !limits.buckets.iter().any(|known| known == bucket)
+    {
+        return Err(format!(
+            "`ab_test_bucket` must be one of {}, not `{}`",
+            limits.buckets.join(", "),
+            truncate_for_message(bucket)
+        ));
     }
     Ok(StoredEvent {
         id,
@@ -119,7 +132,9 @@ fn check_text(name: &str, text: &str, max_chars: usize) -> Result<(), String> {
     }
     let chars = text.chars().count();
     if chars > max_chars {
-        return Err(format!("`{name}` has {chars} characters; the limit is {max_chars}"));
+        return Err(format!(
+            "`{name}` has {chars} characters; the limit is {max_chars}"
+        ));
     }
     Ok(())
 }
@@ -128,7 +143,11 @@ fn check_text(name: &str, text: &str, max_chars: usize) -> Result<(), String> {
 fn check_time(ts: DateTime<Utc>, now: DateTime<Utc>) -> Result<NaiveDateTime, String> {
     let latest = now + Duration::days(1);
     if ts < DateTime::UNIX_EPOCH || ts > latest {
-        return Err(format!("`ts` {} is outside 1970-01-01 … {}", ts.to_rfc3339(), latest.date_naive()));
+        return Err(format!(
+            "`ts` {} is outside 1970-01-01 … {}",
+            ts.to_rfc3339(),
+            latest.date_naive()
+        ));
     }
     Ok(ts.naive_utc())
 }
@@ -137,11 +156,16 @@ fn check_time(ts: DateTime<Utc>, now: DateTime<Utc>) -> Result<NaiveDateTime, St
 fn policy_text(refs: PolicyRefs, limits: &Limits) -> Result<String, String> {
     let list = match refs {
         PolicyRefs::List(list) => list,
-        PolicyRefs::JsonText(text) => serde_json::from_str::<Vec<String>>(&text)
-            .map_err(|_| "`policy_refs` must be an array of policy ids (or JSON text of one)".to_owned())?,
+        PolicyRefs::JsonText(text) => serde_json::from_str::<Vec<String>>(&text).map_err(|_| {
+            "`policy_refs` must be an array of policy ids (or JSON text of one)".to_owned()
+        })?,
     };
     if list.len() > limits.max_policies {
-        return Err(format!("`policy_refs` has {} ids; the limit is {}", list.len(), limits.max_policies));
+        return Err(format!(
+            "`policy_refs` has {} ids; the limit is {}",
+            list.len(),
+            limits.max_policies
+        ));
     }
     for policy in &list {
         check_text("policy_refs", policy, limits.max_policy_chars)?;
@@ -174,31 +198,96 @@ mod tests {
         let now = Utc::now();
         let limits = Limits::default();
         let cases: Vec<(NewEvent, &str)> = vec![
-            (NewEvent { latency_ms: Some(-1), ..event() }, "latency_ms"),
-            (NewEvent { ab_test_bucket: Some("C".into()), ..event() }, "ab_test_bucket"),
-            (NewEvent { agent_draft: Some("a\0b".into()), ..event() }, "NUL"),
-            (NewEvent { id: Some(" ".into()), ..event() }, "empty"),
-            (NewEvent { ts: Some(now + Duration::days(30)), ..event() }, "outside"),
-            (NewEvent { policy_refs: Some(PolicyRefs::JsonText("{}".into())), ..event() }, "array"),
-            (NewEvent { session_id: Some("s".repeat(300)), ..event() }, "limit"),
+            (
+                NewEvent {
+                    latency_ms: Some(-1),
+                    ..event()
+                },
+                "latency_ms",
+            ),
+            (
+                NewEvent {
+                    ab_test_bucket: Some("C".into()),
+                    ..event()
+                },
+                "ab_test_bucket",
+            ),
+            (
+                NewEvent {
+                    agent_draft: Some("a\0b".into()),
+                    ..event()
+                },
+                "NUL",
+            ),
+            (
+                NewEvent {
+                    id: Some(" ".into()),
+                    ..event()
+                },
+                "empty",
+            ),
+            (
+                NewEvent {
+                    ts: Some(now + Duration::days(30)),
+                    ..event()
+                },
+                "outside",
+            ),
+            (
+                NewEvent {
+                    policy_refs: Some(PolicyRefs::JsonText("{}".into())),
+                    ..event()
+                },
+                "array",
+            ),
+            (
+                NewEvent {
+                    session_id: Some("s".repeat(300)),
+                    ..event()
+                },
+                "limit",
+            ),
         ];
         for (bad, expected) in cases {
-            let error = validate_batch(vec![bad], &limits, now).unwrap_err().to_string();
-            assert!(error.contains(expected), "{error} should mention {expected}");
+            let error = validate_batch(vec![bad], &limits, now)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(expected),
+                "{error} should mention {expected}"
+            );
         }
     }
 
     #[test]
     fn rejects_duplicate_ids_in_a_batch() {
-        let with_id = NewEvent { id: Some("x".into()), ..event() };
-        let error = validate_batch(vec![with_id.clone(), event(), with_id], &Limits::default(), Utc::now()).unwrap_err();
-        assert!(error.to_string().contains("events 1 and 3 share the id `x`"));
+        let with_id = NewEvent {
+            id: Some("x".into()),
+            ..event()
+        };
+        let error = validate_batch(
+            vec![with_id.clone(), event(), with_id],
+            &Limits::default(),
+            Utc::now(),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("events 1 and 3 share the id `x`")
+        );
     }
 
     #[test]
     fn stores_policy_refs_as_json_text() {
-        let refs = NewEvent { policy_refs: Some(PolicyRefs::List(vec!["PII-01".into(), "TONE-02".into()])), ..event() };
+        let refs = NewEvent {
+            policy_refs: Some(PolicyRefs::List(vec!["PII-01".into(), "TONE-02".into()])),
+            ..event()
+        };
         let stored = validate_batch(vec![refs], &Limits::default(), Utc::now()).unwrap();
-        assert_eq!(stored[0].policy_refs.as_deref(), Some(r#"["PII-01","TONE-02"]"#));
+        assert_eq!(
+            stored[0].policy_refs.as_deref(),
+            Some(r#"["PII-01","TONE-02"]"#)
+        );
     }
 }

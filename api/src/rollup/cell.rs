@@ -91,7 +91,10 @@ impl<'a> CellView<'a> {
     }
 
     pub fn latency_bins(&self) -> impl Iterator<Item = (u16, u64)> + 'a {
-        self.cell.latency_bins.iter().map(|(bin, count)| (*bin, u64::from(*count)))
+        self.cell
+            .latency_bins
+            .iter()
+            .map(|(bin, count)| (*bin, u64::from(*count)))
     }
 
     pub fn policies(&self) -> impl Iterator<Item = (&'a str, u64)> + 'a {

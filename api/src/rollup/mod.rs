@@ -12,8 +12,8 @@ use std::ops::Bound;
 use chrono::NaiveDateTime;
 use coachboard_contract::parse_policy_refs;
 
-pub use cell::CellView;
 use cell::Cell;
+pub use cell::CellView;
 use dictionary::Dictionary;
 
 use crate::histogram::bin_of;
@@ -64,7 +64,10 @@ impl Cube {
         let bucket = self.names.intern(bucket);
         let event = self.names.intern(event);
         let cells = self.hours.entry(hour).or_default();
-        let index = match cells.iter().position(|cell| cell.bucket == bucket && cell.event == event) {
+        let index = match cells
+            .iter()
+            .position(|cell| cell.bucket == bucket && cell.event == event)
+        {
             Some(index) => index,
             None => {
                 cells.push(Cell::new(bucket, event));
@@ -105,7 +108,11 @@ impl Cube {
                 cell.add_policy(policy, 1);
             }
             self.extent.total += 1;
-            self.extent.first = Some(self.extent.first.map_or(event.ts, |first| first.min(event.ts)));
+            self.extent.first = Some(
+                self.extent
+                    .first
+                    .map_or(event.ts, |first| first.min(event.ts)),
+            );
             self.extent.last = Some(self.extent.last.map_or(event.ts, |last| last.max(event.ts)));
         }
     }
@@ -129,15 +136,17 @@ impl Cube {
         };
         let mut emit = |hour: Option<i64>, cells: &Vec<Cell>| {
             for cell in cells {
-                if bucket.is_none_or(|id| id == cell.bucket) && event.is_none_or(|id| id == cell.event) {
+                if bucket.is_none_or(|id| id == cell.bucket)
+                    && event.is_none_or(|id| id == cell.event)
+                {
                     visit(hour, CellView::new(cell, &self.names));
                 }
             }
         };
-        if hours.untimed {
-            if let Some(cells) = self.hours.get(&None) {
-                emit(None, cells);
-            }
+        if hours.untimed
+            && let Some(cells) = self.hours.get(&None)
+        {
+            emit(None, cells);
         }
         let start = match hours.start {
             Bound::Unbounded => Bound::Excluded(None),

@@ -16,7 +16,16 @@ use crate::params::{Params, encode_cursor};
 use crate::state::AppState;
 
 /// The filter parameters, part of every cache key.
-const FILTERS: [&str; 8] = ["from", "to", "bucket", "event", "policy", "session_id", "q", "tz"];
+const FILTERS: [&str; 8] = [
+    "from",
+    "to",
+    "bucket",
+    "event",
+    "policy",
+    "session_id",
+    "q",
+    "tz",
+];
 
 fn cache_key(endpoint: &str, params: &Params, extra: &[&str]) -> String {
     let names: Vec<&str> = FILTERS.iter().chain(extra).copied().collect();
@@ -36,7 +45,8 @@ where
     let engine = state.engine.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<CachedAnswer, AppError> {
         let (value, headers) = compute(&engine)?;
-        let body = serde_json::to_vec(&value).map_err(|error| AppError::Internal(error.to_string()))?;
+        let body =
+            serde_json::to_vec(&value).map_err(|error| AppError::Internal(error.to_string()))?;
         Ok(CachedAnswer {
             body: Bytes::from(body),
             headers,
@@ -51,7 +61,10 @@ where
 fn json_response(answer: CachedAnswer) -> Response {
     let mut response = Response::new(Body::from(answer.body));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     for (name, value) in answer.headers {
         headers.insert(name, value);
@@ -63,7 +76,10 @@ fn plain<T>(value: T) -> Result<(T, Vec<(HeaderName, HeaderValue)>), AppError> {
     Ok((value, Vec::new()))
 }
 
-pub async fn summary(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn summary(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref())?;
     let scope = params.scope()?;
     params.tz()?;
@@ -76,61 +92,97 @@ pub async fn summary(State(state): State<AppState>, RawQuery(query): RawQuery) -
         key
     };
     answer(&state, key, move |engine| {
-        plain(analytics::summary(engine, &scope, compare, Utc::now().naive_utc())?)
+        plain(analytics::summary(
+            engine,
+            &scope,
+            compare,
+            Utc::now().naive_utc(),
+        )?)
     })
     .await
 }
 
-pub async fn events(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn events(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref())?;
     let events_query = params.events_query()?;
     params.tz()?;
-    let key = cache_key("events", &params, &["limit", "offset", "cursor", "sort", "order"]);
+    let key = cache_key(
+        "events",
+        &params,
+        &["limit", "offset", "cursor", "sort", "order"],
+    );
     answer(&state, key, move |engine| {
         let page = analytics::events_page(engine, &events_query)?;
         let mut headers = vec![(
             HeaderName::from_static(TOTAL_COUNT_HEADER),
             HeaderValue::from(page.total),
         )];
-        if let Some((ts, id)) = &page.next {
-            if let Ok(value) = HeaderValue::from_str(&encode_cursor(*ts, id)) {
-                headers.push((HeaderName::from_static(NEXT_CURSOR_HEADER), value));
-            }
+        if let Some((ts, id)) = &page.next
+            && let Ok(value) = HeaderValue::from_str(&encode_cursor(*ts, id))
+        {
+            headers.push((HeaderName::from_static(NEXT_CURSOR_HEADER), value));
         }
         Ok((page.events, headers))
     })
     .await
 }
 
-pub async fn policies(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn policies(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref())?;
     let scope = params.scope()?;
     params.tz()?;
     let key = cache_key("policies", &params, &[]);
-    answer(&state, key, move |engine| plain(analytics::policy_counts(engine, &scope)?)).await
+    answer(&state, key, move |engine| {
+        plain(analytics::policy_counts(engine, &scope)?)
+    })
+    .await
 }
 
-pub async fn timeseries(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn timeseries(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref())?;
     let scope = params.scope()?;
     let tz = params.tz()?;
     let interval = params.interval()?;
     let key = cache_key("timeseries", &params, &["interval"]);
-    answer(&state, key, move |engine| plain(analytics::timeseries(engine, &scope, interval, tz)?)).await
+    answer(&state, key, move |engine| {
+        plain(analytics::timeseries(engine, &scope, interval, tz)?)
+    })
+    .await
 }
 
-pub async fn latency(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn latency(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref())?;
     let scope = params.scope()?;
     params.tz()?;
     let key = cache_key("latency", &params, &[]);
-    answer(&state, key, move |engine| plain(analytics::latency_distribution(engine, &scope)?)).await
+    answer(&state, key, move |engine| {
+        plain(analytics::latency_distribution(engine, &scope)?)
+    })
+    .await
 }
 
-pub async fn experiment(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn experiment(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref())?;
     let scope = params.scope()?;
     params.tz()?;
     let key = cache_key("experiment", &params, &[]);
-    answer(&state, key, move |engine| plain(analytics::experiment(engine, &scope)?)).await
+    answer(&state, key, move |engine| {
+        plain(analytics::experiment(engine, &scope)?)
+    })
+    .await
 }

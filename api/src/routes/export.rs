@@ -13,10 +13,14 @@ use crate::error::AppError;
 use crate::params::Params;
 use crate::state::AppState;
 
-const HEADER_ROW: &str = "id,ts,event,session_id,agent_draft,suggestion_used,policy_refs,latency_ms,ab_test_bucket\n";
+const HEADER_ROW: &str =
+    "id,ts,event,session_id,agent_draft,suggestion_used,policy_refs,latency_ms,ab_test_bucket\n";
 const CHUNK_BYTES: usize = 64 * 1024;
 
-pub async fn events_csv(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn events_csv(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let params = Params::parse(query.as_deref())?;
     let mut events_query = params.events_query()?;
     events_query.offset = 0;
@@ -49,7 +53,10 @@ pub async fn events_csv(State(state): State<AppState>, RawQuery(query): RawQuery
     });
     let mut response = Response::new(Body::from_stream(ReceiverStream::new(receiver)));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"coach_events.csv\""),

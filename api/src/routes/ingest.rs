@@ -17,7 +17,9 @@ pub async fn ingest(
     body: Body,
 ) -> Result<(StatusCode, Json<IngestResult>), AppError> {
     let limits = &state.settings.limits;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
     let format = BodyFormat::from_content_type(content_type)?;
     let too_large = || {
         AppError::PayloadTooLarge(format!(

@@ -32,7 +32,9 @@ pub async fn serve(state: &AppState, request: Request) -> Response {
     if response.status() == StatusCode::NOT_FOUND {
         return AppError::NotFound(path).into_response();
     }
-    response.headers_mut().insert(header::CACHE_CONTROL, cache_control(&path));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, cache_control(&path));
     response
 }
 
@@ -50,14 +52,19 @@ fn cache_control(path: &str) -> HeaderValue {
         .and_then(|name| name.split('.').next())
         .and_then(|stem| stem.trim_end_matches("_bg").rsplit('-').next())
         .is_some_and(|tail| tail.len() >= 16 && tail.chars().all(|c| c.is_ascii_hexdigit()));
-    HeaderValue::from_static(if hashed { "public, max-age=31536000, immutable" } else { "no-cache" })
+    HeaderValue::from_static(if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    })
 }
 
 async fn index_page(dir: &Path, frame_ancestors: &str) -> Response {
     let file: PathBuf = dir.join("index.html");
     match tokio::fs::read_to_string(&file).await {
         Ok(html) => html_response(html, frame_ancestors),
-        Err(_) => AppError::NotFound(format!("{} (build the dashboard first)", file.display())).into_response(),
+        Err(_) => AppError::NotFound(format!("{} (build the dashboard first)", file.display()))
+            .into_response(),
     }
 }
 
@@ -65,7 +72,10 @@ pub fn html_response(html: String, frame_ancestors: &str) -> Response {
     let policy = content_security_policy(&html, frame_ancestors);
     let mut response = (StatusCode::OK, html).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(value) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -80,7 +90,10 @@ pub fn content_security_policy(html: &str, frame_ancestors: &str) -> String {
     let hashes: String = inline_scripts(html)
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
-            format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
         })
         .collect();
     format!(
@@ -115,7 +128,10 @@ mod tests {
 
     #[test]
     fn hashed_assets_are_immutable() {
-        assert_eq!(cache_control("/coachboard-8f3a2b1c9d0e7f65_bg.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(
+            cache_control("/coachboard-8f3a2b1c9d0e7f65_bg.wasm"),
+            "public, max-age=31536000, immutable"
+        );
         assert_eq!(cache_control("/config.json"), "no-cache");
     }
 

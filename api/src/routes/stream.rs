@@ -13,7 +13,9 @@ use crate::state::AppState;
 /// Writes within this window are announced in one message.
 const COALESCE: Duration = Duration::from_millis(250);
 
-pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut changes = state.engine.subscribe();
     let shutdown = state.shutdown.clone();
     let messages = async_stream::stream! {

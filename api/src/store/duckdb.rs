@@ -45,7 +45,10 @@ impl DuckDbStore {
     /// Opens (or creates) the database file. Fails at once, with a message naming the
     /// holder, when another process has the file open.
     pub fn open(path: &Path, options: &StoreOptions) -> Result<Self, OpenError> {
-        if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        if let Some(folder) = path
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(folder).map_err(|source| OpenError::Folder {
                 path: path.to_owned(),
                 source,
@@ -81,8 +84,15 @@ impl DuckDbStore {
     }
 
     /// Runs `work` on an idle reader connection, cloning a new one when none is idle.
-    fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let idle = self.readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
         let connection = match idle {
             Some(connection) => connection,
             None => self
@@ -150,9 +160,16 @@ fn rejected_by_table(error: StoreError) -> StoreError {
         StoreError::Database(inner) => {
             let message = inner.to_string();
             let lower = message.to_lowercase();
-            let refused = ["constraint", "conversion", "could not convert", "failed to append", "invalid input", "out of range"]
-                .iter()
-                .any(|kind| lower.contains(kind));
+            let refused = [
+                "constraint",
+                "conversion",
+                "could not convert",
+                "failed to append",
+                "invalid input",
+                "out of range",
+            ]
+            .iter()
+            .any(|kind| lower.contains(kind));
             if refused {
                 StoreError::Rejected(message.lines().next().unwrap_or_default().to_owned())
             } else {
@@ -165,7 +182,9 @@ fn rejected_by_table(error: StoreError) -> StoreError {
 
 fn with_slot(slot_seconds: Option<i64>, params: Vec<Value>) -> Vec<Value> {
     match slot_seconds {
-        Some(seconds) => std::iter::once(Value::BigInt(seconds)).chain(params).collect(),
+        Some(seconds) => std::iter::once(Value::BigInt(seconds))
+            .chain(params)
+            .collect(),
         None => params,
     }
 }
@@ -175,7 +194,11 @@ fn optional_text(value: &Option<String>) -> Value {
 }
 
 impl EventStore for DuckDbStore {
-    fn aggregate(&self, scope: &Scope, slot_seconds: Option<i64>) -> Result<Vec<GroupRow>, StoreError> {
+    fn aggregate(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<GroupRow>, StoreError> {
         let conditions = sql::conditions(scope);
         let query = sql::aggregate(self.source(), &conditions.sql, slot_seconds.is_some());
         let params = with_slot(slot_seconds, conditions.params);
@@ -195,7 +218,11 @@ impl EventStore for DuckDbStore {
         })
     }
 
-    fn policy_counts(&self, scope: &Scope, slot_seconds: Option<i64>) -> Result<Vec<PolicyRow>, StoreError> {
+    fn policy_counts(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<PolicyRow>, StoreError> {
         let conditions = sql::conditions(scope);
         let query = sql::policy_counts(self.source(), &conditions.sql, slot_seconds.is_some());
         let params = with_slot(slot_seconds, conditions.params);
@@ -218,7 +245,10 @@ impl EventStore for DuckDbStore {
         let conditions = sql::conditions(scope);
         let query = sql::count(self.source(), &conditions.sql);
         self.read(|conn| {
-            let count: i64 = conn.query_row(&query, params_from_iter(conditions.params), |row| row.get(0))?;
+            let count: i64 =
+                conn.query_row(&query, params_from_iter(conditions.params), |row| {
+                    row.get(0)
+                })?;
             Ok(count as u64)
         })
     }
@@ -232,7 +262,11 @@ impl EventStore for DuckDbStore {
         Ok(events)
     }
 
-    fn export(&self, query: &EventsQuery, visit: &mut dyn FnMut(EventRecord) -> bool) -> Result<(), StoreError> {
+    fn export(
+        &self,
+        query: &EventsQuery,
+        visit: &mut dyn FnMut(EventRecord) -> bool,
+    ) -> Result<(), StoreError> {
         self.each_event(query, i64::MAX, visit)
     }
 
@@ -259,7 +293,9 @@ impl EventStore for DuckDbStore {
             let query = sql::stored_ids(self.source(), chunk.len());
             self.read(|conn| {
                 let mut statement = conn.prepare(&query)?;
-                let rows = statement.query_map(params_from_iter(chunk.iter()), |row| row.get::<_, String>(0))?;
+                let rows = statement.query_map(params_from_iter(chunk.iter()), |row| {
+                    row.get::<_, String>(0)
+                })?;
                 for id in rows {
                     found.insert(id?);
                 }
@@ -285,7 +321,10 @@ impl EventStore for DuckDbStore {
     }
 
     fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
-        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         conn.execute_batch("BEGIN TRANSACTION")?;
         let appended = (|| -> Result<(), StoreError> {
             let columns = &self.source.writable;
@@ -326,7 +365,10 @@ impl EventStore for DuckDbStore {
     }
 
     fn checkpoint(&self) -> Result<(), StoreError> {
-        let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         conn.execute_batch("CHECKPOINT")?;
         Ok(())
     }

@@ -115,7 +115,11 @@ pub enum StoreError {
 /// Everything the API asks of a database. Calls block; run them off the async executor.
 pub trait EventStore: Send + Sync + 'static {
     /// Counts and latency bins per (slot, bucket, event), slots `slot_seconds` wide.
-    fn aggregate(&self, scope: &Scope, slot_seconds: Option<i64>) -> Result<Vec<GroupRow>, StoreError>;
+    fn aggregate(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<GroupRow>, StoreError>;
     /// Policy references per (slot, bucket, event), counted like the note's code.
     fn policy_counts(
         &self,
@@ -135,7 +139,11 @@ pub trait EventStore: Send + Sync + 'static {
     fn ping(&self) -> Result<(), StoreError>;
     /// Calls `visit` with every event of the scope in the query's order (no paging), until
     /// it returns false.
-    fn export(&self, query: &EventsQuery, visit: &mut dyn FnMut(EventRecord) -> bool) -> Result<(), StoreError>;
+    fn export(
+        &self,
+        query: &EventsQuery,
+        visit: &mut dyn FnMut(EventRecord) -> bool,
+    ) -> Result<(), StoreError>;
     /// Writes the WAL into the database file.
     fn checkpoint(&self) -> Result<(), StoreError>;
 }

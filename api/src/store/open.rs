@@ -49,7 +49,11 @@ fn lock_holder(message: &str) -> Option<String> {
     let pid = message
         .split("PID ")
         .nth(1)
-        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
         .filter(|pid| !pid.is_empty());
     let program = message
         .split("is held in ")
@@ -89,7 +93,10 @@ mod tests {
     fn names_the_holder_of_the_lock() {
         let message = "IO Error: Could not set lock on file \"/d/x.duckdb\": Conflicting lock is \
                        held in /usr/bin/python3.11 (PID 4242424) by user root. See also …";
-        assert_eq!(lock_holder(message).as_deref(), Some("PID 4242424, /usr/bin/python3.11"));
+        assert_eq!(
+            lock_holder(message).as_deref(),
+            Some("PID 4242424, /usr/bin/python3.11")
+        );
         assert_eq!(lock_holder("Catalog Error: no table"), None);
     }
 }

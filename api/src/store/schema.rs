@@ -107,7 +107,15 @@ fn canonical(name: &str, data_type: &str) -> (String, bool) {
     let quoted = format!("\"{name}\"");
     let is_integer = matches!(
         data_type,
-        "TINYINT" | "SMALLINT" | "INTEGER" | "BIGINT" | "HUGEINT" | "UTINYINT" | "USMALLINT" | "UINTEGER" | "UBIGINT"
+        "TINYINT"
+            | "SMALLINT"
+            | "INTEGER"
+            | "BIGINT"
+            | "HUGEINT"
+            | "UTINYINT"
+            | "USMALLINT"
+            | "UINTEGER"
+            | "UBIGINT"
     );
     match name {
         "ts" => match data_type {
@@ -116,13 +124,18 @@ fn canonical(name: &str, data_type: &str) -> (String, bool) {
             _ => (format!("CAST({quoted} AS TIMESTAMP) AS ts"), false),
         },
         "latency_ms" if is_integer => (format!("CAST({quoted} AS BIGINT) AS latency_ms"), true),
-        "latency_ms" if data_type == "VARCHAR" => {
-            (format!("CAST(round(TRY_CAST({quoted} AS DOUBLE)) AS BIGINT) AS latency_ms"), false)
-        }
-        "latency_ms" => (format!("CAST(round({quoted}) AS BIGINT) AS latency_ms"), false),
-        "policy_refs" if data_type.ends_with("[]") => {
-            (format!("CAST(to_json({quoted}) AS VARCHAR) AS policy_refs"), false)
-        }
+        "latency_ms" if data_type == "VARCHAR" => (
+            format!("CAST(round(TRY_CAST({quoted} AS DOUBLE)) AS BIGINT) AS latency_ms"),
+            false,
+        ),
+        "latency_ms" => (
+            format!("CAST(round({quoted}) AS BIGINT) AS latency_ms"),
+            false,
+        ),
+        "policy_refs" if data_type.ends_with("[]") => (
+            format!("CAST(to_json({quoted}) AS VARCHAR) AS policy_refs"),
+            false,
+        ),
         _ if data_type == "VARCHAR" => (quoted, true),
         _ => (format!("CAST({quoted} AS VARCHAR) AS {name}"), false),
     }

@@ -17,7 +17,8 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 
 pub struct TestApi {
-    pub dir: TempDir,
+    /// Keeps the database folder alive as long as the API.
+    _dir: TempDir,
     pub engine: Arc<Engine>,
     pub router: Router,
 }
@@ -31,7 +32,10 @@ pub struct Answer {
 impl Answer {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|error| {
-            panic!("not JSON ({error}): {}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "not JSON ({error}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
@@ -40,7 +44,10 @@ impl Answer {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
     }
 }
 
@@ -72,25 +79,50 @@ impl TestApi {
         let store: Arc<dyn EventStore> = Arc::new(open_store(&db_path(&dir)));
         let engine = Arc::new(Engine::start(store).expect("engine starts"));
         let router = coachboard_api::app(AppState::new(engine.clone(), settings));
-        Self { dir, engine, router }
+        Self {
+            _dir: dir,
+            engine,
+            router,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-        Answer { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, uri: &str) -> Answer {
-        self.send(Request::get(uri).body(Body::empty()).expect("request")).await
+        self.send(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
     }
 
     /// GET that must succeed; its JSON.
     pub async fn json(&self, uri: &str) -> Value {
         let answer = self.get(uri).await;
-        assert_eq!(answer.status, StatusCode::OK, "GET {uri}: {}", answer.text());
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "GET {uri}: {}",
+            answer.text()
+        );
         answer.json()
     }
 
@@ -103,16 +135,21 @@ impl TestApi {
     }
 
     pub async fn post_json(&self, body: Value) -> Answer {
-        self.post("/events", "application/json", body.to_string()).await
+        self.post("/events", "application/json", body.to_string())
+            .await
     }
 
     pub async fn total(&self) -> u64 {
-        self.json("/analytics/summary").await["total_events"].as_u64().expect("total")
+        self.json("/analytics/summary").await["total_events"]
+            .as_u64()
+            .expect("total")
     }
 }
 
 pub fn at(text: &str) -> NaiveDateTime {
-    chrono::DateTime::parse_from_rfc3339(text).expect("valid time").naive_utc()
+    chrono::DateTime::parse_from_rfc3339(text)
+        .expect("valid time")
+        .naive_utc()
 }
 
 /// An event with the fields the fixtures vary.
@@ -133,7 +170,8 @@ pub fn event(
         event: kind.to_owned(),
         session_id: Some(session.to_owned()),
         agent_draft: Some(draft.to_owned()),
-        suggestion_used: (kind == "accepted" || kind == "edited").then(|| format!("{draft} (coached)")),
+        suggestion_used: (kind == "accepted" || kind == "edited")
+            .then(|| format!("{draft} (coached)")),
         policy_refs: Some(policies.to_owned()),
         latency_ms: Some(latency),
         ab_test_bucket: Some(bucket.to_owned()),
@@ -156,19 +194,112 @@ pub fn event(
 /// | e10 | 10-03 12:00:01      | rejected | s5      | B      | 0       |                     |
 pub fn fixture() -> Vec<StoredEvent> {
     vec![
-        event("e01", "2025-10-01T08:00:00Z", "offered", "s1", "A", 100, r#"["PII-01","TONE-02"]"#, "Your refund is on its way"),
-        event("e02", "2025-10-01T08:00:10Z", "accepted", "s1", "A", 0, "[]", "Your refund is on its way"),
-        event("e03", "2025-10-01T09:30:00Z", "offered", "s2", "B", 300, r#"["PII-01"]"#, "I reset your password"),
-        event("e04", "2025-10-01T09:30:20Z", "edited", "s2", "B", 0, "[]", "I reset your password"),
-        event("e05", "2025-10-01T23:30:00Z", "offered", "s3", "A", 200, r#"["REFUND-03"]"#, "The parcel left today"),
-        event("e06", "2025-10-01T23:30:30Z", "rejected", "s3", "A", 0, "[]", "The parcel left today"),
-        event("e07", "2025-10-02T10:00:00Z", "offered", "s4", "B", 400, r#"["PII-01"]"#, "We can replace the item"),
-        event("e08", "2025-10-02T10:00:05Z", "accepted", "s4", "B", 0, "[]", "We can replace the item"),
-        event("e09", "2025-10-03T12:00:00Z", "offered", "s5", "B", 1000, "[]", "Your order shipped"),
-        event("e10", "2025-10-03T12:00:01Z", "rejected", "s5", "B", 0, "[]", "Your order shipped"),
+        event(
+            "e01",
+            "2025-10-01T08:00:00Z",
+            "offered",
+            "s1",
+            "A",
+            100,
+            r#"["PII-01","TONE-02"]"#,
+            "Your refund is on its way",
+        ),
+        event(
+            "e02",
+            "2025-10-01T08:00:10Z",
+            "accepted",
+            "s1",
+            "A",
+            0,
+            "[]",
+            "Your refund is on its way",
+        ),
+        event(
+            "e03",
+            "2025-10-01T09:30:00Z",
+            "offered",
+            "s2",
+            "B",
+            300,
+            r#"["PII-01"]"#,
+            "I reset your password",
+        ),
+        event(
+            "e04",
+            "2025-10-01T09:30:20Z",
+            "edited",
+            "s2",
+            "B",
+            0,
+            "[]",
+            "I reset your password",
+        ),
+        event(
+            "e05",
+            "2025-10-01T23:30:00Z",
+            "offered",
+            "s3",
+            "A",
+            200,
+            r#"["REFUND-03"]"#,
+            "The parcel left today",
+        ),
+        event(
+            "e06",
+            "2025-10-01T23:30:30Z",
+            "rejected",
+            "s3",
+            "A",
+            0,
+            "[]",
+            "The parcel left today",
+        ),
+        event(
+            "e07",
+            "2025-10-02T10:00:00Z",
+            "offered",
+            "s4",
+            "B",
+            400,
+            r#"["PII-01"]"#,
+            "We can replace the item",
+        ),
+        event(
+            "e08",
+            "2025-10-02T10:00:05Z",
+            "accepted",
+            "s4",
+            "B",
+            0,
+            "[]",
+            "We can replace the item",
+        ),
+        event(
+            "e09",
+            "2025-10-03T12:00:00Z",
+            "offered",
+            "s5",
+            "B",
+            1000,
+            "[]",
+            "Your order shipped",
+        ),
+        event(
+            "e10",
+            "2025-10-03T12:00:01Z",
+            "rejected",
+            "s5",
+            "B",
+            0,
+            "[]",
+            "Your order shipped",
+        ),
     ]
 }
 
 pub fn close(actual: f64, expected: f64) {
-    assert!((actual - expected).abs() < 1e-6, "{actual} is not {expected}");
+    assert!(
+        (actual - expected).abs() < 1e-6,
+        "{actual} is not {expected}"
+    );
 }

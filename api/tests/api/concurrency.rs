@@ -28,7 +28,12 @@ async fn readers_never_fail_during_writes() {
         readers.push(tokio::spawn(async move {
             let mut last = 0;
             let mut reads = 0;
-            let uris = ["/analytics/summary", "/analytics/events?limit=20", "/analytics/timeseries", "/analytics/policies"];
+            let uris = [
+                "/analytics/summary",
+                "/analytics/events?limit=20",
+                "/analytics/timeseries",
+                "/analytics/policies",
+            ];
             let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
             loop {
                 let uri = uris[(reads + reader) % uris.len()];

@@ -9,7 +9,12 @@ use serde_json::json;
 use crate::common::{TestApi, at};
 
 fn generated(rows: u64) -> Vec<StoredEvent> {
-    let spec = DemoSpec { rows, seed: 9, end: at("2025-10-23T12:00:00Z"), days: 20 };
+    let spec = DemoSpec {
+        rows,
+        seed: 9,
+        end: at("2025-10-23T12:00:00Z"),
+        days: 20,
+    };
     let mut events = Vec::new();
     generate(&spec, |event| events.push(event));
     events
@@ -17,29 +22,68 @@ fn generated(rows: u64) -> Vec<StoredEvent> {
 
 fn aggregate(engine: &Engine, scope: &Scope, rollup: bool) -> Aggregate {
     let mut aggregate = Aggregate::default();
-    let wants = Wants { policies: true, raw_slot: None, rollup };
-    engine.run(scope, wants, &mut aggregate).expect("query runs");
-    aggregate.groups.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let wants = Wants {
+        policies: true,
+        raw_slot: None,
+        rollup,
+    };
+    engine
+        .run(scope, wants, &mut aggregate)
+        .expect("query runs");
+    aggregate
+        .groups
+        .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     aggregate
 }
 
 fn assert_agree(engine: &Engine, scope: &Scope) {
-    let (rolled, raw) = (aggregate(engine, scope, true), aggregate(engine, scope, false));
-    assert_eq!(rolled.groups, raw.groups, "counts and latency sums for {scope:?}");
-    assert_eq!(rolled.latency, raw.latency, "latency histogram for {scope:?}");
+    let (rolled, raw) = (
+        aggregate(engine, scope, true),
+        aggregate(engine, scope, false),
+    );
+    assert_eq!(
+        rolled.groups, raw.groups,
+        "counts and latency sums for {scope:?}"
+    );
+    assert_eq!(
+        rolled.latency, raw.latency,
+        "latency histogram for {scope:?}"
+    );
     assert_eq!(rolled.policies, raw.policies, "policy counts for {scope:?}");
-    assert!(raw.total().count > 0 || scope.from.is_some(), "the scope selects rows");
+    assert!(
+        raw.total().count > 0 || scope.from.is_some(),
+        "the scope selects rows"
+    );
 }
 
 fn scopes() -> Vec<Scope> {
     let start = at("2025-10-10T07:23:11Z");
     vec![
         Scope::default(),
-        Scope { from: Some(start), to: Some(start + Duration::hours(50) + Duration::minutes(7)), ..Scope::default() },
-        Scope { from: Some(start), ..Scope::default() },
-        Scope { to: Some(start), bucket: Some("B".into()), ..Scope::default() },
-        Scope { event: Some("offered".into()), from: Some(at("2025-10-12T00:00:00Z")), ..Scope::default() },
-        Scope { from: Some(start), to: Some(start + Duration::minutes(20)), ..Scope::default() },
+        Scope {
+            from: Some(start),
+            to: Some(start + Duration::hours(50) + Duration::minutes(7)),
+            ..Scope::default()
+        },
+        Scope {
+            from: Some(start),
+            ..Scope::default()
+        },
+        Scope {
+            to: Some(start),
+            bucket: Some("B".into()),
+            ..Scope::default()
+        },
+        Scope {
+            event: Some("offered".into()),
+            from: Some(at("2025-10-12T00:00:00Z")),
+            ..Scope::default()
+        },
+        Scope {
+            from: Some(start),
+            to: Some(start + Duration::minutes(20)),
+            ..Scope::default()
+        },
     ]
 }
 

@@ -7,7 +7,11 @@ async fn each_filter_narrows_the_rows() {
     let api = TestApi::with_events(&fixture());
     let total = |query: &'static str| {
         let api = &api;
-        async move { api.json(&format!("/analytics/summary?{query}")).await["total_events"].as_u64().unwrap() }
+        async move {
+            api.json(&format!("/analytics/summary?{query}")).await["total_events"]
+                .as_u64()
+                .unwrap()
+        }
     };
     assert_eq!(total("bucket=B").await, 6);
     assert_eq!(total("event=offered").await, 5);
@@ -16,27 +20,54 @@ async fn each_filter_narrows_the_rows() {
     assert_eq!(total("from=2025-10-02T00:00:00Z").await, 4);
     assert_eq!(total("to=2025-10-02T00:00:00Z").await, 6);
     // Partial hours at both ends: [09:00:00, 10:00:03) keeps e07 (10:00:00), not e08 (10:00:05).
-    assert_eq!(total("from=2025-10-01T09:00:00Z&to=2025-10-02T10:00:03Z").await, 5);
-    assert_eq!(total("from=2025-10-01T08:00:05Z&to=2025-10-01T08:00:11Z").await, 1);
+    assert_eq!(
+        total("from=2025-10-01T09:00:00Z&to=2025-10-02T10:00:03Z").await,
+        5
+    );
+    assert_eq!(
+        total("from=2025-10-01T08:00:05Z&to=2025-10-01T08:00:11Z").await,
+        1
+    );
     assert_eq!(total("bucket=B&event=offered&policy=PII-01").await, 2);
     assert_eq!(total("bucket=C").await, 0);
     let b = api.json("/analytics/summary?bucket=B").await;
     close(b["accept_rate"].as_f64().unwrap(), 200.0 / 3.0);
     assert_eq!(b["avg_latency_ms"], 566);
     let searched = api.get("/analytics/events?q=REFUND").await;
-    assert_eq!(searched.header("x-total-count").as_deref(), Some("2"), "case-insensitive, draft or suggestion");
-    let ids: Vec<String> = searched.json().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(
+        searched.header("x-total-count").as_deref(),
+        Some("2"),
+        "case-insensitive, draft or suggestion"
+    );
+    let ids: Vec<String> = searched
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids, ["e02", "e01"]);
-    assert_eq!(api.json("/analytics/policies?event=offered&bucket=A").await, serde_json::json!({"PII-01": 1, "REFUND-03": 1, "TONE-02": 1}));
-    assert_eq!(api.json("/analytics/experiment?policy=PII-01").await["buckets"][1]["offered"], 2);
+    assert_eq!(
+        api.json("/analytics/policies?event=offered&bucket=A").await,
+        serde_json::json!({"PII-01": 1, "REFUND-03": 1, "TONE-02": 1})
+    );
+    assert_eq!(
+        api.json("/analytics/experiment?policy=PII-01").await["buckets"][1]["offered"],
+        2
+    );
 }
 
 #[tokio::test]
 async fn days_follow_the_requested_time_zone() {
     let api = TestApi::with_events(&fixture());
     // Tokyo (UTC+9): e05/e06 at 23:30 UTC Oct 1 fall on Oct 2 there.
-    for (zone, first_start) in [("Asia/Tokyo", "2025-10-01T00:00:00+09:00"), ("Asia/Kolkata", "2025-10-01T00:00:00+05:30")] {
-        let series = api.json(&format!("/analytics/timeseries?interval=day&tz={zone}")).await;
+    for (zone, first_start) in [
+        ("Asia/Tokyo", "2025-10-01T00:00:00+09:00"),
+        ("Asia/Kolkata", "2025-10-01T00:00:00+05:30"),
+    ] {
+        let series = api
+            .json(&format!("/analytics/timeseries?interval=day&tz={zone}"))
+            .await;
         assert_eq!(series["tz"], zone);
         let points = series["points"].as_array().unwrap();
         assert_eq!(points.len(), 3, "{zone}");
@@ -50,7 +81,9 @@ async fn days_follow_the_requested_time_zone() {
         assert_eq!(counts(2), [1, 0, 0, 1], "{zone} Oct 3: e09, e10");
     }
     // New York (UTC−4 in October) keeps them all on Oct 1, as UTC does.
-    let new_york = api.json("/analytics/timeseries?interval=day&tz=America/New_York").await;
+    let new_york = api
+        .json("/analytics/timeseries?interval=day&tz=America/New_York")
+        .await;
     assert_eq!(new_york["points"][0]["start"], "2025-10-01T00:00:00-04:00");
     assert_eq!(new_york["points"][0]["offered"], 3);
     let bad = api.get("/analytics/timeseries?tz=Mars/Base").await;

@@ -12,7 +12,10 @@ use tempfile::TempDir;
 pub const BINARY: &str = env!("CARGO_BIN_EXE_coachboard-api");
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
 }
 
 /// Starts `coachboard-api` on `db` and waits until it listens; returns it and its address.
@@ -36,7 +39,10 @@ pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
             Some(_) => {}
             None => panic!("coachboard-api exited before listening"),
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "no start within 60 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no start within 60 s"
+        );
     }
     // Keep draining stdout so the process never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
@@ -45,7 +51,10 @@ pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
 
 pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -63,16 +72,27 @@ fn a_second_process_is_told_who_holds_the_file() {
     let (mut first, url) = start(&db, &["--demo", "--demo-rows", "2000"]);
     let started = Instant::now();
     let second = Command::new(BINARY)
-        .args(["--db", db.to_str().unwrap(), "--addr", &format!("127.0.0.1:{}", free_port())])
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--addr",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
         .output()
         .expect("second process runs");
     assert!(started.elapsed() < Duration::from_secs(10), "fails at once");
     assert!(!second.status.success());
     let message = String::from_utf8_lossy(&second.stderr);
     assert!(message.contains("is held by another process"), "{message}");
-    assert!(message.contains(&format!("PID {}", first.id())), "names the holder: {message}");
+    assert!(
+        message.contains(&format!("PID {}", first.id())),
+        "names the holder: {message}"
+    );
     assert!(message.contains("only one process"), "says why: {message}");
-    assert!(!message.contains("panicked") && !message.contains("stack backtrace"), "{message}");
+    assert!(
+        !message.contains("panicked") && !message.contains("stack backtrace"),
+        "{message}"
+    );
     // The first keeps serving.
     let body = reqwest::blocking_get(&format!("{url}/analytics/summary"));
     assert!(body.contains("\"total_events\":2000"), "{body}");
@@ -86,7 +106,14 @@ fn sigterm_stops_cleanly_and_keeps_the_data() {
     let (mut server, url) = start(&db, &["--demo", "--demo-rows", "500"]);
     let status = terminate(&mut server);
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}");
-    assert!(!dir.path().join("stop.duckdb.wal").exists() || std::fs::metadata(dir.path().join("stop.duckdb.wal")).map(|m| m.len()).unwrap_or(0) == 0, "checkpointed");
+    assert!(
+        !dir.path().join("stop.duckdb.wal").exists()
+            || std::fs::metadata(dir.path().join("stop.duckdb.wal"))
+                .map(|m| m.len())
+                .unwrap_or(0)
+                == 0,
+        "checkpointed"
+    );
     let (mut again, url_again) = start(&db, &[]);
     assert_ne!(url, url_again);
     let body = reqwest::blocking_get(&format!("{url_again}/analytics/summary"));
@@ -97,7 +124,17 @@ fn sigterm_stops_cleanly_and_keeps_the_data() {
 /// A tiny blocking GET for process tests (no async runtime needed).
 mod reqwest {
     pub fn blocking_get(url: &str) -> String {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        runtime.block_on(async { ::reqwest::get(url).await.expect("GET").text().await.expect("body") })
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            ::reqwest::get(url)
+                .await
+                .expect("GET")
+                .text()
+                .await
+                .expect("body")
+        })
     }
 }

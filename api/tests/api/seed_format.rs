@@ -58,8 +58,14 @@ async fn answers_like_the_notes_code() {
     assert_eq!(events[0]["policy_refs"], "[\"PII-01\"");
     assert_eq!(events[1]["policy_refs"], "");
     // Filtering by policy uses the same reading of policy_refs.
-    assert_eq!(api.json("/analytics/summary?policy=PII-01").await["total_events"], 3);
-    assert_eq!(api.json("/analytics/summary?policy=A").await["total_events"], 1);
+    assert_eq!(
+        api.json("/analytics/summary?policy=PII-01").await["total_events"],
+        3
+    );
+    assert_eq!(
+        api.json("/analytics/summary?policy=A").await["total_events"],
+        1
+    );
 }
 
 #[tokio::test]
@@ -73,7 +79,12 @@ async fn never_rewrites_the_file_and_takes_new_events() {
     assert_eq!(api.total().await, 13);
     assert_eq!(api.json("/analytics/policies").await["PII-01"], 4);
     // The primary key the note's table has still guards its ids.
-    assert_eq!(api.post_json(json!({"id": "r01", "event": "offered"})).await.json()["duplicates"], 1);
+    assert_eq!(
+        api.post_json(json!({"id": "r01", "event": "offered"}))
+            .await
+            .json()["duplicates"],
+        1
+    );
     assert_eq!(api.total().await, 13);
 }
 
@@ -100,5 +111,9 @@ async fn reads_other_column_types() {
     let events = api.json("/analytics/events").await;
     assert_eq!(events[0]["id"], "2");
     assert_eq!(events[1]["ts"], "2025-10-20T09:00:00Z");
-    assert_eq!(events[0]["session_id"], serde_json::Value::Null, "missing columns read as null");
+    assert_eq!(
+        events[0]["session_id"],
+        serde_json::Value::Null,
+        "missing columns read as null"
+    );
 }
