@@ -111,7 +111,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Days the events span.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=36_500))]
     pub days: i64,
     /// End of the span (RFC 3339); the current hour by default.
     #[arg(long)]

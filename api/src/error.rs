@@ -88,6 +88,13 @@ impl IntoResponse for AppError {
             message: self.public_message(),
         };
         let mut response = (status, Json(body)).into_response();
+        if code == ErrorCode::PayloadTooLarge {
+            // The rest of the body is not read: end the connection rather than drain it.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
         if code == ErrorCode::Unauthorized {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

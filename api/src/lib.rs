@@ -7,6 +7,8 @@ pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod generate;
 pub mod histogram;
 pub mod ids;

@@ -21,6 +21,8 @@ pub struct Engine {
     cube: RwLock<Cube>,
     /// Held for the whole of a write: one writer at a time, and the id index with it.
     writer: Mutex<IdIndex>,
+    /// Writes begun and writes finished: equal when no write is in flight.
+    writes_started: AtomicU64,
     version: AtomicU64,
     changes: watch::Sender<DataChanged>,
 }
@@ -75,6 +77,7 @@ impl Engine {
             store,
             cube: RwLock::new(cube),
             writer: Mutex::new(ids),
+            writes_started: AtomicU64::new(0),
             version: AtomicU64::new(0),
             changes,
         })
@@ -84,9 +87,17 @@ impl Engine {
         self.store.as_ref()
     }
 
-    /// Increases with every committed write; answers may be cached until it changes.
+    /// Increases with every committed write.
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
+    }
+
+    /// The version, when no write is in flight: an answer computed between two equal
+    /// readings shows exactly that version's data and may be cached under it.
+    pub fn settled_version(&self) -> Option<u64> {
+        let version = self.version.load(Ordering::Acquire);
+        let started = self.writes_started.load(Ordering::Acquire);
+        (started == version).then_some(version)
     }
 
     pub fn subscribe(&self) -> watch::Receiver<DataChanged> {
@@ -206,19 +217,26 @@ impl Engine {
                 duplicates,
             });
         }
-        let total = {
+        // The commit, the roll-up and the version move together under the roll-up's lock, so
+        // no reader of the roll-up sees one without the others.
+        let (total, version) = {
             let mut cube = self
                 .cube
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            self.store.insert(&fresh)?;
+            self.writes_started.fetch_add(1, Ordering::AcqRel);
+            if let Err(error) = self.store.insert(&fresh) {
+                // Nothing changed: the write is over without a new version.
+                self.writes_started.fetch_sub(1, Ordering::AcqRel);
+                return Err(error);
+            }
             cube.record(&fresh);
-            cube.extent().total
+            let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+            (cube.extent().total, version)
         };
         for event in &fresh {
             ids.insert(&event.id);
         }
-        let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
         self.changes.send_replace(DataChanged {
             version,
             total_events: total,

@@ -94,7 +94,9 @@ fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> Scope {
                     scope.from = Some(scope.from.map_or(start, |from| from.max(start)))
                 }
                 SortOrder::Asc => {
-                    let end = start + Duration::seconds(HOUR);
+                    let end = start
+                        .checked_add_signed(Duration::seconds(HOUR))
+                        .unwrap_or(start);
                     scope.to = Some(scope.to.map_or(end, |to| to.min(end)));
                 }
             }

@@ -55,7 +55,13 @@ pub fn summary(
     let previous = match (compare, scope.from) {
         (true, Some(from)) => {
             let to = scope.to.unwrap_or(now).max(from);
-            let start = from - (to - from);
+            // A period reaching before the calendar has no previous one.
+            let Some(start) = from.checked_sub_signed(to - from) else {
+                return Ok(Summary {
+                    figures: figures(&current),
+                    ..summarise_extent(engine, scope)
+                });
+            };
             let before = aggregate(engine, &scope.with_range(Some(start), Some(from)), false)?;
             Some(PreviousPeriod {
                 from: start.and_utc(),
@@ -65,18 +71,27 @@ pub fn summary(
         }
         _ => None,
     };
-    let extent = engine.extent();
     Ok(Summary {
         figures: figures(&current),
+        previous,
+        ..summarise_extent(engine, scope)
+    })
+}
+
+/// The period and database parts of a summary.
+fn summarise_extent(engine: &Engine, scope: &Scope) -> Summary {
+    let extent = engine.extent();
+    Summary {
+        figures: Figures::default(),
         period: Some(Period {
             from: scope.from.map(|from| from.and_utc()),
             to: scope.to.map(|to| to.and_utc()),
         }),
-        previous,
+        previous: None,
         database: Some(DatabaseExtent {
             total_events: extent.total,
             first_event_at: extent.first.map(|first| first.and_utc()),
             last_event_at: extent.last.map(|last| last.and_utc()),
         }),
-    })
+    }
 }

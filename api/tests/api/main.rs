@@ -1,11 +1,15 @@
 //! HTTP tests of coachboard-api against real DuckDB files. One test binary (the DuckDB
 //! library is large to link), one module per concern.
 
+mod bad_requests;
 mod common;
 mod concurrency;
 mod consistency;
+mod durability;
 mod endpoints;
 mod filters;
 mod ingest;
 mod process;
+mod security;
 mod seed_format;
+mod soak;

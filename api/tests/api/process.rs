@@ -25,7 +25,7 @@ pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(BINARY)
         .args(["--db", db.to_str().expect("utf-8 path"), "--addr", &addr])
         .args(extra)
-        .env("COACHBOARD_LOG", "warn")
+        .env("COACHBOARD_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
