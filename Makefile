@@ -15,7 +15,7 @@ DB ?= data/coachboard.duckdb
 ADDR ?= 127.0.0.1:8000
 ROWS ?= 1000000
 
-.PHONY: run test setup setup-browser dashboard api lint unit-test browser-test bench clean
+.PHONY: run test setup setup-browser dashboard api lint unit-test api-contract-test browser-test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -26,6 +26,7 @@ setup-browser:
 dashboard: setup
 	@echo "==> building the dashboard (trunk, release)"
 	trunk build --release
+	cp dist/index.html dist/404.html   # the deep-link fallback of Pages-style hosts
 	@scripts/bundle-size.sh dist
 
 # Always with its dev-dependencies, as tests and lints build it: any other combination
@@ -38,8 +39,8 @@ api:
 run: dashboard api
 	$(API_BIN) --db $(DB) --addr $(ADDR) --demo --static-dir dist
 
-## test: formatting, lints, every native test, then browser tests in headless Chromium
-test: setup-browser dashboard api lint unit-test browser-test
+## test: formatting, lints, every native test, schemathesis, then browser tests in headless Chromium
+test: setup-browser dashboard api lint unit-test api-contract-test browser-test
 
 lint:
 	@echo "==> cargo fmt --check and clippy"
@@ -55,9 +56,15 @@ unit-test:
 	cargo test -p coachboard-api --no-fail-fast
 	cargo test -p coachboard --lib --no-fail-fast
 
+api-contract-test:
+	@echo "==> schemathesis: the live API against its OpenAPI document"
+	scripts/schemathesis.sh $(API_BIN)
+
 browser-test:
 	@echo "==> browser tests: the built dashboard in headless Chromium against the real API"
-	COACHBOARD_API_BIN=$(API_BIN) COACHBOARD_DIST=$(CURDIR)/dist cargo test -p coachboard --test browser -- --test-threads=1
+	trunk build --release --public-url /tools/coach/ --dist target/dist-subpath
+	COACHBOARD_API_BIN=$(API_BIN) COACHBOARD_DIST=$(CURDIR)/dist COACHBOARD_DIST_SUBPATH=$(CURDIR)/target/dist-subpath \
+	  cargo test -p coachboard --test browser -- --test-threads=1
 
 ## bench: Coachboard against the note's FastAPI system (ROWS=10000000 for 10M)
 bench: setup-browser dashboard api

@@ -23,6 +23,6 @@ for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
   --exclude-path /analytics/stream \
   --max-examples 60 \
-  --workers 2 \
+  --workers 1 \
   --suppress-health-check all \
   --no-color

@@ -113,7 +113,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
     let url = format!("{scheme}://{local}/");
-    tracing::info!(%url, "Coachboard API listening");
+    let dashboard = match &args.static_dir {
+        Some(dir) => dir.display().to_string(),
+        None if crate::routes::static_files::has_embedded_dashboard() => "built in".to_owned(),
+        None => "none (build it with `make dashboard`, or pass --static-dir)".to_owned(),
+    };
+    tracing::info!(%url, %dashboard, "Coachboard API listening");
     println!("Coachboard is running at {url}  (API and dashboard; Ctrl-C stops it)");
     match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {

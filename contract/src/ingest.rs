@@ -10,6 +10,10 @@ use crate::EventKind;
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 128, pattern = "^[^\\x00]*\\S[^\\x00]*$")
+    )]
     pub id: Option<String>,
     /// RFC 3339; a timestamp without an offset is read as UTC.
     #[serde(
@@ -21,10 +25,19 @@ pub struct NewEvent {
     pub ts: Option<DateTime<Utc>>,
     pub event: EventKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256, pattern = "^[^\\x00]*$"))]
     pub session_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 20000, pattern = "^[^\\x00]*$")
+    )]
     pub agent_draft: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 20000, pattern = "^[^\\x00]*$")
+    )]
     pub suggestion_used: Option<String>,
     /// Policy ids, as a JSON array or as the note's JSON text of one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,8 +48,11 @@ pub struct NewEvent {
         deserialize_with = "lenient_millis",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3_600_000))]
     pub latency_ms: Option<i64>,
+    /// One of the buckets the API is configured with (`A` and `B` by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "A", pattern = "^(A|B)$"))]
     pub ab_test_bucket: Option<String>,
 }
 

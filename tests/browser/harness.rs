@@ -179,50 +179,39 @@ pub struct Api {
 }
 
 impl Api {
-    /// `coachboard-api` on `rows` generated events (a fixed month, so runs compare), serving
-    /// the built dashboard.
+    /// `coachboard-api` on `rows` generated events, serving the built dashboard (`dist`).
     pub async fn start(rows: u64, extra: &[&str]) -> Api {
-        let dir = TempDir::new().expect("temp dir");
-        let db = dir.path().join("events.duckdb");
-        let db = db.to_str().expect("utf-8 path").to_owned();
-        if rows > 0 {
-            let status = Command::new(api_binary())
-                .args([
-                    "generate",
-                    "--rows",
-                    &rows.to_string(),
-                    "--db",
-                    &db,
-                    "--days",
-                    "30",
-                    "--end",
-                    "2026-01-15T12:00:00Z",
-                ])
-                .stdout(Stdio::null())
-                .status()
-                .expect("coachboard-api generate runs (make api builds it)");
-            assert!(status.success());
-        }
-        Self::serve(dir, db, extra).await
-    }
-
-    async fn serve(dir: TempDir, db: String, extra: &[&str]) -> Api {
-        let port = free_port();
         let dist = dist();
         assert!(
             dist.join("index.html").exists(),
             "build the dashboard first (make dashboard)"
         );
+        let mut args = vec![
+            "--static-dir".to_owned(),
+            dist.to_str().expect("utf-8").to_owned(),
+        ];
+        args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+        Self::serve(rows, &args).await
+    }
+
+    /// The same with no `--static-dir`: the dashboard built into the binary answers.
+    pub async fn start_without_static(rows: u64) -> Api {
+        Self::serve(rows, &[]).await
+    }
+
+    async fn serve(rows: u64, args: &[String]) -> Api {
+        let dir = TempDir::new().expect("temp dir");
+        let db = dir
+            .path()
+            .join("events.duckdb")
+            .to_str()
+            .expect("utf-8 path")
+            .to_owned();
+        generate(&db, rows);
+        let port = free_port();
         let process = Command::new(api_binary())
-            .args([
-                "--db",
-                &db,
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--static-dir",
-                dist.to_str().expect("utf-8"),
-            ])
-            .args(extra)
+            .args(["--db", &db, "--addr", &format!("127.0.0.1:{port}")])
+            .args(args)
             .env("COACHBOARD_LOG", "error")
             .stdout(Stdio::null())
             .spawn()
@@ -256,6 +245,29 @@ impl Api {
         assert_eq!(response.status().as_u16(), 201);
         response.json().await.expect("JSON")
     }
+}
+
+/// Writes `rows` generated events (a fixed month, so runs compare) into `db`.
+fn generate(db: &str, rows: u64) {
+    if rows == 0 {
+        return;
+    }
+    let status = Command::new(api_binary())
+        .args([
+            "generate",
+            "--rows",
+            &rows.to_string(),
+            "--db",
+            db,
+            "--days",
+            "30",
+            "--end",
+            "2026-01-15T12:00:00Z",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .expect("coachboard-api generate runs (make api builds it)");
+    assert!(status.success());
 }
 
 /// "1234567" → "1,234,567", as the dashboard writes counts.

@@ -1,7 +1,9 @@
 //! The real built dashboard in headless Chromium against the real API on a generated
 //! database. Run by `make test` (it builds both first).
 
+mod anywhere;
 mod harness;
+mod hosts;
 
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};

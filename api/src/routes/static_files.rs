@@ -16,10 +16,15 @@ use tower_http::services::ServeDir;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Serves a request for a file of the dashboard.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_dashboard.rs"));
+}
+
+/// Serves a request for a file of the dashboard: from `--static-dir` if given, else from the
+/// copy built into the binary.
 pub async fn serve(state: &AppState, request: Request) -> Response {
     let Some(dir) = state.settings.static_dir.clone() else {
-        return AppError::NotFound(request.uri().path().to_owned()).into_response();
+        return serve_embedded(request.uri().path(), &state.settings.frame_ancestors);
     };
     let path = request.uri().path().to_owned();
     if is_route(&path) {
@@ -36,6 +41,55 @@ pub async fn serve(state: &AppState, request: Request) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, cache_control(&path));
     response
+}
+
+fn embedded_file(path: &str) -> Option<&'static [u8]> {
+    embedded::FILES
+        .iter()
+        .find(|(name, _)| *name == path)
+        .map(|(_, bytes)| *bytes)
+}
+
+/// True when this binary carries a built dashboard.
+pub fn has_embedded_dashboard() -> bool {
+    embedded_file("/index.html").is_some()
+}
+
+fn serve_embedded(path: &str, frame_ancestors: &str) -> Response {
+    if is_route(path) {
+        return match embedded_file("/index.html") {
+            Some(html) => html_response(String::from_utf8_lossy(html).into_owned(), frame_ancestors),
+            None => AppError::NotFound(format!(
+                "{path}: this binary was built without the dashboard; build it (make dashboard) or pass --static-dir"
+            ))
+            .into_response(),
+        };
+    }
+    let Some(bytes) = embedded_file(path) else {
+        return AppError::NotFound(path.to_owned()).into_response();
+    };
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    headers.insert(header::CACHE_CONTROL, cache_control(path));
+    response
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "wasm" => "application/wasm",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "html" => "text/html; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    }
 }
 
 /// Paths without a file extension are the app's routes.

@@ -13,3 +13,4 @@ mod process;
 mod security;
 mod seed_format;
 mod soak;
+mod tls;
