@@ -186,8 +186,13 @@ where
         };
         let root = backend.into_drawing_area();
         draw(&root);
-        if root.present().is_ok() {
+        if root.present().is_ok() && canvas.get_attribute("data-drawn").is_none() {
             let _ = canvas.set_attribute("data-drawn", "true");
+            // For the benchmark: when each chart first appeared.
+            crate::browser::mark(&format!(
+                "coachboard:drawn:{}",
+                class.rsplit(' ').next().unwrap_or(class)
+            ));
         }
     });
     let click = move |event: web_sys::MouseEvent| {

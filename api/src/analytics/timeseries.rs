@@ -138,6 +138,8 @@ struct PointAccumulator {
 struct PointSink<'a> {
     starts: &'a [i64],
     points: Vec<PointAccumulator>,
+    /// The slot looked up last and its point.
+    last: Option<(i64, usize)>,
 }
 
 impl<'a> PointSink<'a> {
@@ -145,15 +147,24 @@ impl<'a> PointSink<'a> {
         Self {
             starts,
             points: starts.iter().map(|_| PointAccumulator::default()).collect(),
+            last: None,
         }
     }
 
     fn point(&mut self, slot: Option<i64>) -> Option<&mut PointAccumulator> {
         let slot = slot?;
-        let index = self
-            .starts
-            .partition_point(|start| *start <= slot)
-            .checked_sub(1)?;
+        // Rows come grouped by slot: look the point up once per slot, not once per row.
+        let index = match self.last {
+            Some((last_slot, index)) if last_slot == slot => index,
+            _ => {
+                let index = self
+                    .starts
+                    .partition_point(|start| *start <= slot)
+                    .checked_sub(1)?;
+                self.last = Some((slot, index));
+                index
+            }
+        };
         self.points.get_mut(index)
     }
 

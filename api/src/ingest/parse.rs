@@ -56,6 +56,18 @@ pub fn parse_body(
             "the body is empty: send one event, an array of events, or NDJSON".to_owned(),
         ));
     }
+    if let Some(events) = parse_fast(text, format) {
+        if events.is_empty() {
+            return Err(AppError::BadRequest("the body holds no events".to_owned()));
+        }
+        if events.len() > max_events {
+            return Err(AppError::PayloadTooLarge(format!(
+                "a request holds at most {max_events} events; split the batch"
+            )));
+        }
+        return Ok(events);
+    }
+    // The slow path, for bodies that do not parse: it says which event is wrong and why.
     let values = match format {
         BodyFormat::Json => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Array(items)) => items,
@@ -114,6 +126,22 @@ pub fn parse_body(
                 .map_err(|error| AppError::InvalidEvent(format!("event {}: {error}", index + 1)))
         })
         .collect()
+}
+
+/// Straight into events, for the common case of a valid body; `None` if anything is off.
+fn parse_fast(text: &str, format: BodyFormat) -> Option<Vec<NewEvent>> {
+    match format {
+        BodyFormat::Json => match text.trim_start().as_bytes().first()? {
+            b'[' => serde_json::from_str(text).ok(),
+            b'{' => serde_json::from_str(text).ok().map(|event| vec![event]),
+            _ => None,
+        },
+        BodyFormat::Lines => text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).ok())
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,24 @@ pub struct Cube {
     names: Dictionary,
     /// Cells by hour start (seconds since the epoch); `None` holds rows without a time.
     hours: BTreeMap<Option<i64>, Vec<Cell>>,
+    /// The same cells summed over all hours: answers about all time without a pass over
+    /// every hour (the dashboard's default view).
+    totals: Vec<Cell>,
     extent: Extent,
+}
+
+fn find_or_add(cells: &mut Vec<Cell>, bucket: u32, event: u32) -> &mut Cell {
+    let index = match cells
+        .iter()
+        .position(|cell| cell.bucket == bucket && cell.event == event)
+    {
+        Some(index) => index,
+        None => {
+            cells.push(Cell::new(bucket, event));
+            cells.len() - 1
+        }
+    };
+    &mut cells[index]
 }
 
 /// The hours a query covers.
@@ -60,32 +77,31 @@ impl Cube {
         self.extent
     }
 
-    fn cell(&mut self, hour: Option<i64>, bucket: Option<&str>, event: Option<&str>) -> &mut Cell {
+    /// The cell of an hour and the all-time cell of the same bucket and event.
+    fn cells(
+        &mut self,
+        hour: Option<i64>,
+        bucket: Option<&str>,
+        event: Option<&str>,
+    ) -> (&mut Cell, &mut Cell) {
         let bucket = self.names.intern(bucket);
         let event = self.names.intern(event);
-        let cells = self.hours.entry(hour).or_default();
-        let index = match cells
-            .iter()
-            .position(|cell| cell.bucket == bucket && cell.event == event)
-        {
-            Some(index) => index,
-            None => {
-                cells.push(Cell::new(bucket, event));
-                cells.len() - 1
-            }
-        };
-        &mut cells[index]
+        let hourly = find_or_add(self.hours.entry(hour).or_default(), bucket, event);
+        let total = find_or_add(&mut self.totals, bucket, event);
+        (hourly, total)
     }
 
     fn add_group_row(&mut self, row: &GroupRow) {
-        let cell = self.cell(row.slot, row.bucket.as_deref(), row.event.as_deref());
-        cell.add_rows(row.count, row.bin, row.latency_sum);
+        let (hourly, total) = self.cells(row.slot, row.bucket.as_deref(), row.event.as_deref());
+        hourly.add_rows(row.count, row.bin, row.latency_sum);
+        total.add_rows(row.count, row.bin, row.latency_sum);
     }
 
     fn add_policy_row(&mut self, row: &PolicyRow) {
         let policy = self.names.intern(Some(&row.policy));
-        let cell = self.cell(row.slot, row.bucket.as_deref(), row.event.as_deref());
-        cell.add_policy(policy, row.count);
+        let (hourly, total) = self.cells(row.slot, row.bucket.as_deref(), row.event.as_deref());
+        hourly.add_policy(policy, row.count);
+        total.add_policy(policy, row.count);
     }
 
     /// Adds events that were just committed.
@@ -98,14 +114,17 @@ impl Cube {
                 .iter()
                 .map(|policy| self.names.intern(Some(policy)))
                 .collect();
-            let cell = self.cell(
+            let (hourly, total) = self.cells(
                 Some(hour),
                 event.ab_test_bucket.as_deref(),
                 Some(event.event.as_str()),
             );
-            cell.add_rows(1, bin, if bin.is_some() { latency } else { 0 });
+            let latency_sum = if bin.is_some() { latency } else { 0 };
+            hourly.add_rows(1, bin, latency_sum);
+            total.add_rows(1, bin, latency_sum);
             for policy in policies {
-                cell.add_policy(policy, 1);
+                hourly.add_policy(policy, 1);
+                total.add_policy(policy, 1);
             }
             self.extent.total += 1;
             self.extent.first = Some(
@@ -118,12 +137,14 @@ impl Cube {
     }
 
     /// Calls `visit` with every cell in `hours` that matches the bucket and event filters,
-    /// in time order.
+    /// in time order. Unless `by_hour`, all time may come as one cell per bucket and event
+    /// (with no hour).
     pub fn visit(
         &self,
         hours: HourRange,
         bucket: Option<&str>,
         event: Option<&str>,
+        by_hour: bool,
         mut visit: impl FnMut(Option<i64>, CellView<'_>),
     ) {
         // A filter value the cube has never seen matches no cell.
@@ -134,7 +155,7 @@ impl Cube {
         let (Some(bucket), Some(event)) = (wanted(bucket), wanted(event)) else {
             return;
         };
-        let mut emit = |hour: Option<i64>, cells: &Vec<Cell>| {
+        let mut emit = |hour: Option<i64>, cells: &[Cell]| {
             for cell in cells {
                 if bucket.is_none_or(|id| id == cell.bucket)
                     && event.is_none_or(|id| id == cell.event)
@@ -143,6 +164,12 @@ impl Cube {
                 }
             }
         };
+        let everything =
+            hours.untimed && hours.start == Bound::Unbounded && hours.end == Bound::Unbounded;
+        if everything && !by_hour {
+            emit(None, &self.totals);
+            return;
+        }
         if hours.untimed
             && let Some(cells) = self.hours.get(&None)
         {

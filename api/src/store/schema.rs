@@ -44,6 +44,9 @@ pub(crate) struct Source {
     pub writable: Vec<&'static str>,
     /// True when every column has the note's type (no casts in the way of pruning).
     pub native: bool,
+    /// True when the table is exactly the one `CREATE_TABLE` makes (columns, order, types):
+    /// batches can then be appended column-wise.
+    pub exact: bool,
 }
 
 pub(crate) fn ensure_table(conn: &Connection) -> Result<(), StoreError> {
@@ -87,10 +90,28 @@ pub(crate) fn inspect(conn: &Connection) -> Result<Source, StoreError> {
             expression
         })
         .collect();
+    let expected = [
+        "VARCHAR",
+        "TIMESTAMP",
+        "VARCHAR",
+        "VARCHAR",
+        "VARCHAR",
+        "VARCHAR",
+        "VARCHAR",
+        "INTEGER",
+        "VARCHAR",
+    ];
+    let exact = columns.len() == COLUMNS.len()
+        && columns.iter().zip(COLUMNS.iter().zip(expected)).all(
+            |((name, data_type), (want_name, want_type))| {
+                name == want_name && data_type == want_type
+            },
+        );
     Ok(Source {
         select: format!("SELECT {} FROM {TABLE}", expressions.join(", ")),
         writable,
         native,
+        exact,
     })
 }
 

@@ -23,7 +23,11 @@ const EXPONENT: &str = "e0 - CASE WHEN (1::BIGINT << e0) > lat THEN 1 ELSE 0 END
 /// anything else, malformed JSON included, nothing. Nested CASEs keep the JSON functions away
 /// from invalid JSON.
 const POLICY_LIST: &str = "CASE WHEN json_valid(policy_refs) THEN
-        CASE json_type(policy_refs)
+        CASE WHEN json_type(policy_refs) = 'ARRAY' AND NOT contains(substr(policy_refs, 2), '[')
+                  AND NOT contains(policy_refs, '{') THEN
+            -- The usual case, an array of scalars: one parse.
+            list_transform(from_json(policy_refs, '[\"VARCHAR\"]'), lambda x: coalesce(x, 'null'))
+        ELSE CASE json_type(policy_refs)
             WHEN 'ARRAY' THEN list_transform(
                 list_slice(from_json(policy_refs, '[\"JSON\"]'), 1,
                     coalesce(nullif(list_position(
@@ -32,7 +36,7 @@ const POLICY_LIST: &str = "CASE WHEN json_valid(policy_refs) THEN
                 lambda x: CASE WHEN json_type(x) = 'VARCHAR' THEN x ->> '$' ELSE CAST(x AS VARCHAR) END)
             WHEN 'OBJECT' THEN json_keys(policy_refs)
             WHEN 'VARCHAR' THEN CASE WHEN length(policy_refs ->> '$') > 0 THEN string_split(policy_refs ->> '$', '') END
-        END
+        END END
      END";
 
 /// A WHERE clause and its parameters, in order.
@@ -70,9 +74,14 @@ pub(crate) fn conditions(scope: &Scope) -> Conditions {
         params.push(Value::Text(session_id.clone()));
     }
     if let Some(text) = &scope.text {
-        clauses.push("(contains(lower(agent_draft), lower(?)) OR contains(lower(suggestion_used), lower(?)))");
-        params.push(Value::Text(text.clone()));
-        params.push(Value::Text(text.clone()));
+        // ILIKE, the user's own % and _ escaped: a case-insensitive substring match.
+        clauses.push(r"(agent_draft ILIKE ? ESCAPE '\' OR suggestion_used ILIKE ? ESCAPE '\')");
+        let escaped = text
+            .replace('\\', r"\\")
+            .replace('%', r"\%")
+            .replace('_', r"\_");
+        params.push(Value::Text(format!("%{escaped}%")));
+        params.push(Value::Text(format!("%{escaped}%")));
     }
     let policy_clause;
     if let Some(policy) = &scope.policy {
@@ -178,6 +187,11 @@ pub(crate) fn events_page(source: &str, query: &EventsQuery, conditions: &str) -
          ORDER BY {order_by} LIMIT ? OFFSET ?"
     )
 }
+
+/// One event into the note's table.
+pub(crate) const INSERT_ONE: &str = "INSERT INTO coach_events
+    (id, ts, event, session_id, agent_draft, suggestion_used, policy_refs, latency_ms, ab_test_bucket)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 pub(crate) fn stored_ids(source: &str, how_many: usize) -> String {
     let placeholders = vec!["?"; how_many].join(", ");

@@ -47,6 +47,15 @@ async fn each_filter_narrows_the_rows() {
         .map(|e| e["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(ids, ["e02", "e01"]);
+    // The user's % and _ are literal characters, not wildcards.
+    for wildcard in ["%25", "_", "%25refund"] {
+        let answer = api.get(&format!("/analytics/events?q={wildcard}")).await;
+        assert_eq!(
+            answer.header("x-total-count").as_deref(),
+            Some("0"),
+            "q={wildcard}"
+        );
+    }
     assert_eq!(
         api.json("/analytics/policies?event=offered&bucket=A").await,
         serde_json::json!({"PII-01": 1, "REFUND-03": 1, "TONE-02": 1})

@@ -1,0 +1,298 @@
+//! The benchmark's one table, with the targets of the performance issue checked.
+
+use std::fmt::Write as _;
+
+use crate::dashboard::Bundle;
+use crate::load::{Concurrency, Samples};
+
+/// One query: Coachboard computing it fresh (after a write), from its cache, and the
+/// baseline where it has the endpoint.
+pub struct Row {
+    pub name: String,
+    /// An endpoint as the dashboard first asks for it (no filter): what the 50 ms target is about.
+    pub default: bool,
+    pub ours: Samples,
+    pub cached: Samples,
+    pub theirs: Option<Samples>,
+}
+
+impl Row {
+    pub fn compare(name: &str, ours: &Samples, theirs: &Samples, cached: &Samples) -> Self {
+        Self {
+            name: name.to_owned(),
+            default: true,
+            ours: ours.clone(),
+            cached: cached.clone(),
+            theirs: Some(theirs.clone()),
+        }
+    }
+
+    pub fn single(name: &str, default: bool, ours: &Samples, cached: &Samples) -> Self {
+        Self {
+            name: name.to_owned(),
+            default,
+            ours: ours.clone(),
+            cached: cached.clone(),
+            theirs: None,
+        }
+    }
+
+    fn ratio(&self) -> Option<f64> {
+        self.theirs
+            .as_ref()
+            .map(|theirs| theirs.median() / self.ours.median())
+    }
+}
+
+pub struct Report {
+    rows: u64,
+    pub seed: Vec<Row>,
+    pub own: Vec<Row>,
+    pub concurrency: Vec<(String, Concurrency)>,
+    pub batch_ingest: Option<f64>,
+    pub bundle: Bundle,
+    pub dashboard: Option<Samples>,
+    pub peak_rss_mb: Option<f64>,
+    load_before: String,
+    load_after: String,
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Peak resident memory of a process, from /proc.
+pub fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "✅" } else { "❌" }
+}
+
+impl Report {
+    pub fn new(rows: u64) -> Self {
+        Self {
+            rows,
+            seed: Vec::new(),
+            own: Vec::new(),
+            concurrency: Vec::new(),
+            batch_ingest: None,
+            bundle: Bundle::default(),
+            dashboard: None,
+            peak_rss_mb: None,
+            load_before: load_average(),
+            load_after: String::new(),
+        }
+    }
+
+    pub fn finish(&mut self) {
+        self.load_after = load_average();
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0);
+        let _ = writeln!(out, "# Coachboard benchmark: {} events\n", self.rows);
+        let _ = writeln!(
+            out,
+            "{} · {cores} cores · load average {} before, {} after · both servers on copies of one generated file, back to back.\n",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            self.load_before,
+            self.load_after
+        );
+        let _ = writeln!(
+            out,
+            "## Seed endpoints, sequential (30 requests after warm-up, each after a write so no answer comes from a cache)\n"
+        );
+        let _ = writeln!(
+            out,
+            "| endpoint | Coachboard median | p95 | baseline median | p95 | baseline / Coachboard | Coachboard cached |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+        for row in &self.seed {
+            let theirs = row.theirs.as_ref().expect("compared rows have both");
+            let _ = writeln!(
+                out,
+                "| `{}` | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | **{:.1}x** | {:.2} ms |",
+                row.name,
+                row.ours.median(),
+                row.ours.quantile(0.95),
+                theirs.median(),
+                theirs.quantile(0.95),
+                row.ratio().unwrap_or(f64::NAN),
+                row.cached.median()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n## Coachboard's own endpoints (fresh after a write; cached)\n"
+        );
+        let _ = writeln!(out, "| query | median | p95 | cached median |");
+        let _ = writeln!(out, "|---|---:|---:|---:|");
+        for row in &self.own {
+            let _ = writeln!(
+                out,
+                "| {} | {:.2} ms | {:.2} ms | {:.2} ms |",
+                row.name,
+                row.ours.median(),
+                row.ours.quantile(0.95),
+                row.cached.median()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n## 4 readers on /analytics/summary + 1 writer of single events, 10 s\n"
+        );
+        let _ = writeln!(
+            out,
+            "| server | reader req/s | reader p50 | reader p99 | writes/s | errors |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        for (name, result) in &self.concurrency {
+            let _ = writeln!(
+                out,
+                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {} |",
+                result.reads_per_second,
+                result.reads.median(),
+                result.reads.quantile(0.99),
+                result.writes_per_second,
+                result.errors
+            );
+        }
+        if let Some(rate) = self.batch_ingest {
+            let _ = writeln!(
+                out,
+                "\nBatch ingest over HTTP (1,000-event batches): **{rate:.0} events/s**."
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nDashboard bundle (wasm + js + css): {:.0} KB raw, **{:.1} KB gzip**, {:.1} KB brotli.",
+            self.bundle.raw as f64 / 1024.0,
+            self.bundle.gzip as f64 / 1024.0,
+            self.bundle.brotli as f64 / 1024.0
+        );
+        if let Some(drawn) = &self.dashboard {
+            let _ = writeln!(
+                out,
+                "Dashboard in headless Chromium: every panel drawn **{:.0} ms** after navigation start (median of {} loads; min {:.0}, max {:.0}).",
+                drawn.median(),
+                drawn.0.len(),
+                drawn.quantile(0.0),
+                drawn.quantile(1.0)
+            );
+        }
+        if let Some(rss) = self.peak_rss_mb {
+            let _ = writeln!(
+                out,
+                "Coachboard API peak resident memory during the run: {rss:.0} MB."
+            );
+        }
+        out.push_str(&self.targets());
+        out
+    }
+
+    fn targets(&self) -> String {
+        let mut out = String::from("\n## Targets\n\n");
+        let ratio = |name: &str| {
+            self.seed
+                .iter()
+                .find(|row| row.name.starts_with(name))
+                .and_then(Row::ratio)
+                .unwrap_or(0.0)
+        };
+        let _ = writeln!(
+            out,
+            "- {} summary ≥ 10x: {:.1}x",
+            mark(ratio("/analytics/summary") >= 10.0),
+            ratio("/analytics/summary")
+        );
+        let _ = writeln!(
+            out,
+            "- {} events ≥ 5x: {:.1}x",
+            mark(ratio("/analytics/events") >= 5.0),
+            ratio("/analytics/events")
+        );
+        let _ = writeln!(
+            out,
+            "- {} policies ≥ 50x: {:.1}x",
+            mark(ratio("/analytics/policies") >= 50.0),
+            ratio("/analytics/policies")
+        );
+        if let [(_, ours), (_, theirs)] = self.concurrency.as_slice() {
+            let reads = ours.reads_per_second / theirs.reads_per_second.max(f64::MIN_POSITIVE);
+            let writes = ours.writes_per_second / theirs.writes_per_second.max(f64::MIN_POSITIVE);
+            let _ = writeln!(
+                out,
+                "- {} readers ≥ 10x the baseline's req/s: {reads:.1}x",
+                mark(reads >= 10.0)
+            );
+            let _ = writeln!(
+                out,
+                "- {} reader p99 ≤ 20 ms: {:.2} ms",
+                mark(ours.reads.quantile(0.99) <= 20.0),
+                ours.reads.quantile(0.99)
+            );
+            let _ = writeln!(
+                out,
+                "- {} writes ≥ 20x the baseline's: {writes:.1}x",
+                mark(writes >= 20.0)
+            );
+            let _ = writeln!(
+                out,
+                "- {} 0 errors: {} (Coachboard), {} (baseline)",
+                mark(ours.errors == 0),
+                ours.errors,
+                theirs.errors
+            );
+        }
+        if let Some(rate) = self.batch_ingest {
+            let _ = writeln!(
+                out,
+                "- {} batch ingest ≥ 150,000 events/s: {rate:.0}",
+                mark(rate >= 150_000.0)
+            );
+        }
+        // The endpoints with their default parameters; filtered queries are listed above.
+        let defaults = self
+            .seed
+            .iter()
+            .chain(self.own.iter().filter(|row| row.default));
+        let (slowest, name) = defaults
+            .map(|row| (row.ours.median(), row.name.as_str()))
+            .fold((0.0, ""), |a, b| if b.0 > a.0 { b } else { a });
+        let _ = writeln!(
+            out,
+            "- {} every analytics endpoint's median ≤ 50 ms (the target is for 10M): slowest {slowest:.2} ms ({name})",
+            mark(slowest <= 50.0)
+        );
+        if let Some(drawn) = &self.dashboard {
+            let _ = writeln!(
+                out,
+                "- {} all panels drawn ≤ 1 s: {:.0} ms",
+                mark(drawn.median() <= 1000.0),
+                drawn.median()
+            );
+        }
+        let gzip_kb = self.bundle.gzip as f64 / 1024.0;
+        let _ = writeln!(
+            out,
+            "- {} bundle ≤ 300 KB gzip: {gzip_kb:.1} KB",
+            mark(gzip_kb <= 300.0)
+        );
+        out
+    }
+}
