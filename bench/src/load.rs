@@ -100,7 +100,7 @@ pub async fn concurrency(client: &Client, base: &str, window: Duration) -> Concu
             let mut n = 0_u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                let event = json!({"event": "offered", "session_id": format!("bench-{n}"), "latency_ms": 300 + n % 500, "ab_test_bucket": if n % 2 == 0 { "A" } else { "B" }, "policy_refs": ["PII-01"]});
+                let event = json!({"event": "offered", "session_id": format!("bench-{n}"), "latency_ms": 300 + n % 500, "ab_test_bucket": if n.is_multiple_of(2) { "A" } else { "B" }, "policy_refs": ["PII-01"]});
                 match client
                     .post(format!("{base}/events"))
                     .json(&event)
@@ -171,11 +171,11 @@ pub async fn batch_ingest(
                     .map(|n| {
                         json!({
                             "id": format!("ingest-{batch}-{n}"),
-                            "event": if n % 2 == 0 { "offered" } else { "accepted" },
+                            "event": if n.is_multiple_of(2) { "offered" } else { "accepted" },
                             "session_id": format!("ingest-{batch}-{}", n / 4),
                             "agent_draft": "Hello, I checked your order and it shipped yesterday.",
                             "latency_ms": 200 + n % 700,
-                            "ab_test_bucket": if n % 2 == 0 { "A" } else { "B" },
+                            "ab_test_bucket": if n.is_multiple_of(2) { "A" } else { "B" },
                             "policy_refs": ["PII-01", "TONE-02"],
                         })
                     })
