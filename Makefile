@@ -48,6 +48,7 @@ lint:
 	cargo clippy -p coachboard-contract --all-targets -- -D warnings
 	cargo clippy -p coachboard-api --all-targets -- -D warnings
 	cargo clippy -p coachboard --all-targets -- -D warnings
+	cargo clippy -p coachboard-bench --all-targets -- -D warnings
 	cargo clippy -p coachboard --target wasm32-unknown-unknown -- -D warnings
 
 unit-test:
