@@ -133,6 +133,7 @@ impl Params {
             text: self
                 .text("q", MAX_VALUE_CHARS)?
                 .filter(|text| !text.trim().is_empty()),
+            rows: None,
         })
     }
 

@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::EventKind;
@@ -108,6 +108,23 @@ pub(crate) fn required_instant<'de, D: Deserializer<'de>>(
 ) -> Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(de)?;
     parse_instant(&text).map_err(serde::de::Error::custom)
+}
+
+pub(crate) fn optional_instant<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    Option::<String>::deserialize(de)?
+        .map(|text| parse_instant(&text).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// Read with chrono's RFC 3339 parser only: its general format-string machinery would
+/// otherwise be pulled into the dashboard's bundle.
+pub(crate) fn instant_with_offset<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<DateTime<FixedOffset>, D::Error> {
+    let text = String::deserialize(de)?;
+    DateTime::parse_from_rfc3339(&text).map_err(serde::de::Error::custom)
 }
 
 /// RFC 3339, or an ISO 8601 date-time without offset (taken as UTC, as Python's

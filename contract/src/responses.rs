@@ -56,14 +56,18 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Period {
+    #[serde(default, deserialize_with = "crate::ingest::optional_instant")]
     pub from: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::ingest::optional_instant")]
     pub to: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviousPeriod {
+    #[serde(deserialize_with = "crate::ingest::required_instant")]
     pub from: DateTime<Utc>,
+    #[serde(deserialize_with = "crate::ingest::required_instant")]
     pub to: DateTime<Utc>,
     #[serde(flatten)]
     pub figures: Figures,
@@ -73,7 +77,9 @@ pub struct PreviousPeriod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatabaseExtent {
     pub total_events: u64,
+    #[serde(default, deserialize_with = "crate::ingest::optional_instant")]
     pub first_event_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::ingest::optional_instant")]
     pub last_event_at: Option<DateTime<Utc>>,
 }
 
@@ -147,6 +153,7 @@ pub struct Timeseries {
 pub struct TimeseriesPoint {
     /// The bucket's start, in the requested zone.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[serde(deserialize_with = "crate::ingest::instant_with_offset")]
     pub start: DateTime<FixedOffset>,
     pub offered: u64,
     pub accepted: u64,

@@ -27,7 +27,7 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
                 aria-label=format!("Remove filter {label}")>{label.clone()}" ×"</button>
         }).collect_view()
     };
-    let event_filter = Memo::new(move |_| {
+    let event_filter = Signal::derive(move || {
         nav.state.with(|state| {
             state
                 .event
@@ -171,7 +171,7 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
     let id = event.id.clone();
     let is_open = {
         let id = id.clone();
-        Memo::new(move |_| expanded.with(|open| open.as_deref() == Some(id.as_str())))
+        Signal::derive(move || expanded.with(|open| open.as_deref() == Some(id.as_str())))
     };
     let toggle = {
         let id = id.clone();

@@ -21,11 +21,11 @@ pub fn Header(
     let context = expect_context::<AppContext>();
     let nav = expect_context::<PageNav>();
     let title = context.config.with_value(|config| config.title.clone());
-    let bucket = Memo::new(move |_| {
+    let bucket = Signal::derive(move || {
         nav.state
             .with(|state| state.bucket.clone().unwrap_or_default())
     });
-    let refresh = Memo::new(move |_| nav.state.with(|state| state.refresh));
+    let refresh = Signal::derive(move || nav.state.with(|state| state.refresh));
     let updated = move || match last_updated.get() {
         Some(at) => format!("Updated {}", relative_time(at, now.get())),
         None => "Loading…".to_owned(),

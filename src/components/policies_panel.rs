@@ -17,7 +17,7 @@ pub fn PoliciesPanel(data: Signal<Load<PolicyCounts>>) -> impl IntoView {
     let context = expect_context::<AppContext>();
     let nav = expect_context::<PageNav>();
     let as_table = RwSignal::new(false);
-    let selected = Memo::new(move |_| nav.state.with(|state| state.policy.clone()));
+    let selected = Signal::derive(move || nav.state.with(|state| state.policy.clone()));
     let bars = StoredValue::new(Vec::<Bar>::new());
     let choose = move |policy: String| {
         let toggled =

@@ -29,7 +29,7 @@ fn from_input(text: &str) -> Option<DateTime<Utc>> {
 #[component]
 pub fn RangePicker() -> impl IntoView {
     let nav = expect_context::<PageNav>();
-    let range = Memo::new(move |_| nav.state.with(|state| state.range));
+    let range = Signal::derive(move || nav.state.with(|state| state.range));
     let presets = RangePreset::ALL
         .iter()
         .filter(|preset| **preset != RangePreset::Custom)

@@ -2,11 +2,13 @@
 //! endpoint), keeps itself current, and composes the panels.
 
 use chrono::{DateTime, Utc};
-use coachboard_contract::{Experiment, LatencyDistribution, Summary, Timeseries};
+use coachboard_contract::{
+    Experiment, Filter, Interval, LatencyDistribution, PolicyCounts, Summary, Timeseries,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{ApiError, TableQuery};
+use crate::api::{Api, ApiError, TableQuery};
 use crate::app::AppContext;
 use crate::browser;
 use crate::components::events_table::{EventsTable, PAGE_SIZE};
@@ -21,15 +23,6 @@ use crate::components::timeline_panel::TimelinePanel;
 use crate::live::{self, Subscription};
 use crate::page_nav::PageNav;
 use crate::query::{Defaults, PageState, RangePreset, Refresh};
-
-/// What the API behind the page can do, learnt from its first summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ApiKind {
-    /// coachboard-api: every endpoint.
-    Full,
-    /// The note's Python API: summary, events and policies only.
-    Seed,
-}
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
@@ -61,23 +54,24 @@ pub fn Dashboard() -> impl IntoView {
         state.with(|state| state.interval(browser::now()))
     });
 
-    let summary = LocalResource::new(move || {
-        let (api, filter, compare) = (context.api.get(), filter.get(), compare.get());
+    // One resource for every panel but the table: the summary first (it tells whether the
+    // API is coachboard-api or the note's own, which must not be asked for what it lacks),
+    // then the rest at once. The table pages on its own.
+    let panels = LocalResource::new(move || {
+        let (api, filter, compare, interval) = (
+            context.api.get(),
+            filter.get(),
+            compare.get(),
+            interval.get(),
+        );
         context.tick.track();
-        async move { api.summary(&filter, compare).await }
+        async move { fetch_panels(&api, &filter, compare, interval).await }
     });
     // Memos over the resources: a refresh that brings the same data redraws nothing.
-    let summary = Memo::new(move |_| summary.get());
-    let kind = Memo::new(
-        move |previous: Option<&Option<ApiKind>>| match summary.get() {
-            Some(Ok(summary)) => Some(if summary.database.is_some() {
-                ApiKind::Full
-            } else {
-                ApiKind::Seed
-            }),
-            _ => previous.copied().flatten(),
-        },
-    );
+    let panels = Memo::new(move |_| panels.get());
+    let summary = Memo::new(move |_| {
+        panels.with(|panels| panels.as_ref().map(|panels| panels.summary.clone()))
+    });
     let last_updated = RwSignal::new(None::<DateTime<Utc>>);
     Effect::new(move |_| {
         if matches!(summary.get(), Some(Ok(_))) {
@@ -100,44 +94,26 @@ pub fn Dashboard() -> impl IntoView {
         async move { api.events(&filter, &table).await }
     });
     let events = Memo::new(move |_| Load::from_result(events.get()));
-    let policies = LocalResource::new(move || {
-        let (api, filter) = (context.api.get(), filter.get());
-        context.tick.track();
-        async move { api.policies(&filter).await }
-    });
-    let policies = Memo::new(move |_| Load::from_result(policies.get()));
 
-    // The endpoints beyond the note's wait until the summary says the API has them, so the
-    // note's own API is never asked for what it lacks. One resource fetches the three at once.
-    let extended = LocalResource::new(move || {
-        let (api, filter, interval, kind) =
-            (context.api.get(), filter.get(), interval.get(), kind.get());
-        context.tick.track();
-        async move {
-            match kind {
-                Some(ApiKind::Full) => {
-                    let (timeseries, latency, experiment) = futures_util::join!(
-                        api.timeseries(&filter, interval),
-                        api.latency(&filter),
-                        api.experiment(&filter)
-                    );
-                    Some(Extended {
-                        timeseries,
-                        latency,
-                        experiment,
-                    })
-                }
-                _ => None,
-            }
-        }
+    let policies =
+        Signal::derive(move || panels.with(|panels| panel(panels, |p| p.policies.clone())));
+    let timeseries = Signal::derive(move || {
+        panels.with(|panels| {
+            panel(panels, |p| {
+                p.extended.as_ref().map(|e| e.timeseries.clone())
+            })
+        })
     });
-    let extended = Memo::new(move |_| extended.get());
-    let timeseries =
-        Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.timeseries))));
-    let latency =
-        Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.latency))));
-    let experiment =
-        Memo::new(move |_| panel_load(kind.get(), extended.get().map(|e| e.map(|e| e.experiment))));
+    let latency = Signal::derive(move || {
+        panels.with(|panels| panel(panels, |p| p.extended.as_ref().map(|e| e.latency.clone())))
+    });
+    let experiment = Signal::derive(move || {
+        panels.with(|panels| {
+            panel(panels, |p| {
+                p.extended.as_ref().map(|e| e.experiment.clone())
+            })
+        })
+    });
 
     let buckets = Signal::derive(move || {
         let from_experiment = experiment.with(|load| {
@@ -232,6 +208,16 @@ pub fn Dashboard() -> impl IntoView {
     }
 }
 
+/// The answers behind every panel but the table.
+#[derive(Debug, Clone, PartialEq)]
+struct Panels {
+    summary: Result<Summary, ApiError>,
+    /// `None` when the summary failed.
+    policies: Option<Result<PolicyCounts, ApiError>>,
+    /// `None` from the note's API (which lacks these endpoints) or when the summary failed.
+    extended: Option<Extended>,
+}
+
 /// The answers of the endpoints beyond the note's.
 #[derive(Debug, Clone, PartialEq)]
 struct Extended {
@@ -240,12 +226,55 @@ struct Extended {
     experiment: Result<Experiment, ApiError>,
 }
 
-/// The face of a panel beyond the note's endpoints.
-fn panel_load<T>(kind: Option<ApiKind>, result: Option<Option<Result<T, ApiError>>>) -> Load<T> {
-    match (kind, result) {
-        (Some(ApiKind::Seed), _) => Load::NotOffered,
-        (_, Some(inner)) => Load::from_result(inner),
-        (_, None) => Load::Waiting,
+async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Interval) -> Panels {
+    let summary = api.summary(filter, compare).await;
+    let full = match &summary {
+        Ok(summary) => summary.database.is_some(),
+        Err(_) => {
+            return Panels {
+                summary,
+                policies: None,
+                extended: None,
+            };
+        }
+    };
+    if !full {
+        let policies = api.policies(filter).await;
+        return Panels {
+            summary,
+            policies: Some(policies),
+            extended: None,
+        };
+    }
+    let (policies, timeseries, latency, experiment) = futures_util::join!(
+        api.policies(filter),
+        api.timeseries(filter, interval),
+        api.latency(filter),
+        api.experiment(filter)
+    );
+    Panels {
+        summary,
+        policies: Some(policies),
+        extended: Some(Extended {
+            timeseries,
+            latency,
+            experiment,
+        }),
+    }
+}
+
+/// What one panel shows, picked from the panels' answers.
+fn panel<T: Clone>(
+    panels: &Option<Panels>,
+    pick: impl Fn(&Panels) -> Option<Result<T, ApiError>>,
+) -> Load<T> {
+    let Some(panels) = panels else {
+        return Load::Waiting;
+    };
+    match (pick(panels), &panels.summary) {
+        (Some(result), _) => Load::from_result(Some(result)),
+        (None, Err(error)) => Load::Failed(error.clone()),
+        (None, Ok(_)) => Load::NotOffered,
     }
 }
 

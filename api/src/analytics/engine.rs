@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
 use crate::ids::IdIndex;
 use crate::rollup::{Cube, HOUR, HourRange};
-use crate::store::{EventStore, Extent, Scope, StoreError, StoredEvent};
+use crate::store::{EventStore, Extent, ROW_CHUNK, Scope, StoreError, StoredEvent, row_chunks};
 
 pub struct Engine {
     store: Arc<dyn EventStore>,
@@ -56,8 +56,12 @@ impl Engine {
     pub fn start(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {
         let started = Instant::now();
         let cube = Cube::build(store.as_ref())?;
-        let mut hashes = Vec::new();
-        store.scan_ids(&mut |id| hashes.push(IdIndex::hash(id)))?;
+        let mut hashes = Vec::with_capacity(cube.extent().total as usize);
+        for (start, end) in row_chunks(cube.extent().last_row, ROW_CHUNK) {
+            store.scan_ids(&Scope::row_chunk(start, end), &mut |id| {
+                hashes.push(IdIndex::hash(id))
+            })?;
+        }
         let ids = IdIndex::from_ids(hashes);
         let extent = cube.extent();
         let (cells, bins) = cube.size();

@@ -17,7 +17,9 @@ pub use cell::CellView;
 use dictionary::Dictionary;
 
 use crate::histogram::bin_of;
-use crate::store::{EventStore, Extent, GroupRow, PolicyRow, Scope, StoreError, StoredEvent};
+use crate::store::{
+    EventStore, Extent, GroupRow, PolicyRow, ROW_CHUNK, Scope, StoreError, StoredEvent, row_chunks,
+};
 
 /// Width of a roll-up cell.
 pub const HOUR: i64 = 3600;
@@ -59,16 +61,25 @@ pub struct HourRange {
 impl Cube {
     /// Reads the whole table into a cube.
     pub fn build(store: &dyn EventStore) -> Result<Self, StoreError> {
-        let everything = Scope::default();
+        Self::build_in_chunks(store, ROW_CHUNK)
+    }
+
+    /// The same, reading `chunk` rows per query.
+    pub fn build_in_chunks(store: &dyn EventStore, chunk: i64) -> Result<Self, StoreError> {
+        let extent = store.extent()?;
         let mut cube = Cube {
-            extent: store.extent()?,
+            extent,
             ..Cube::default()
         };
-        for row in store.aggregate(&everything, Some(HOUR))? {
-            cube.add_group_row(&row);
-        }
-        for row in store.policy_counts(&everything, Some(HOUR))? {
-            cube.add_policy_row(&row);
+        // A chunk of rows at a time: partial groups add up, and memory stays bounded.
+        for (start, end) in row_chunks(extent.last_row, chunk) {
+            let chunk = Scope::row_chunk(start, end);
+            for row in store.aggregate(&chunk, Some(HOUR))? {
+                cube.add_group_row(&row);
+            }
+            for row in store.policy_counts(&chunk, Some(HOUR))? {
+                cube.add_policy_row(&row);
+            }
         }
         Ok(cube)
     }

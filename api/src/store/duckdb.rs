@@ -320,6 +320,7 @@ impl EventStore for DuckDbStore {
                     total: row.get::<_, i64>(0)? as u64,
                     first: row.get(1)?,
                     last: row.get(2)?,
+                    last_row: row.get(3)?,
                 })
             })?)
         })
@@ -343,11 +344,12 @@ impl EventStore for DuckDbStore {
         Ok(found)
     }
 
-    fn scan_ids(&self, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
-        let query = sql::all_ids(self.source());
+    fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
+        let conditions = sql::conditions(scope);
+        let query = sql::ids(self.source(), &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
-            let mut rows = statement.query([])?;
+            let mut rows = statement.query(params_from_iter(conditions.params))?;
             while let Some(row) = rows.next()? {
                 let id: duckdb::types::ValueRef = row.get_ref(0)?;
                 if let Ok(text) = id.as_str() {

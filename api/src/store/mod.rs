@@ -27,6 +27,9 @@ pub struct Scope {
     pub session_id: Option<String>,
     /// Case-insensitive text search in the draft and the suggestion.
     pub text: Option<String>,
+    /// Internal, never from a request: a half-open range of the table's row ids, so that
+    /// start-up reads a large table a chunk at a time.
+    pub rows: Option<(i64, i64)>,
 }
 
 impl Scope {
@@ -41,7 +44,18 @@ impl Scope {
 
     /// True when only time, bucket and event narrow the rows: the roll-up can answer.
     pub fn fits_rollup(&self) -> bool {
-        self.policy.is_none() && self.session_id.is_none() && self.text.is_none()
+        self.policy.is_none()
+            && self.session_id.is_none()
+            && self.text.is_none()
+            && self.rows.is_none()
+    }
+
+    /// Every row whose row id is in `[start, end)`.
+    pub fn row_chunk(start: i64, end: i64) -> Self {
+        Self {
+            rows: Some((start, end)),
+            ..Self::default()
+        }
     }
 }
 
@@ -102,6 +116,21 @@ pub struct Extent {
     pub total: u64,
     pub first: Option<NaiveDateTime>,
     pub last: Option<NaiveDateTime>,
+    /// The largest row id, for reading the table in chunks.
+    pub last_row: Option<i64>,
+}
+
+/// Table rows read per query at start-up: bounds the memory a large table needs then.
+pub const ROW_CHUNK: i64 = 500_000;
+
+/// The row-id chunks `[start, end)` of `chunk` rows covering a table whose largest row id
+/// is `last_row`.
+pub fn row_chunks(last_row: Option<i64>, chunk: i64) -> impl Iterator<Item = (i64, i64)> {
+    let end = last_row.map_or(0, |last| last + 1);
+    let chunk = chunk.max(1);
+    (0..end)
+        .step_by(chunk as usize)
+        .map(move |start| (start, (start + chunk).min(end)))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,8 +160,8 @@ pub trait EventStore: Send + Sync + 'static {
     fn extent(&self) -> Result<Extent, StoreError>;
     /// Which of these ids are stored already.
     fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError>;
-    /// Calls `visit` with every stored id.
-    fn scan_ids(&self, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError>;
+    /// Calls `visit` with every stored id of the rows in the scope's row range.
+    fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError>;
     /// Writes all events in one transaction: all or nothing.
     fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError>;
     /// A trivial query: the database answers.

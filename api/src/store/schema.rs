@@ -108,7 +108,11 @@ pub(crate) fn inspect(conn: &Connection) -> Result<Source, StoreError> {
             },
         );
     Ok(Source {
-        select: format!("SELECT {} FROM {TABLE}", expressions.join(", ")),
+        // `row_number` (the table's rowid) lets start-up read a large table in chunks.
+        select: format!(
+            "SELECT {}, rowid AS row_number FROM {TABLE}",
+            expressions.join(", ")
+        ),
         writable,
         native,
         exact,

@@ -83,6 +83,11 @@ pub(crate) fn conditions(scope: &Scope) -> Conditions {
         params.push(Value::Text(format!("%{escaped}%")));
         params.push(Value::Text(format!("%{escaped}%")));
     }
+    if let Some((start, end)) = scope.rows {
+        clauses.push("row_number >= ? AND row_number < ?");
+        params.push(Value::BigInt(start));
+        params.push(Value::BigInt(end));
+    }
     let policy_clause;
     if let Some(policy) = &scope.policy {
         // A plain substring test first skips most rows cheaply; it is only sound when the
@@ -159,7 +164,7 @@ pub(crate) fn count(source: &str, conditions: &str) -> String {
 }
 
 pub(crate) fn extent(source: &str) -> String {
-    format!("WITH src AS ({source}) SELECT count(*), min(ts), max(ts) FROM src")
+    format!("WITH src AS ({source}) SELECT count(*), min(ts), max(ts), max(row_number) FROM src")
 }
 
 /// A page of events. Parameters: the conditions', [cursor ts, ts, id], limit, offset.
@@ -198,6 +203,6 @@ pub(crate) fn stored_ids(source: &str, how_many: usize) -> String {
     format!("WITH src AS ({source}) SELECT DISTINCT id FROM src WHERE id IN ({placeholders})")
 }
 
-pub(crate) fn all_ids(source: &str) -> String {
-    format!("WITH src AS ({source}) SELECT id FROM src WHERE id IS NOT NULL")
+pub(crate) fn ids(source: &str, conditions: &str) -> String {
+    format!("WITH src AS ({source}) SELECT id FROM src WHERE id IS NOT NULL AND {conditions}")
 }

@@ -55,6 +55,13 @@ pub fn db_path(dir: &TempDir) -> PathBuf {
     dir.path().join("events.duckdb")
 }
 
+/// A second handle on a test API's file, from the same process (DuckDB allows that within
+/// one process only when it is the same database instance, so this is for read-only checks
+/// after the API's own work is done).
+pub fn open_store_of(api: &TestApi) -> DuckDbStore {
+    open_store(&db_path(&api._dir))
+}
+
 pub fn open_store(path: &Path) -> DuckDbStore {
     DuckDbStore::open(path, &StoreOptions::default()).expect("database opens")
 }
