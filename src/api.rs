@@ -10,6 +10,7 @@ use gloo_net::http::{Request, Response};
 use leptos::prelude::on_cleanup;
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
 
 use crate::query::query_string;
 
@@ -52,27 +53,59 @@ pub struct TableQuery {
     pub search: String,
 }
 
+/// A failed answer as an error, with the API's own message when it sent one.
+async fn check(response: Response) -> Result<Response, ApiError> {
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let message = match response.json::<ErrorBody>().await {
+        Ok(body) => body.message,
+        Err(_) => response.status_text(),
+    };
+    Err(if status == 401 {
+        ApiError::Unauthorized { message }
+    } else {
+        ApiError::Status { status, message }
+    })
+}
+
 impl Api {
     pub fn url(&self, path: &str, pairs: &[(String, String)]) -> String {
         format!("{}{path}{}", self.base, query_string(pairs))
     }
 
-    async fn get<T: DeserializeOwned>(
+    /// Starts a GET at once (so that several run together) and returns its answer's future.
+    /// The request is aborted if the caller's reactive owner is cleaned up first.
+    fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         pairs: &[(String, String)],
-    ) -> Result<(T, Response), ApiError> {
-        let url = self.url(path, pairs);
-        let response = self.send(&url).await?;
-        let value = response
-            .json::<T>()
-            .await
-            .map_err(|error| ApiError::Decode(error.to_string()))?;
-        Ok((value, response))
+    ) -> impl Future<Output = Result<(T, Response), ApiError>> + use<T> {
+        let started = self.start(&self.url(path, pairs));
+        let unreachable = ApiError::Unreachable {
+            url: self.base_label(),
+        };
+        async move {
+            let promise = started.ok_or_else(|| unreachable.clone())?;
+            let raw = wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(|_| unreachable.clone())?;
+            let response = Response::from(
+                raw.dyn_into::<web_sys::Response>()
+                    .map_err(|_| unreachable)?,
+            );
+            let response = check(response).await?;
+            let value = response
+                .json::<T>()
+                .await
+                .map_err(|error| ApiError::Decode(error.to_string()))?;
+            Ok((value, response))
+        }
     }
 
-    /// Sends a GET, aborted if the caller's reactive owner is cleaned up first.
-    async fn send(&self, url: &str) -> Result<Response, ApiError> {
+    /// The request, built with gloo-net and handed to `fetch`; `None` if it cannot be built.
+    fn start(&self, url: &str) -> Option<js_sys::Promise> {
         let controller = SendWrapper::new(web_sys::AbortController::new().ok());
         let signal = controller.as_ref().map(web_sys::AbortController::signal);
         on_cleanup(move || {
@@ -84,22 +117,8 @@ impl Api {
         if let Some(token) = &self.token {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }
-        let response = request.send().await.map_err(|_| ApiError::Unreachable {
-            url: self.base_label(),
-        })?;
-        if response.ok() {
-            return Ok(response);
-        }
-        let status = response.status();
-        let message = match response.json::<ErrorBody>().await {
-            Ok(body) => body.message,
-            Err(_) => response.status_text(),
-        };
-        Err(if status == 401 {
-            ApiError::Unauthorized { message }
-        } else {
-            ApiError::Status { status, message }
-        })
+        let request: web_sys::Request = request.build().ok()?.into();
+        Some(web_sys::window()?.fetch_with_request(&request))
     }
 
     /// The API's address as a person would type it.
@@ -113,12 +132,16 @@ impl Api {
         }
     }
 
-    pub async fn summary(&self, filter: &Filter, compare: bool) -> Result<Summary, ApiError> {
+    pub fn summary(
+        &self,
+        filter: &Filter,
+        compare: bool,
+    ) -> impl Future<Output = Result<Summary, ApiError>> + use<> {
         let mut pairs = owned(filter.query_pairs());
         if compare {
             pairs.push(("compare".to_owned(), "previous".to_owned()));
         }
-        Ok(self.get("/analytics/summary", &pairs).await?.0)
+        value(self.get("/analytics/summary", &pairs))
     }
 
     pub async fn events(
@@ -137,48 +160,35 @@ impl Api {
         })
     }
 
-    /// The note's own API knows only `limit`.
-    pub async fn recent_events(&self, limit: u32) -> Result<EventsPage, ApiError> {
-        let pairs = vec![("limit".to_owned(), limit.to_string())];
-        let (events, _) = self
-            .get::<Vec<EventRecord>>("/analytics/events", &pairs)
-            .await?;
-        Ok(EventsPage {
-            events,
-            total: None,
-            next_cursor: None,
-        })
+    pub fn policies(
+        &self,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<PolicyCounts, ApiError>> + use<> {
+        value(self.get("/analytics/policies", &owned(filter.query_pairs())))
     }
 
-    pub async fn policies(&self, filter: &Filter) -> Result<PolicyCounts, ApiError> {
-        Ok(self
-            .get("/analytics/policies", &owned(filter.query_pairs()))
-            .await?
-            .0)
-    }
-
-    pub async fn timeseries(
+    pub fn timeseries(
         &self,
         filter: &Filter,
         interval: Interval,
-    ) -> Result<Timeseries, ApiError> {
+    ) -> impl Future<Output = Result<Timeseries, ApiError>> + use<> {
         let mut pairs = owned(filter.query_pairs());
         pairs.push(("interval".to_owned(), interval.as_str().to_owned()));
-        Ok(self.get("/analytics/timeseries", &pairs).await?.0)
+        value(self.get("/analytics/timeseries", &pairs))
     }
 
-    pub async fn latency(&self, filter: &Filter) -> Result<LatencyDistribution, ApiError> {
-        Ok(self
-            .get("/analytics/latency", &owned(filter.query_pairs()))
-            .await?
-            .0)
+    pub fn latency(
+        &self,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<LatencyDistribution, ApiError>> + use<> {
+        value(self.get("/analytics/latency", &owned(filter.query_pairs())))
     }
 
-    pub async fn experiment(&self, filter: &Filter) -> Result<Experiment, ApiError> {
-        Ok(self
-            .get("/analytics/experiment", &owned(filter.query_pairs()))
-            .await?
-            .0)
+    pub fn experiment(
+        &self,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<Experiment, ApiError>> + use<> {
+        value(self.get("/analytics/experiment", &owned(filter.query_pairs())))
     }
 
     /// The CSV of every event matching the filters.
@@ -190,8 +200,18 @@ impl Api {
 
     /// Fetches a file with the token and hands it to the browser as a download.
     pub async fn download(&self, url: &str, filename: &str) -> Result<(), ApiError> {
-        use wasm_bindgen::JsCast;
-        let response = self.send(url).await?;
+        let unreachable = ApiError::Unreachable {
+            url: self.base_label(),
+        };
+        let promise = self.start(url).ok_or_else(|| unreachable.clone())?;
+        let raw = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|_| unreachable.clone())?;
+        let response = check(Response::from(
+            raw.dyn_into::<web_sys::Response>()
+                .map_err(|_| unreachable)?,
+        ))
+        .await?;
         let decode = |_| ApiError::Decode("the download could not be read".to_owned());
         let bytes = response
             .binary()
@@ -217,6 +237,13 @@ impl Api {
     pub fn stream_url(&self) -> String {
         self.url("/analytics/stream", &[])
     }
+}
+
+/// Just the value of an answer.
+async fn value<T>(
+    answer: impl Future<Output = Result<(T, Response), ApiError>>,
+) -> Result<T, ApiError> {
+    Ok(answer.await?.0)
 }
 
 fn owned(pairs: Vec<(&'static str, String)>) -> Vec<(String, String)> {

@@ -4,7 +4,7 @@
 use coachboard_contract::Filter;
 use gloo_net::http::Request;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::path;
 
 use crate::api::Api;
@@ -103,10 +103,10 @@ pub fn app(config: Config) -> impl IntoView {
     let base = browser::base_path();
     view! {
         <Router base=base>
-            <Routes fallback=|| view! { <crate::components::states::NotFound/> }>
+            <FlatRoutes fallback=|| view! { <crate::components::states::NotFound/> }>
                 <Route path=path!("/") view=Dashboard/>
                 <Route path=path!("/index.html") view=Dashboard/>
-            </Routes>
+            </FlatRoutes>
         </Router>
     }
 }

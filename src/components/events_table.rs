@@ -225,9 +225,9 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
             }).collect_view()}</td>
             <td class="draft">{event.agent_draft.clone().unwrap_or_default()}</td>
         </tr>
-        <Show when=move || is_open.get()>
+        {move || is_open.get().then(|| view! {
             <tr class="detail-row"><td colspan="7"><EventDetail event=detail.clone()/></td></tr>
-        </Show>
+        })}
     }
 }
 

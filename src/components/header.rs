@@ -46,11 +46,10 @@ pub fn Header(
             <div class="title-row">
                 <h1>{title}</h1>
                 <span class="updated" aria-live="polite">{updated}
-                    <Show when=move || refresh.get() == Refresh::Live>
-                        <span class="live" class:connected=move || live_connected.get()>
-                            {move || if live_connected.get() { " · live" } else { " · reconnecting…" }}
-                        </span>
-                    </Show>
+                    {move || (refresh.get() == Refresh::Live).then(|| {
+                        let text = if live_connected.get() { " · live" } else { " · reconnecting…" };
+                        view! { <span class="live" class:connected=live_connected.get()>{text}</span> }
+                    })}
                 </span>
             </div>
             <div class="controls">

@@ -72,6 +72,8 @@ pub fn cards(summary: &Summary) -> Vec<Card> {
 #[component]
 pub fn KpiCards(summary: Memo<Option<Result<Summary, ApiError>>>) -> impl IntoView {
     let content = move || match summary.get() {
+        // The page shows what is wrong instead.
+        Some(Err(ApiError::Unreachable { .. } | ApiError::Unauthorized { .. })) => ().into_any(),
         Some(Ok(summary)) => cards(&summary)
             .into_iter()
             .map(|card| {

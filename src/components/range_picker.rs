@@ -78,7 +78,7 @@ pub fn RangePicker() -> impl IntoView {
             {presets}
             <button class="segment" aria-pressed=move || (range.get() == RangePreset::Custom).to_string()
                 aria-expanded=move || custom_open.get().to_string() on:click=open_custom>"Custom"</button>
-            <Show when=move || custom_open.get()>
+            {move || custom_open.get().then(|| view! {
                 <form class="custom-range" on:submit=apply>
                     <label>"From" <input type="datetime-local" prop:value=move || from.get()
                         on:input:target=move |event| from.set(event.target().value())/></label>
@@ -86,7 +86,7 @@ pub fn RangePicker() -> impl IntoView {
                         on:input:target=move |event| to.set(event.target().value())/></label>
                     <button class="primary" type="submit">"Apply"</button>
                 </form>
-            </Show>
+            })}
         </div>
     }
 }

@@ -194,14 +194,10 @@ pub fn Dashboard() -> impl IntoView {
     };
     view! {
         <div class="page">
-            <Show when=move || !embed>
-                <Header last_updated=last_updated now=now live_connected=live_connected buckets=buckets/>
-            </Show>
+            {(!embed).then(|| view! { <Header last_updated=last_updated now=now live_connected=live_connected buckets=buckets/> })}
             <main>
                 {status}
-                <Show when=move || !matches!(summary.get(), Some(Err(ApiError::Unreachable { .. } | ApiError::Unauthorized { .. })))>
-                    <KpiCards summary=summary/>
-                </Show>
+                <KpiCards summary=summary/>
                 {body}
             </main>
         </div>
@@ -246,11 +242,18 @@ async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Inter
             extended: None,
         };
     }
-    let (policies, timeseries, latency, experiment) = futures_util::join!(
+    // Each call starts its request at once: the four run together.
+    let (policies, timeseries, latency, experiment) = (
         api.policies(filter),
         api.timeseries(filter, interval),
         api.latency(filter),
-        api.experiment(filter)
+        api.experiment(filter),
+    );
+    let (policies, timeseries, latency, experiment) = (
+        policies.await,
+        timeseries.await,
+        latency.await,
+        experiment.await,
     );
     Panels {
         summary,
