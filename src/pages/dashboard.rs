@@ -182,10 +182,10 @@ pub fn Dashboard() -> impl IntoView {
             view! {
                 {empty_range}
                 <section class="charts">
-                    <TimelinePanel data=timeseries.into()/>
-                    <LatencyPanel data=latency.into()/>
-                    <PoliciesPanel data=policies.into()/>
-                    <ExperimentPanel data=experiment.into()/>
+                    <TimelinePanel data=timeseries/>
+                    <LatencyPanel data=latency/>
+                    <PoliciesPanel data=policies/>
+                    <ExperimentPanel data=experiment/>
                 </section>
                 <EventsTable data=events.into() csv_url=csv_url/>
             }
