@@ -38,3 +38,4 @@ done
 cargo run --quiet -p coachboard-bench -- \
   --coachboard "http://127.0.0.1:$ours_port" --baseline "http://127.0.0.1:$theirs_port" \
   --rows "$rows" --dist dist --out bench/RESULTS.md --coachboard-pid "$ours" --end "$end"
+cp bench/RESULTS.md "bench/results-$rows.md"

@@ -206,10 +206,10 @@ fn fill_demo(store: &dyn EventStore, rows: u64) -> anyhow::Result<()> {
         tracing::info!("the database has events: --demo leaves them as they are");
         return Ok(());
     }
+    // The demo's last event is a moment ago, not in the future.
     let end = Utc::now()
-        .duration_trunc(chrono::TimeDelta::hours(1))?
-        .naive_utc()
-        + chrono::Duration::hours(1);
+        .duration_trunc(chrono::TimeDelta::seconds(1))?
+        .naive_utc();
     let spec = DemoSpec {
         rows,
         seed: 42,
@@ -253,12 +253,9 @@ pub fn generate_file(args: &GenerateArgs) -> anyhow::Result<()> {
         Some(text) => coachboard_contract::parse_instant(text)
             .map_err(anyhow::Error::msg)?
             .naive_utc(),
-        None => {
-            Utc::now()
-                .duration_trunc(chrono::TimeDelta::hours(1))?
-                .naive_utc()
-                + chrono::Duration::hours(1)
-        }
+        None => Utc::now()
+            .duration_trunc(chrono::TimeDelta::seconds(1))?
+            .naive_utc(),
     };
     let spec = DemoSpec {
         rows: args.rows,

@@ -12,6 +12,7 @@ use coachboard_contract::DataChanged;
 use tokio::sync::watch;
 
 use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
+use super::recent::Recent;
 use crate::ids::IdIndex;
 use crate::rollup::{Cube, HOUR, HourRange};
 use crate::store::{EventStore, Extent, ROW_CHUNK, Scope, StoreError, StoredEvent, row_chunks};
@@ -19,6 +20,7 @@ use crate::store::{EventStore, Extent, ROW_CHUNK, Scope, StoreError, StoredEvent
 pub struct Engine {
     store: Arc<dyn EventStore>,
     cube: RwLock<Cube>,
+    recent: RwLock<Recent>,
     /// Held for the whole of a write: one writer at a time, and the id index with it.
     writer: Mutex<IdIndex>,
     /// Writes begun and writes finished: equal when no write is in flight.
@@ -63,6 +65,7 @@ impl Engine {
             })?;
         }
         let ids = IdIndex::from_ids(hashes);
+        let recent = Recent::load(store.as_ref())?;
         let extent = cube.extent();
         let (cells, bins) = cube.size();
         tracing::info!(
@@ -80,6 +83,7 @@ impl Engine {
         Ok(Self {
             store,
             cube: RwLock::new(cube),
+            recent: RwLock::new(recent),
             writer: Mutex::new(ids),
             writes_started: AtomicU64::new(0),
             version: AtomicU64::new(0),
@@ -112,6 +116,18 @@ impl Engine {
         self.cube
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Newest-first events `offset..offset + limit` of the whole table, when memory has them.
+    pub fn recent_page(
+        &self,
+        offset: u64,
+        limit: u32,
+    ) -> Option<Vec<coachboard_contract::EventRecord>> {
+        self.recent
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .page(offset, limit)
     }
 
     pub fn extent(&self) -> Extent {
@@ -240,6 +256,10 @@ impl Engine {
                 return Err(error);
             }
             cube.record(&fresh);
+            self.recent
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .record(&fresh);
             let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
             (cube.extent().total, version)
         };

@@ -41,11 +41,23 @@ pub fn count(engine: &Engine, scope: &Scope) -> Result<u64, StoreError> {
 
 pub fn events_page(engine: &Engine, query: &EventsQuery) -> Result<EventsPage, StoreError> {
     let total = count(engine, &query.scope)?;
-    let narrowed = EventsQuery {
-        scope: narrow_to_page(engine, query),
-        ..query.clone()
+    let newest_of_all = query.scope == Scope::default()
+        && query.sort == SortKey::Ts
+        && query.order == SortOrder::Desc
+        && query.after.is_none();
+    let in_memory = newest_of_all
+        .then(|| engine.recent_page(query.offset, query.limit))
+        .flatten();
+    let events = match in_memory {
+        Some(events) => events,
+        None => {
+            let narrowed = EventsQuery {
+                scope: narrow_to_page(engine, query),
+                ..query.clone()
+            };
+            engine.store().events(&narrowed)?
+        }
     };
-    let events = engine.store().events(&narrowed)?;
     let next = match (query.sort, events.last()) {
         (SortKey::Ts, Some(last)) if events.len() == query.limit as usize => {
             Some((last.ts.naive_utc(), last.id.clone()))

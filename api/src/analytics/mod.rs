@@ -7,6 +7,7 @@ mod events;
 mod experiment;
 mod latency;
 mod policies;
+mod recent;
 mod summary;
 mod timeseries;
 

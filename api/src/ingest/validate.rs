@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
 use coachboard_contract::{NewEvent, PolicyRefs, truncate_for_message};
 
 use crate::error::AppError;
@@ -80,6 +80,11 @@ fn validate(event: NewEvent, limits: &Limits, now: DateTime<Utc>) -> Result<Stor
     let ts = match event.ts {
         Some(ts) => check_time(ts, now)?,
         None => now.naive_utc(),
+    };
+    // The database keeps microseconds: so does everything that mirrors it in memory.
+    let ts = match ts.duration_trunc(Duration::microseconds(1)) {
+        Ok(truncated) => truncated,
+        Err(_) => ts,
     };
     if let Some(session_id) = &event.session_id {
         check_text("session_id", session_id, limits.max_session_chars)?;
@@ -190,7 +195,12 @@ mod tests {
         let now = Utc::now();
         let stored = validate_batch(vec![event(), event()], &Limits::default(), now).unwrap();
         assert_ne!(stored[0].id, stored[1].id);
-        assert_eq!(stored[0].ts, now.naive_utc());
+        assert_eq!(
+            stored[0].ts,
+            now.naive_utc()
+                .duration_trunc(Duration::microseconds(1))
+                .unwrap()
+        );
     }
 
     #[test]

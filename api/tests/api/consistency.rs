@@ -100,7 +100,8 @@ async fn rollup_and_raw_queries_agree() {
             let policies = [vec!["PII-01"], vec!["TONE-02", "PII-01"], vec![]][n % 3].clone();
             json!({
                 "id": format!("late-{n}"),
-                "ts": format!("2025-10-1{}T{:02}:{:02}:17Z", n % 10, n % 24, n % 60),
+                // Every 50th is among the newest, several at the very same instant.
+                "ts": if n % 50 == 0 { "2025-10-23T11:59:59Z".to_owned() } else { format!("2025-10-1{}T{:02}:{:02}:17Z", n % 10, n % 24, n % 60) },
                 "event": kind,
                 "latency_ms": (n * 37) % 3000,
                 "ab_test_bucket": if n % 3 == 0 { "A" } else { "B" },
@@ -111,6 +112,20 @@ async fn rollup_and_raw_queries_agree() {
     assert_eq!(api.post_json(json!(batch)).await.json()["stored"], 400);
     for scope in scopes() {
         assert_agree(&api.engine, &scope);
+    }
+    // The newest events kept in memory are the ones DuckDB sorts first.
+    for offset in [0, 100, 900] {
+        let query = coachboard_api::store::EventsQuery {
+            scope: Scope::default(),
+            sort: coachboard_contract::SortKey::Ts,
+            order: coachboard_contract::SortOrder::Desc,
+            limit: 100,
+            offset,
+            after: None,
+        };
+        let from_memory = api.engine.recent_page(offset, 100).expect("in memory");
+        let from_duckdb = api.engine.store().events(&query).expect("query");
+        assert_eq!(from_memory, from_duckdb, "page at offset {offset}");
     }
 }
 
