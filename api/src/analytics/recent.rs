@@ -52,26 +52,38 @@ impl Recent {
         })
     }
 
-    /// Adds committed events that belong among the newest.
+    /// Adds committed events that belong among the newest: a merge of two sorted runs, so a
+    /// batch costs one pass however many of its events are new.
     pub fn record(&mut self, events: &[StoredEvent]) {
-        for event in events {
-            let record = record_of(event);
-            let full = self.events.len() >= CAPACITY;
-            if full
-                && self
-                    .events
-                    .last()
-                    .is_some_and(|oldest| !newer(&record, oldest))
-            {
-                continue;
-            }
-            let at = self.events.partition_point(|kept| newer(kept, &record));
-            self.events.insert(at, record);
-            if self.events.len() > CAPACITY {
-                self.events.pop();
-                self.complete = false;
-            }
+        let oldest_kept = (self.events.len() >= CAPACITY)
+            .then(|| self.events.last())
+            .flatten();
+        let mut incoming: Vec<EventRecord> = events
+            .iter()
+            .map(record_of)
+            .filter(|record| oldest_kept.is_none_or(|oldest| newer(record, oldest)))
+            .collect();
+        if incoming.is_empty() {
+            return;
         }
+        incoming.sort_by(|a, b| (b.ts, &b.id).cmp(&(a.ts, &a.id)));
+        let kept = std::mem::take(&mut self.events);
+        let mut merged = Vec::with_capacity((kept.len() + incoming.len()).min(CAPACITY));
+        let (mut old, mut new) = (kept.into_iter().peekable(), incoming.into_iter().peekable());
+        while merged.len() < CAPACITY {
+            let take_new = match (old.peek(), new.peek()) {
+                (Some(a), Some(b)) => newer(b, a),
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (None, None) => break,
+            };
+            let next = if take_new { new.next() } else { old.next() };
+            merged.extend(next);
+        }
+        if old.peek().is_some() || new.peek().is_some() {
+            self.complete = false;
+        }
+        self.events = merged;
     }
 
     /// Events `offset..offset + limit`, newest first, if they are all here.
