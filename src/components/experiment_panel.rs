@@ -3,13 +3,10 @@
 use coachboard_contract::Experiment;
 use leptos::prelude::*;
 
-use crate::app::AppContext;
-use crate::charts::canvas::ChartCanvas;
 use crate::charts::experiment;
-use crate::components::data_table::{DataTable, TableData};
-use crate::components::panel::{Load, Panel, unready_view};
+use crate::components::data_table::TableData;
+use crate::components::panel::{ChartView, Load, Panel, chart_body};
 use crate::format::{duration_ms, lift_sentence, percent, thousands};
-use crate::theme::ChartTheme;
 
 /// The verdict and warnings under the title (pure).
 pub fn verdict(experiment: &Experiment) -> (Option<String>, Vec<String>) {
@@ -37,7 +34,6 @@ pub fn verdict(experiment: &Experiment) -> (Option<String>, Vec<String>) {
 
 #[component]
 pub fn ExperimentPanel(data: Signal<Load<Experiment>>) -> impl IntoView {
-    let context = expect_context::<AppContext>();
     let as_table = RwSignal::new(false);
     let subtitle = Signal::derive(move || {
         data.with(|load| load.ready().and_then(|experiment| verdict(experiment).0))
@@ -52,28 +48,18 @@ pub fn ExperimentPanel(data: Signal<Load<Experiment>>) -> impl IntoView {
         .map(|warning| view! { <p class="warning" role="note">"⚠ "{warning}</p> })
         .collect_view()
     };
-    let body = move || {
-        let load = data.get();
-        if let Some(view) = unready_view(&load) {
-            return view;
-        }
-        if as_table.get() {
-            let data = load.ready().map(table_data).unwrap_or_default();
-            return view! { <DataTable data=data/> }.into_any();
-        }
-        let label = Signal::derive(move || {
-            data.with(|load| load.ready().map(experiment::describe).unwrap_or_default())
-        });
-        view! {
-            <ChartCanvas class="chart experiment" label=label draw=move |area| {
-                let theme = ChartTheme::new(context.dark());
-                data.with(|load| if let Some(result) = load.ready() {
-                    let _ = experiment::draw(area, result, &theme);
-                });
-            }/>
-        }
-        .into_any()
-    };
+    let body = chart_body(
+        data,
+        as_table,
+        ChartView {
+            class: "chart experiment",
+            table: table_data,
+            describe: experiment::describe,
+            draw: |area, value, theme| {
+                let _ = experiment::draw(area, value, theme);
+            },
+        },
+    );
     view! {
         <Panel title="A/B experiment" id="panel-experiment" as_table=as_table subtitle=subtitle>
             {warnings}

@@ -3,17 +3,13 @@
 use coachboard_contract::LatencyDistribution;
 use leptos::prelude::*;
 
-use crate::app::AppContext;
-use crate::charts::canvas::ChartCanvas;
 use crate::charts::latency;
-use crate::components::data_table::{DataTable, TableData};
-use crate::components::panel::{Load, Panel, unready_view};
+use crate::components::data_table::TableData;
+use crate::components::panel::{ChartView, Load, Panel, chart_body};
 use crate::format::{duration_ms, thousands};
-use crate::theme::ChartTheme;
 
 #[component]
 pub fn LatencyPanel(data: Signal<Load<LatencyDistribution>>) -> impl IntoView {
-    let context = expect_context::<AppContext>();
     let as_table = RwSignal::new(false);
     let subtitle = Signal::derive(move || {
         data.with(|load| {
@@ -27,28 +23,18 @@ pub fn LatencyPanel(data: Signal<Load<LatencyDistribution>>) -> impl IntoView {
             })
         })
     });
-    let body = move || {
-        let load = data.get();
-        if let Some(view) = unready_view(&load) {
-            return view;
-        }
-        if as_table.get() {
-            let data = load.ready().map(table_data).unwrap_or_default();
-            return view! { <DataTable data=data/> }.into_any();
-        }
-        let label = Signal::derive(move || {
-            data.with(|load| load.ready().map(latency::describe).unwrap_or_default())
-        });
-        view! {
-            <ChartCanvas class="chart latency" label=label draw=move |area| {
-                let theme = ChartTheme::new(context.dark());
-                data.with(|load| if let Some(distribution) = load.ready() {
-                    let _ = latency::draw(area, distribution, &theme);
-                });
-            }/>
-        }
-        .into_any()
-    };
+    let body = chart_body(
+        data,
+        as_table,
+        ChartView {
+            class: "chart latency",
+            table: table_data,
+            describe: latency::describe,
+            draw: |area, value, theme| {
+                let _ = latency::draw(area, value, theme);
+            },
+        },
+    );
     view! {
         <Panel title="Latency distribution" id="panel-latency" as_table=as_table subtitle=subtitle>
             {body}

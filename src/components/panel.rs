@@ -68,3 +68,64 @@ pub fn unready_view<T>(load: &Load<T>) -> Option<AnyView> {
         Load::NotOffered => Some(view! { <NotOffered/> }.into_any()),
     }
 }
+
+/// How a chart panel shows its data: as a table, in words (for screen readers), drawn.
+pub struct ChartView<T: 'static> {
+    /// The canvas's class, e.g. "chart latency".
+    pub class: &'static str,
+    pub table: fn(&T) -> crate::components::data_table::TableData,
+    pub describe: fn(&T) -> String,
+    pub draw: fn(
+        &plotters::prelude::DrawingArea<crate::charts::canvas::HiDpi, plotters::coord::Shift>,
+        &T,
+        &crate::theme::ChartTheme,
+    ),
+}
+
+// By hand: a derive would ask `T: Copy`, but only function pointers are copied.
+impl<T> Clone for ChartView<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ChartView<T> {}
+
+/// The body of a chart panel: its face while not ready, its table, or its canvas.
+pub fn chart_body<T: Clone + PartialEq + Send + Sync + 'static>(
+    data: Signal<Load<T>>,
+    as_table: RwSignal<bool>,
+    chart: ChartView<T>,
+) -> impl Fn() -> AnyView + Copy {
+    use crate::charts::canvas::ChartCanvas;
+    use crate::components::data_table::DataTable;
+    let context = expect_context::<crate::app::AppContext>();
+    move || {
+        let load = data.get();
+        if let Some(view) = unready_view(&load) {
+            return view;
+        }
+        let ChartView {
+            class,
+            table,
+            describe,
+            draw,
+        } = chart;
+        if as_table.get() {
+            let rows = load.ready().map(table).unwrap_or_default();
+            return view! { <DataTable data=rows/> }.into_any();
+        }
+        let label = Signal::derive(move || {
+            data.with(|load| load.ready().map(describe).unwrap_or_default())
+        });
+        view! {
+            <ChartCanvas class=class label=label draw=move |area| {
+                let theme = crate::theme::ChartTheme::new(context.dark());
+                data.with(|load| if let Some(value) = load.ready() {
+                    draw(area, value, &theme);
+                });
+            }/>
+        }
+        .into_any()
+    }
+}

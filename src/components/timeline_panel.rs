@@ -3,47 +3,29 @@
 use coachboard_contract::Timeseries;
 use leptos::prelude::*;
 
-use crate::app::AppContext;
-use crate::charts::canvas::ChartCanvas;
 use crate::charts::events_over_time;
-use crate::components::data_table::{DataTable, TableData};
-use crate::components::panel::{Load, Panel, unready_view};
+use crate::components::data_table::TableData;
+use crate::components::panel::{ChartView, Load, Panel, chart_body};
 use crate::format::{clock, date, duration_ms, percent, thousands};
-use crate::theme::ChartTheme;
 
 #[component]
 pub fn TimelinePanel(data: Signal<Load<Timeseries>>) -> impl IntoView {
-    let context = expect_context::<AppContext>();
     let as_table = RwSignal::new(false);
     let legend = [("offered", "Offered"), ("accepted", "Accepted"), ("edited", "Edited"), ("rejected", "Rejected"), ("rate", "Accept rate")]
         .map(|(class, label)| view! { <span class="legend-item"><i class=format!("swatch {class}")></i>{label}</span> })
         .collect_view();
-    let body = move || {
-        let load = data.get();
-        if let Some(view) = unready_view(&load) {
-            return view;
-        }
-        if as_table.get() {
-            let data = load.ready().map(table_data).unwrap_or_default();
-            return view! { <DataTable data=data/> }.into_any();
-        }
-        let label = Signal::derive(move || {
-            data.with(|load| {
-                load.ready()
-                    .map(events_over_time::describe)
-                    .unwrap_or_default()
-            })
-        });
-        view! {
-            <ChartCanvas class="chart timeline" label=label draw=move |area| {
-                let theme = ChartTheme::new(context.dark());
-                data.with(|load| if let Some(series) = load.ready() {
-                    let _ = events_over_time::draw(area, series, &theme);
-                });
-            }/>
-        }
-        .into_any()
-    };
+    let body = chart_body(
+        data,
+        as_table,
+        ChartView {
+            class: "chart timeline",
+            table: table_data,
+            describe: events_over_time::describe,
+            draw: |area, value, theme| {
+                let _ = events_over_time::draw(area, value, theme);
+            },
+        },
+    );
     view! {
         <Panel title="Events over time" id="panel-timeline" as_table=as_table>
             <div class="legend">{legend}</div>
