@@ -101,7 +101,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = state.shutdown.clone();
     let router = crate::app(state);
     let handle = axum_server::Handle::new();
-    tokio::spawn(stop_on_signal(handle.clone(), shutdown));
+    let signals = StopSignals::register().context("cannot listen for SIGTERM and SIGINT")?;
+    tokio::spawn(stop_on_signal(signals, handle.clone(), shutdown));
     let scheme = if args.tls_cert.is_some() {
         "https"
     } else {
@@ -149,27 +150,50 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits for SIGINT or SIGTERM, then ends live streams and drains requests.
+/// The signals that stop the server, registered when made: made before the server says it
+/// is running, so a signal right after that is never met by the default action (death).
+#[cfg(unix)]
+struct StopSignals(tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl StopSignals {
+    fn register() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self(
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        ))
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.0.recv() => {},
+            _ = self.1.recv() => {},
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn register() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn wait(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Waits for SIGTERM or SIGINT, then ends live streams and drains requests.
 async fn stop_on_signal(
+    mut signals: StopSignals,
     handle: axum_server::Handle<SocketAddr>,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
-    }
+    signals.wait().await;
     tracing::info!("shutting down: finishing in-flight requests");
     shutdown.cancel();
     handle.graceful_shutdown(Some(DRAIN));
