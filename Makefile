@@ -25,6 +25,7 @@ setup-browser:
 
 dashboard: setup
 	@echo "==> building the dashboard (trunk, release)"
+	cargo fetch --locked   # trunk builds offline: the crates must be here first
 	trunk build --release
 	cp dist/index.html dist/404.html   # the deep-link fallback of Pages-style hosts
 	@scripts/bundle-size.sh dist
