@@ -156,6 +156,33 @@ impl DuckDbStore {
     }
 }
 
+type Row<'a> = (
+    &'a String,
+    NaiveDateTime,
+    &'a String,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+    Option<i64>,
+    &'a Option<String>,
+);
+
+/// An event's values in the note's column order, by reference.
+fn row(event: &StoredEvent) -> Row<'_> {
+    (
+        &event.id,
+        event.ts,
+        &event.event,
+        &event.session_id,
+        &event.agent_draft,
+        &event.suggestion_used,
+        &event.policy_refs,
+        event.latency_ms,
+        &event.ab_test_bucket,
+    )
+}
+
 /// Events as an Arrow batch of the table's exact column types.
 fn record_batch(events: &[StoredEvent]) -> Result<RecordBatch, StoreError> {
     let text = |pick: fn(&StoredEvent) -> Option<&str>| -> ArrayRef {
@@ -371,17 +398,7 @@ impl EventStore for DuckDbStore {
             // One event: one prepared INSERT is its own transaction, cheaper than an appender.
             let mut statement = conn.prepare_cached(sql::INSERT_ONE)?;
             return statement
-                .execute(duckdb::params![
-                    &event.id,
-                    event.ts,
-                    &event.event,
-                    &event.session_id,
-                    &event.agent_draft,
-                    &event.suggestion_used,
-                    &event.policy_refs,
-                    event.latency_ms,
-                    &event.ab_test_bucket,
-                ])
+                .execute(row(event))
                 .map(|_| ())
                 .map_err(|error| rejected_by_table(StoreError::Database(error)));
         }
@@ -398,17 +415,7 @@ impl EventStore for DuckDbStore {
             if columns.as_slice() == schema::COLUMNS {
                 // The note's table: every column in order, appended by reference.
                 for event in events {
-                    appender.append_row((
-                        &event.id,
-                        event.ts,
-                        &event.event,
-                        &event.session_id,
-                        &event.agent_draft,
-                        &event.suggestion_used,
-                        &event.policy_refs,
-                        event.latency_ms,
-                        &event.ab_test_bucket,
-                    ))?;
+                    appender.append_row(row(event))?;
                 }
                 appender.flush()?;
                 return Ok(());
