@@ -95,11 +95,6 @@ impl Engine {
         self.store.as_ref()
     }
 
-    /// Increases with every committed write.
-    pub fn version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
-    }
-
     /// The version, when no write is in flight: an answer computed between two equal
     /// readings shows exactly that version's data and may be cached under it.
     pub fn settled_version(&self) -> Option<u64> {

@@ -38,8 +38,8 @@ where
     T: Serialize,
     F: FnOnce(&Engine) -> Result<(T, Vec<(HeaderName, HeaderValue)>), AppError> + Send + 'static,
 {
-    let version = state.engine.version();
-    if let Some(cached) = state.cache.get(version, &key) {
+    let before = state.engine.settled_version();
+    if let Some(cached) = before.and_then(|version| state.cache.get(version, &key)) {
         return Ok(json_response(cached));
     }
     let engine = state.engine.clone();
@@ -54,7 +54,11 @@ where
     })
     .await
     .map_err(|error| AppError::Internal(format!("query task failed: {error}")))??;
-    state.cache.put(version, key, answer.clone());
+    // Cached only when no write began or ended meanwhile: then it is exactly that version.
+    if let Some(version) = before.filter(|version| state.engine.settled_version() == Some(*version))
+    {
+        state.cache.put(version, key, answer.clone());
+    }
     Ok(json_response(answer))
 }
 
