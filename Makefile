@@ -15,7 +15,7 @@ DB ?= data/coachboard.duckdb
 ADDR ?= 127.0.0.1:8000
 ROWS ?= 1000000
 
-.PHONY: run test setup setup-browser dashboard api lint unit-test api-contract-test browser-test bench clean
+.PHONY: run test setup setup-browser dashboard api release lint unit-test api-contract-test browser-test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -35,6 +35,14 @@ dashboard: setup
 api:
 	@echo "==> building coachboard-api (the DuckDB C++ takes ~20 min the first time on 2 cores)"
 	cargo test -p coachboard-api --no-run
+
+## release: an optimised coachboard-api with the dashboard inside; prints its path and size.
+## The release profile compiles DuckDB's C++ once more, optimised (~20 min on 2 cores).
+release: dashboard
+	@echo "==> building the release binary"
+	cargo build --release --locked -p coachboard-api
+	@bin=$(CARGO_TARGET_DIR)/release/coachboard-api; \
+	  echo "release binary: $$bin ($$(( $$(stat -c %s $$bin) / 1048576 )) MiB, dashboard inside)"
 
 ## run: build everything, start the API on $(DB) with demo data, serve the dashboard
 run: dashboard api

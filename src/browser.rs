@@ -63,13 +63,6 @@ pub fn pathname() -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
-/// The page's origin, for messages.
-pub fn origin() -> String {
-    web_sys::window()
-        .and_then(|window| window.location().origin().ok())
-        .unwrap_or_default()
-}
-
 /// Whether the system prefers a dark theme.
 pub fn prefers_dark() -> bool {
     web_sys::window()

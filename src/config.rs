@@ -84,15 +84,6 @@ impl Config {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.api_base)
     }
-
-    /// How the API is named in messages: its base, or "this site" for same-origin.
-    pub fn api_label(&self, origin: &str) -> String {
-        if self.api_base.is_empty() {
-            origin.to_owned()
-        } else {
-            self.api_base.clone()
-        }
-    }
 }
 
 fn normalise_base(url: &str) -> String {

@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::access::Need;
 use crate::error::AppError;
-use crate::routes::{analytics, export, health, ingest, static_files, stream};
+use crate::routes::{analytics, backup, export, health, ingest, metrics, static_files, stream};
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
@@ -30,9 +30,11 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics/latency", get(analytics::latency))
         .route("/analytics/experiment", get(analytics::experiment))
         .route("/analytics/stream", get(stream::stream))
+        .route("/metrics", get(metrics::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_read));
     let write = Router::new()
         .route("/events", post(ingest::ingest))
+        .route("/admin/backup", post(backup::backup))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_ingest,
@@ -48,7 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(open)
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
@@ -66,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("a request handler panicked".to_owned()).into_response()
         }))
+        .layer(middleware::from_fn_with_state(state, metrics::track))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -91,9 +94,17 @@ async fn require(state: &AppState, need: Need, request: Request, next: Next) -> 
 /// Unknown API paths get a JSON 404; everything else may be a file or route of the dashboard.
 async fn fallback(State(state): State<AppState>, request: Request) -> Response {
     let path = request.uri().path();
-    let api_path = ["/analytics", "/events", "/healthz", "/readyz", "/openapi"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix));
+    let api_path = [
+        "/analytics",
+        "/events",
+        "/healthz",
+        "/readyz",
+        "/openapi",
+        "/metrics",
+        "/admin",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix));
     if api_path || !matches!(*request.method(), Method::GET | Method::HEAD) {
         return AppError::NotFound(format!("{} {}", request.method(), path)).into_response();
     }

@@ -27,6 +27,29 @@ pub enum Command {
     /// Write deterministic demo events into a database file. (Without a command, the API
     /// is served.)
     Generate(GenerateArgs),
+    /// Ask a running API for a consistent copy of its database and write it to a file,
+    /// while the API goes on serving.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy (a DuckDB file; `coachboard-api --db FILE` opens it).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// The running API.
+    #[arg(
+        long,
+        env = "COACHBOARD_API_URL",
+        default_value = "http://127.0.0.1:8000"
+    )]
+    pub api: String,
+    /// An ingest token of that API (backups are an operator's task).
+    #[arg(long, env = "COACHBOARD_BACKUP_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,6 +114,31 @@ pub struct ServeArgs {
     /// Accepted values of ab_test_bucket on ingest.
     #[arg(long = "bucket", env = "COACHBOARD_BUCKETS", value_delimiter = ',', default_values_t = ["A".to_owned(), "B".to_owned()])]
     pub buckets: Vec<String>,
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection stays open (slowloris defence).
+    #[arg(long, env = "COACHBOARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "COACHBOARD_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+    /// Seconds a streamed answer (CSV export) waits for a client that stopped reading
+    /// before it is cut off.
+    #[arg(long, env = "COACHBOARD_SEND_TIMEOUT_SECS", default_value_t = 30)]
+    pub send_timeout_secs: u64,
+    /// Most TCP connections open at once (0: no limit).
+    #[arg(long, env = "COACHBOARD_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Most TCP connections open at once from one IP address (0: no limit; behind a proxy
+    /// that does not pass client addresses, raise it or set 0).
+    #[arg(
+        long,
+        env = "COACHBOARD_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 256
+    )]
+    pub max_connections_per_client: usize,
+    /// Requests slower than this are logged (with their query) and counted in /metrics.
+    #[arg(long, env = "COACHBOARD_SLOW_REQUEST_MS", default_value_t = 500)]
+    pub slow_request_ms: u64,
     /// Certificate chain (PEM) to serve HTTPS.
     #[arg(long, env = "COACHBOARD_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -31,6 +31,8 @@ pub enum AppError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -50,8 +52,13 @@ impl AppError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::RequestTimeout(_) => ErrorCode::RequestTimeout,
             Self::Store(StoreError::Rejected(_)) => ErrorCode::Conflict,
-            Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
+            Self::Store(StoreError::DiskFull { .. }) => ErrorCode::InsufficientStorage,
+            Self::Store(StoreError::OutOfMemory { .. } | StoreError::Unavailable(_)) => {
+                ErrorCode::Unavailable
+            }
+            Self::Store(StoreError::Database(_)) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -78,8 +85,12 @@ impl From<TimeseriesError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let code = self.code();
-        if code == ErrorCode::Internal {
-            tracing::error!(error = %self, "request failed");
+        match code {
+            ErrorCode::Internal => tracing::error!(error = %self, "request failed"),
+            ErrorCode::Unavailable | ErrorCode::InsufficientStorage => {
+                tracing::warn!(error = %self, "request refused: the database cannot serve it now")
+            }
+            _ => {}
         }
         let status =
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -93,6 +104,16 @@ impl IntoResponse for AppError {
             response.headers_mut().insert(
                 axum::http::header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        if matches!(
+            code,
+            ErrorCode::Unavailable | ErrorCode::InsufficientStorage | ErrorCode::TooManyRequests
+        ) {
+            // Faults that pass: a well-behaved client waits before trying again.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
             );
         }
         if code == ErrorCode::Unauthorized {

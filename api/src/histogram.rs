@@ -91,11 +91,6 @@ impl LatencyHistogram {
         quantile_of_bins(self.bins(), self.total, q)
     }
 
-    pub fn clear(&mut self) {
-        self.counts.iter_mut().for_each(|count| *count = 0);
-        self.total = 0;
-    }
-
     /// Smallest and largest bin values present.
     pub fn min_max(&self) -> Option<(f64, f64)> {
         let first = self.bins().next()?;

@@ -4,8 +4,10 @@
 pub mod access;
 pub mod analytics;
 pub mod app;
+pub mod backup;
 pub mod cache;
 pub mod cli;
+pub mod connections;
 pub mod error;
 #[cfg(test)]
 mod fuzz;
@@ -13,6 +15,7 @@ pub mod generate;
 pub mod histogram;
 pub mod ids;
 pub mod ingest;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod rollup;

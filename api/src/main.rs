@@ -1,4 +1,4 @@
-//! `coachboard-api`: serve the API (default) or generate demo data.
+//! `coachboard-api`: serve the API (default), generate demo data, or back up a running API.
 
 use clap::Parser;
 use coachboard_api::cli::{Cli, Command};
@@ -8,6 +8,7 @@ fn main() -> std::process::ExitCode {
     coachboard_api::serve::init_logging(cli.log_json);
     let result = match cli.command {
         Some(Command::Generate(args)) => coachboard_api::serve::generate_file(&args),
+        Some(Command::Backup(args)) => coachboard_api::backup::run(&args),
         None => coachboard_api::serve::run(cli.serve),
     };
     match result {

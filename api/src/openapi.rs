@@ -106,16 +106,34 @@ fn stream() {}
     responses(
         (status = 201, body = IngestResult, description = "Committed"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 408, body = ErrorBody, description = "The body did not arrive within the body timeout"),
+        (status = 503, body = ErrorBody, description = "The database is being reopened after a fault"),
+        (status = 507, body = ErrorBody, description = "The disk is full: retry once space is freed")))]
 #[allow(dead_code)]
 fn ingest() {}
+
+#[utoipa::path(post, path = "/admin/backup", tag = "operations",
+    responses(
+        (status = 200, content_type = "application/octet-stream", body = String,
+            description = "A consistent copy of the database (a DuckDB file)"),
+        (status = 401, body = ErrorBody), (status = 503, body = ErrorBody), (status = 507, body = ErrorBody)))]
+#[allow(dead_code)]
+fn backup() {}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "application/openmetrics-text", body = String, description = "OpenMetrics text format (Prometheus scrapes it)"),
+        (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn metrics() {}
 
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 #[allow(dead_code)]
 fn healthz() {}
 
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody),
+        (status = 507, body = ErrorBody, description = "The disk is full: reads work, writes wait")))]
 #[allow(dead_code)]
 fn readyz() {}
 
@@ -127,7 +145,7 @@ fn readyz() {}
     ),
     paths(
         summary, events, events_csv, policies, timeseries, latency, experiment, stream, ingest,
-        healthz, readyz
+        healthz, readyz, metrics, backup
     ),
     components(schemas(
         Summary,

@@ -14,11 +14,15 @@ use tracing_subscriber::EnvFilter;
 use crate::access::{Access, Need};
 use crate::analytics::Engine;
 use crate::cli::{GenerateArgs, ServeArgs};
+use crate::connections::{self, ConnectionLimits};
 use crate::generate::{DemoSpec, generate};
 use crate::ingest::Limits;
-use crate::state::{AppState, Settings};
-use crate::store::{DuckDbStore, EventStore, StoreOptions, StoredEvent};
+use crate::state::{AppState, Settings, Timeouts};
+use crate::store::{DuckDbStore, EventStore, StoreError, StoreOptions, StoredEvent};
 
+/// How long a fault other than a full disk may keep the database from reopening before the
+/// process gives up and exits.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 /// Longest wait for in-flight requests at shutdown.
 const DRAIN: Duration = Duration::from_secs(20);
 const GENERATE_BATCH: usize = 100_000;
@@ -79,7 +83,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let engine = {
         let store = store.clone();
-        Arc::new(tokio::task::spawn_blocking(move || Engine::start(store)).await??)
+        let built = tokio::task::spawn_blocking(move || Engine::start(store)).await?;
+        Arc::new(built.with_context(|| {
+            format!(
+                "cannot read the events of {} (the file was not changed)",
+                args.db.display()
+            )
+        })?)
     };
     for need in [Need::Read, Need::Ingest] {
         if access.is_open(need) {
@@ -92,13 +102,34 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             buckets: args.buckets.clone(),
             ..Limits::default()
         },
+        timeouts: Timeouts {
+            body: Duration::from_secs(args.body_timeout_secs.max(1)),
+            send: Duration::from_secs(args.send_timeout_secs.max(1)),
+            slow_request: Duration::from_millis(args.slow_request_ms),
+        },
         access,
+        backup_dir: args
+            .db
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .map_or_else(|| ".".into(), Path::to_path_buf),
         static_dir: args.static_dir.clone(),
         cors_origins: args.cors_origins.clone(),
         frame_ancestors: args.frame_ancestors.clone(),
     };
-    let state = AppState::new(engine, settings);
+    let state = AppState::new(engine.clone(), settings);
     let shutdown = state.shutdown.clone();
+    let limits = ConnectionLimits::new(
+        connections::Limits {
+            max_total: args.max_connections,
+            max_per_client: args.max_connections_per_client,
+        },
+        state.metrics.clone(),
+    );
+    // Slowloris defence: headers (and the wait for the next request on a kept-alive
+    // connection) within this time, or the connection is closed.
+    let header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));
+    tokio::spawn(keep_recovering(engine, shutdown.clone()));
     let router = crate::app(state);
     let handle = axum_server::Handle::new();
     let signals = StopSignals::register().context("cannot listen for SIGTERM and SIGINT")?;
@@ -132,22 +163,80 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                         key.display()
                     )
                 })?;
-            axum_server::from_tcp_rustls(listener, config)?
-                .handle(handle)
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                .handshake_timeout(header_timeout)
+                .acceptor(limits);
+            server(listener, acceptor, header_timeout, handle)?
                 .serve(service)
                 .await?;
         }
         _ => {
-            axum_server::from_tcp(listener)?
-                .handle(handle)
+            server(listener, limits, header_timeout, handle)?
                 .serve(service)
-                .await?
+                .await?;
         }
     }
     tracing::info!("requests drained; checkpointing the database");
     tokio::task::spawn_blocking(move || store.checkpoint()).await??;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// The server on `listener` with its acceptor (limits, TLS) and the slowloris timeouts.
+fn server<Acc>(
+    listener: std::net::TcpListener,
+    acceptor: Acc,
+    header_timeout: Duration,
+    handle: axum_server::Handle<SocketAddr>,
+) -> std::io::Result<axum_server::Server<SocketAddr, Acc>> {
+    let mut server = axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
+        .first_request_timeout(header_timeout)
+        .handle(handle);
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(header_timeout);
+    Ok(server)
+}
+
+/// While a fault keeps the store from writing (a full disk, a fatal error), tries every
+/// second to reopen it, so writes resume and `/readyz` turns ready by themselves. A full
+/// disk is waited out however long it lasts; any other fault that a reopen cannot cure
+/// within `GIVE_UP_AFTER` ends the process with a clear message, for its supervisor to
+/// start it afresh: never a process that stays up but can no longer write.
+async fn keep_recovering(engine: Arc<Engine>, shutdown: tokio_util::sync::CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut failing_since: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if engine.store().health().is_ok() {
+            failing_since = None;
+            continue;
+        }
+        let attempt = {
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || engine.recover()).await
+        };
+        match attempt {
+            Ok(Err(error)) if !matches!(error, StoreError::DiskFull { .. }) => {
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= GIVE_UP_AFTER {
+                    tracing::error!(%error, "the database cannot be reopened; exiting so that a supervisor restarts the API");
+                    eprintln!(
+                        "coachboard-api: the database could not be reopened for {} s ({error}); \
+                         exiting so that a supervisor (systemd, Kubernetes) starts it afresh",
+                        GIVE_UP_AFTER.as_secs()
+                    );
+                    std::process::exit(1);
+                }
+            }
+            _ => failing_since = None,
+        }
+    }
 }
 
 /// The signals that stop the server, registered when made: made before the server says it

@@ -25,7 +25,13 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    /// A client held a connection or sent its body too slowly.
+    RequestTimeout,
+    /// A client has too many requests or connections open.
+    TooManyRequests,
     Unavailable,
+    /// The disk holding the data is full: writes wait until space is freed.
+    InsufficientStorage,
     Internal,
 }
 
@@ -41,7 +47,10 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
+            Self::RequestTimeout => 408,
+            Self::TooManyRequests => 429,
             Self::Unavailable => 503,
+            Self::InsufficientStorage => 507,
             Self::Internal => 500,
         }
     }

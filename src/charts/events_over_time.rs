@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::scale::{Linear, nice_ticks};
-use super::{DrawResult, Frame, empty_message, hline, label, px, text_style};
-use crate::format::{clock, compact, date, short_date};
+use super::{DrawResult, Frame, count_axis, empty_message, label, px, text_style};
+use crate::format::{clock, date, short_date};
 use crate::theme::ChartTheme;
 
 /// Margins: top, right (rate axis), bottom (dates), left (counts).
@@ -61,16 +61,7 @@ pub fn draw<DB: DrawingBackend>(
         domain: (0.0, max_rate),
         range: (frame.bottom, frame.top),
     };
-    let axis = text_style(theme, 11.0, &theme.muted, HPos::Right, VPos::Center);
-    for tick in &ticks {
-        hline(area, y.map(*tick), frame.left, frame.right, theme.grid)?;
-        label(
-            area,
-            &compact(*tick),
-            (frame.left - 6.0, y.map(*tick)),
-            &axis,
-        )?;
-    }
+    count_axis(area, theme, &frame, &ticks, &y)?;
     let rate_axis = text_style(theme, 11.0, &theme.muted, HPos::Left, VPos::Center);
     for rate in [0.0, 50.0, 100.0] {
         label(

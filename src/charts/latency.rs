@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::scale::{Linear, Log, nice_ticks};
-use super::{DrawResult, Frame, empty_message, hline, label, px, text_style};
-use crate::format::{compact, duration_ms};
+use super::{DrawResult, Frame, count_axis, empty_message, label, px, text_style};
+use crate::format::duration_ms;
 use crate::theme::ChartTheme;
 
 const MARGINS: (f64, f64, f64, f64) = (22.0, 14.0, 24.0, 48.0);
@@ -33,16 +33,7 @@ pub fn draw<DB: DrawingBackend>(
         domain: (0.0, ticks.last().copied().unwrap_or(1.0)),
         range: (frame.bottom, frame.top),
     };
-    let axis = text_style(theme, 11.0, &theme.muted, HPos::Right, VPos::Center);
-    for tick in &ticks {
-        hline(area, y.map(*tick), frame.left, frame.right, theme.grid)?;
-        label(
-            area,
-            &compact(*tick),
-            (frame.left - 6.0, y.map(*tick)),
-            &axis,
-        )?;
-    }
+    count_axis(area, theme, &frame, &ticks, &y)?;
     for bin in &latency.bins {
         let (x0, x1) = (x.map(bin.lower_ms), x.map(bin.upper_ms));
         area.draw(&Rectangle::new(

@@ -82,6 +82,27 @@ pub(crate) fn hline<DB: DrawingBackend>(
     ))
 }
 
+/// The left axis of counts: a grid line and a compact label at each tick.
+pub(crate) fn count_axis<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    theme: &ChartTheme,
+    frame: &Frame,
+    ticks: &[f64],
+    y: &scale::Linear,
+) -> DrawResult<(), DB> {
+    let style = text_style(theme, 11.0, &theme.muted, HPos::Right, VPos::Center);
+    for tick in ticks {
+        hline(area, y.map(*tick), frame.left, frame.right, theme.grid)?;
+        label(
+            area,
+            &crate::format::compact(*tick),
+            (frame.left - 6.0, y.map(*tick)),
+            &style,
+        )?;
+    }
+    Ok(())
+}
+
 /// A message in the middle of an empty chart.
 pub(crate) fn empty_message<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,

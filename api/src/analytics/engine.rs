@@ -26,7 +26,31 @@ pub struct Engine {
     /// Writes begun and writes finished: equal when no write is in flight.
     writes_started: AtomicU64,
     version: AtomicU64,
+    /// The store generation (reopens) the derived data was last checked against.
+    synced_generation: AtomicU64,
     changes: watch::Sender<DataChanged>,
+}
+
+/// Everything kept in memory that is derived from the stored rows.
+struct Derived {
+    cube: Cube,
+    ids: IdIndex,
+    recent: Recent,
+}
+
+impl Derived {
+    fn build(store: &dyn EventStore) -> Result<Self, StoreError> {
+        let cube = Cube::build(store)?;
+        let mut hashes = Vec::with_capacity(cube.extent().total as usize);
+        for (start, end) in row_chunks(cube.extent().last_row, ROW_CHUNK) {
+            store.scan_ids(&Scope::row_chunk(start, end), &mut |id| {
+                hashes.push(IdIndex::hash(id))
+            })?;
+        }
+        let ids = IdIndex::from_ids(hashes);
+        let recent = Recent::load(store)?;
+        Ok(Self { cube, ids, recent })
+    }
 }
 
 /// What a write did.
@@ -57,15 +81,7 @@ impl Engine {
     /// Builds the roll-up and the id index from the stored events.
     pub fn start(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {
         let started = Instant::now();
-        let cube = Cube::build(store.as_ref())?;
-        let mut hashes = Vec::with_capacity(cube.extent().total as usize);
-        for (start, end) in row_chunks(cube.extent().last_row, ROW_CHUNK) {
-            store.scan_ids(&Scope::row_chunk(start, end), &mut |id| {
-                hashes.push(IdIndex::hash(id))
-            })?;
-        }
-        let ids = IdIndex::from_ids(hashes);
-        let recent = Recent::load(store.as_ref())?;
+        let Derived { cube, ids, recent } = Derived::build(store.as_ref())?;
         let extent = cube.extent();
         let (cells, bins) = cube.size();
         tracing::info!(
@@ -76,6 +92,7 @@ impl Engine {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "roll-up and id index built"
         );
+        let generation = store.generation();
         let (changes, _) = watch::channel(DataChanged {
             version: 0,
             total_events: extent.total,
@@ -87,6 +104,7 @@ impl Engine {
             writer: Mutex::new(ids),
             writes_started: AtomicU64::new(0),
             version: AtomicU64::new(0),
+            synced_generation: AtomicU64::new(generation),
             changes,
         })
     }
@@ -127,6 +145,11 @@ impl Engine {
 
     pub fn extent(&self) -> Extent {
         self.read_cube().extent()
+    }
+
+    /// Cells and latency bins of the roll-up, for /metrics.
+    pub fn rollup_size(&self) -> (usize, usize) {
+        self.read_cube().size()
     }
 
     /// Feeds every row of `scope` into `sink`.
@@ -217,6 +240,10 @@ impl Engine {
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A store broken by a fault is reopened first (the insert reports it if it cannot
+        // be), and what a reopen may have brought in is known before duplicates are judged.
+        let _ = self.store.recover();
+        self.resync_if_reopened(&mut ids)?;
         let maybe_stored: Vec<&str> = events
             .iter()
             .map(|event| event.id.as_str())
@@ -239,25 +266,35 @@ impl Engine {
         }
         // The commit, the roll-up and the version move together under the roll-up's lock, so
         // no reader of the roll-up sees one without the others.
-        let (total, version) = {
+        let committed = {
             let mut cube = self
                 .cube
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.writes_started.fetch_add(1, Ordering::AcqRel);
-            if let Err(error) = self.store.insert(&fresh) {
-                // Nothing changed: the write is over without a new version.
-                self.writes_started.fetch_sub(1, Ordering::AcqRel);
-                return Err(error);
+            match self.store.insert(&fresh) {
+                Ok(()) => {
+                    cube.record(&fresh);
+                    self.recent
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .record(&fresh);
+                    let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+                    Ok((cube.extent().total, version))
+                }
+                Err(error) => {
+                    // Nothing changed: the write is over without a new version.
+                    self.writes_started.fetch_sub(1, Ordering::AcqRel);
+                    Err(error)
+                }
             }
-            cube.record(&fresh);
-            self.recent
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .record(&fresh);
-            let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
-            (cube.extent().total, version)
         };
+        // A fault during this write (a full disk, a checkpoint that failed after a durable
+        // commit) is met at once: reads move off a broken instance before the next request.
+        if self.store.health().is_err() {
+            let _ = self.store.recover();
+        }
+        let (total, version) = committed?;
         for event in &fresh {
             ids.insert(&event.id);
         }
@@ -274,6 +311,63 @@ impl Engine {
             stored: fresh.len() as u64,
             duplicates,
         })
+    }
+}
+
+impl Engine {
+    /// Called now and then while the store is broken: reopens it when it can, so writes
+    /// resume (and `/readyz` turns ready) without waiting for a write to try.
+    pub fn recover(&self) -> Result<(), StoreError> {
+        if self.store.recover()? {
+            let mut ids = self
+                .writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.resync_if_reopened(&mut ids)?;
+        }
+        Ok(())
+    }
+
+    /// After a reopen, the table may hold a write whose commit failed to report (a full disk
+    /// mid-commit): when its rows differ from what the roll-up counted, everything derived
+    /// is rebuilt, so a retry of that write is recognised as a duplicate and every answer
+    /// counts what is stored.
+    fn resync_if_reopened(&self, ids: &mut IdIndex) -> Result<(), StoreError> {
+        let generation = self.store.generation();
+        if generation == self.synced_generation.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let stored = self.store.extent()?;
+        let known = self.extent();
+        if (stored.total, stored.last_row) != (known.total, known.last_row) {
+            tracing::warn!(
+                stored = stored.total,
+                counted = known.total,
+                "the reopened database differs from the roll-up: rebuilding derived data"
+            );
+            let derived = Derived::build(self.store.as_ref())?;
+            let (total, version) = {
+                let mut cube = self
+                    .cube
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                *cube = derived.cube;
+                *self
+                    .recent
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = derived.recent;
+                self.writes_started.fetch_add(1, Ordering::AcqRel);
+                let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+                (cube.extent().total, version)
+            };
+            *ids = derived.ids;
+            self.changes.send_replace(DataChanged {
+                version,
+                total_events: total,
+            });
+        }
+        self.synced_generation.store(generation, Ordering::Release);
+        Ok(())
     }
 }
 

@@ -9,7 +9,6 @@ mod dictionary;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use chrono::NaiveDateTime;
 use coachboard_contract::parse_policy_refs;
 
 use cell::Cell;
@@ -206,10 +205,5 @@ impl Cube {
         let cells = self.hours.values().map(Vec::len).sum();
         let bins = self.hours.values().flatten().map(Cell::bins).sum();
         (cells, bins)
-    }
-
-    /// The last instant with data, for callers that need "now or latest".
-    pub fn last_event(&self) -> Option<NaiveDateTime> {
-        self.extent.last
     }
 }

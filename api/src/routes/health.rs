@@ -1,4 +1,5 @@
-//! `GET /healthz` (the process answers) and `GET /readyz` (the database answers).
+//! `GET /healthz` (the process answers) and `GET /readyz` (the database answers and can take
+//! writes; otherwise the error says why, e.g. 507 while the disk is full).
 
 use axum::Json;
 use axum::extract::State;
@@ -6,6 +7,7 @@ use coachboard_contract::Health;
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 pub async fn healthz() -> Json<Health> {
     Json(Health {
@@ -17,11 +19,19 @@ pub async fn healthz() -> Json<Health> {
 
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
     let engine = state.engine.clone();
-    // A real query, not the roll-up: ready means DuckDB itself answers.
-    tokio::task::spawn_blocking(move || engine.store().ping())
-        .await
-        .map_err(|error| AppError::Internal(error.to_string()))?
-        .map_err(|error| AppError::Unavailable(format!("the database does not answer: {error}")))?;
+    // A real query, not the roll-up: ready means the database itself answers.
+    tokio::task::spawn_blocking(move || {
+        engine.store().health()?;
+        engine.store().ping()
+    })
+    .await
+    .map_err(|error| AppError::Internal(error.to_string()))?
+    .map_err(|error| match error {
+        StoreError::Database(message) => {
+            AppError::Unavailable(format!("the database does not answer: {message}"))
+        }
+        fault => AppError::Store(fault),
+    })?;
     Ok(Json(Health {
         status: "ready".to_owned(),
         total_events: Some(state.engine.extent().total),

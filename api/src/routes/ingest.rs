@@ -9,11 +9,39 @@ use coachboard_contract::IngestResult;
 
 use crate::error::AppError;
 use crate::ingest::{BodyFormat, parse_body, validate_batch};
+use crate::metrics::ReasonLabels;
 use crate::state::AppState;
 
 pub async fn ingest(
     State(state): State<AppState>,
     headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<IngestResult>), AppError> {
+    let result = store_events(&state, &headers, body).await;
+    let metrics = &state.metrics;
+    match &result {
+        Ok((_, Json(outcome))) => {
+            metrics.events_ingested.inc_by(outcome.stored);
+            metrics.events_duplicate.inc_by(outcome.duplicates);
+        }
+        Err(error) => {
+            let reason = serde_json::to_value(error.code())
+                .ok()
+                .and_then(|code| code.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            tracing::warn!(%reason, %error, "write refused");
+            metrics
+                .writes_refused
+                .get_or_create(&ReasonLabels { reason })
+                .inc();
+        }
+    }
+    result
+}
+
+async fn store_events(
+    state: &AppState,
+    headers: &HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<IngestResult>), AppError> {
     let limits = &state.settings.limits;
@@ -34,8 +62,15 @@ pub async fn ingest(
     if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, limits.max_body_bytes)
+    let timeout = state.settings.timeouts.body;
+    let bytes = tokio::time::timeout(timeout, axum::body::to_bytes(body, limits.max_body_bytes))
         .await
+        .map_err(|_| {
+            AppError::RequestTimeout(format!(
+                "the body did not arrive within {} s; send it faster or in smaller requests",
+                timeout.as_secs()
+            ))
+        })?
         .map_err(|_| too_large())?;
     let events = parse_body(&bytes, format, limits.max_batch)?;
     let stored = validate_batch(events, limits, Utc::now())?;

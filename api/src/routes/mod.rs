@@ -1,8 +1,28 @@
 //! HTTP routes, one file per concern.
 
 pub mod analytics;
+pub mod backup;
 pub mod export;
 pub mod health;
 pub mod ingest;
+pub mod metrics;
 pub mod static_files;
 pub mod stream;
+
+/// Every path of the API (the dashboard's files and routes aside).
+pub const API_PATHS: [&str; 14] = [
+    "/analytics/summary",
+    "/analytics/events",
+    "/analytics/events.csv",
+    "/analytics/policies",
+    "/analytics/timeseries",
+    "/analytics/latency",
+    "/analytics/experiment",
+    "/analytics/stream",
+    "/events",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/admin/backup",
+    "/openapi.json",
+];

@@ -1,19 +1,16 @@
-//! The storage interface: everything the API needs from a database, as plain data.
-//! `duckdb.rs` implements it; all SQL lives there and in `sql.rs`, so another engine can be
-//! added without touching handlers or analytics.
+//! The storage interface: everything the API needs from a database, as plain data, and the
+//! errors any engine reports. `duckdb/` implements it and holds all of its SQL, so another
+//! engine can be added beside it without touching handlers or analytics.
 
 mod duckdb;
-mod open;
-mod schema;
-mod sql;
 
 use std::collections::HashSet;
+use std::path::Path;
 
 use chrono::NaiveDateTime;
 use coachboard_contract::{EventRecord, SortKey, SortOrder};
 
-pub use self::duckdb::{DuckDbStore, StoreOptions};
-pub use open::OpenError;
+pub use self::duckdb::{DuckDbStore, OpenError, StoreOptions};
 
 /// The rows a query covers: every filter the analytics endpoints accept, validated.
 /// Times are UTC; `from` is inclusive and `to` exclusive.
@@ -133,12 +130,34 @@ pub fn row_chunks(last_row: Option<i64>, chunk: i64) -> impl Iterator<Item = (i6
         .map(move |start| (start, (start + chunk).min(end)))
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why the store could not do what was asked. The first three are faults of the machine
+/// that pass by themselves (the store recovers without a restart); `Rejected` is the
+/// client's; `Database` is anything else.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(#[from] ::duckdb::Error),
+    #[error("the disk holding {place} is full; writes are refused until space is freed ({detail})")]
+    DiskFull { place: String, detail: String },
+    #[error(
+        "this query needs more memory than the database may use ({detail}); narrow the filters \
+         or raise --memory-limit"
+    )]
+    OutOfMemory { detail: String },
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("the stored events cannot take this write: {0}")]
     Rejected(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// True for the faults that pass by themselves: worth retrying later.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::DiskFull { .. } | Self::OutOfMemory { .. } | Self::Unavailable(_)
+        )
+    }
 }
 
 /// Everything the API asks of a database. Calls block; run them off the async executor.
@@ -175,4 +194,17 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Writes the WAL into the database file.
     fn checkpoint(&self) -> Result<(), StoreError>;
+    /// Whether writes can be taken now; the error a write would get when not.
+    fn health(&self) -> Result<(), StoreError>;
+    /// After a fault, tries to make the store whole again (for DuckDB: reopen the database
+    /// inside the process). Returns true when the store was reopened, so that anything
+    /// derived from its rows must be checked against them again.
+    fn recover(&self) -> Result<bool, StoreError>;
+    /// How many times the store has been reopened: derived data built before the latest
+    /// reopen may miss rows whose commit outcome was unknown to the writer.
+    fn generation(&self) -> u64;
+    /// Writes a consistent copy of the whole database to `to` while the API keeps running.
+    fn backup(&self, to: &Path) -> Result<(), StoreError>;
+    /// Bytes the database takes on disk.
+    fn size_bytes(&self) -> u64;
 }

@@ -4,7 +4,7 @@
 use reqwest::{Client, Method};
 use tempfile::TempDir;
 
-use crate::process::{start, terminate};
+use crate::process::{start, terminate, total_events};
 
 struct Bad {
     what: &'static str,
@@ -210,18 +210,7 @@ async fn every_bad_request_gets_a_clear_4xx() {
         &["--demo", "--demo-rows", "1000"],
     );
     let client = Client::new();
-    let total = |client: Client, url: String| async move {
-        let summary: serde_json::Value = client
-            .get(format!("{url}/analytics/summary"))
-            .send()
-            .await
-            .expect("up")
-            .json()
-            .await
-            .expect("json");
-        summary["total_events"].as_u64().expect("total")
-    };
-    let before = total(client.clone(), url.clone()).await;
+    let before = total_events(&client, &url).await;
     let cases = cases();
     assert!(cases.len() >= 40, "{} cases", cases.len());
     for case in cases {
@@ -269,7 +258,7 @@ async fn every_bad_request_gets_a_clear_4xx() {
         );
     }
     assert_eq!(
-        total(client.clone(), url.clone()).await,
+        total_events(&client, &url).await,
         before,
         "no bad request stored anything"
     );

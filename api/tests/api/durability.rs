@@ -9,7 +9,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::process::{start, terminate};
+use crate::process::{get_json, start, terminate, total_events};
 
 const BATCH: usize = 200;
 
@@ -31,16 +31,11 @@ fn batch(trial: usize, number: usize) -> Value {
 }
 
 async fn ids_of_session(client: &Client, url: &str, session: &str) -> Vec<String> {
-    let events: Value = client
-        .get(format!(
-            "{url}/analytics/events?session_id={session}&limit=1000"
-        ))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let events = get_json(
+        client,
+        &format!("{url}/analytics/events?session_id={session}&limit=1000"),
+    )
+    .await;
     events
         .as_array()
         .expect("array")
@@ -114,17 +109,9 @@ async fn acknowledged_writes_survive_sigkill() {
         }
         stored_total += ids.len();
     }
-    let summary: Value = client
-        .get(format!("{url}/analytics/summary"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
     assert_eq!(
-        summary["total_events"].as_u64(),
-        Some(stored_total as u64),
+        total_events(&client, &url).await,
+        stored_total as u64,
         "nothing else is stored"
     );
     assert!(terminate(&mut server).success());

@@ -5,12 +5,17 @@ mod bad_requests;
 mod common;
 mod concurrency;
 mod consistency;
+mod damaged_files;
+mod disk_full;
 mod durability;
 mod endpoints;
 mod filters;
 mod ingest;
+mod operations;
 mod process;
 mod security;
 mod seed_format;
+#[path = "../support/server.rs"]
+mod server;
 mod soak;
 mod tls;

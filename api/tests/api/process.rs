@@ -1,69 +1,12 @@
 //! The binary as an operator meets it: one owner per file, a clear message for the second,
 //! and a clean stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-pub const BINARY: &str = env!("CARGO_BIN_EXE_coachboard-api");
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
-/// Starts `coachboard-api` on `db` and waits until it listens; returns it and its address.
-pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BINARY)
-        .args(["--db", db.to_str().expect("utf-8 path"), "--addr", &addr])
-        .args(extra)
-        .env("COACHBOARD_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let started = Instant::now();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("is running at") => break,
-            Some(_) => {}
-            None => panic!("coachboard-api exited before listening"),
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no start within 60 s"
-        );
-    }
-    // Keep draining stdout so the process never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://{addr}"))
-}
-
-pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let pid = child.id().to_string();
-    Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill runs");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+pub use crate::server::*;
 
 #[test]
 fn a_second_process_is_told_who_holds_the_file() {

@@ -9,7 +9,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::process::{start, terminate};
+use crate::process::{start, terminate, total_events};
 
 const SOAK: Duration = Duration::from_secs(8);
 
@@ -90,15 +90,7 @@ async fn one_writer_eight_readers() {
         reads += reader.await.expect("reader");
     }
     assert!(written > 0 && reads > 0);
-    let summary: Value = client
-        .get(format!("{url}/analytics/summary"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
-    assert_eq!(summary["total_events"].as_u64(), Some(50_000 + written));
+    assert_eq!(total_events(&client, &url).await, 50_000 + written);
     println!("soak: {written} events written, {reads} reads in {SOAK:?}");
     assert!(terminate(&mut server).success());
 }

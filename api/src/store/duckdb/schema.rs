@@ -4,8 +4,6 @@
 
 use duckdb::Connection;
 
-use super::StoreError;
-
 pub(crate) const TABLE: &str = "coach_events";
 
 /// The table a new database gets: the note's columns, no primary key (ids are deduplicated
@@ -49,19 +47,37 @@ pub(crate) struct Source {
     pub exact: bool,
 }
 
-pub(crate) fn ensure_table(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(CREATE_TABLE)?;
-    Ok(())
+pub(crate) fn ensure_table(conn: &Connection) -> duckdb::Result<()> {
+    conn.execute_batch(CREATE_TABLE)
 }
 
-pub(crate) fn inspect(conn: &Connection) -> Result<Source, StoreError> {
+/// How to read the table (`None` when there is none yet), or why it cannot be read as
+/// coach events.
+pub(crate) fn inspect(conn: &Connection) -> Result<Option<Source>, String> {
+    let columns = columns(conn).map_err(|error| error.to_string())?;
+    if columns.is_empty() {
+        return Ok(None);
+    }
+    let source = source_of(&columns)?;
+    // Every column read once: a cast the types allow but the values do not shows now.
+    conn.execute_batch(&format!("SELECT * FROM ({}) LIMIT 1", source.select))
+        .map_err(|error| format!("its rows cannot be read as coach events: {error}"))?;
+    Ok(Some(source))
+}
+
+/// The table's columns as (lower-case name, upper-case type), in order.
+fn columns(conn: &Connection) -> duckdb::Result<Vec<(String, String)>> {
     let mut statement = conn.prepare(
         "SELECT lower(column_name), upper(data_type) FROM information_schema.columns
          WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position",
     )?;
-    let columns: Vec<(String, String)> = statement
+    let columns = statement
         .query_map([TABLE], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    Ok(columns)
+}
+
+fn source_of(columns: &[(String, String)]) -> Result<Source, String> {
     let type_of = |name: &str| {
         columns
             .iter()
@@ -70,10 +86,22 @@ pub(crate) fn inspect(conn: &Connection) -> Result<Source, StoreError> {
     };
     for required in ["ts", "event"] {
         if type_of(required).is_none() {
-            return Err(StoreError::Rejected(format!(
+            return Err(format!(
                 "table {TABLE} has no `{required}` column, so it is not the note's schema"
-            )));
+            ));
         }
+    }
+    if let Some(ts) = type_of("ts").filter(|ts| !readable_time(ts)) {
+        return Err(format!(
+            "column {TABLE}.ts is {ts}, which cannot be read as a time (expected TIMESTAMP, \
+             TIMESTAMP WITH TIME ZONE, DATE or VARCHAR)"
+        ));
+    }
+    if let Some(latency) = type_of("latency_ms").filter(|latency| !readable_number(latency)) {
+        return Err(format!(
+            "column {TABLE}.latency_ms is {latency}, which cannot be read as milliseconds \
+             (expected an integer, a floating-point or decimal number, or VARCHAR)"
+        ));
     }
     let mut native = true;
     let mut writable = Vec::new();
@@ -164,4 +192,22 @@ fn canonical(name: &str, data_type: &str) -> (String, bool) {
         _ if data_type == "VARCHAR" => (quoted, true),
         _ => (format!("CAST({quoted} AS VARCHAR) AS {name}"), false),
     }
+}
+
+/// A single value (not a list, array, struct or map).
+fn scalar(data_type: &str) -> bool {
+    (!data_type.ends_with(']') && !data_type.contains('(')) || data_type.starts_with("DECIMAL(")
+}
+
+fn readable_time(data_type: &str) -> bool {
+    scalar(data_type)
+        && (data_type.starts_with("TIMESTAMP") || matches!(data_type, "DATE" | "VARCHAR"))
+}
+
+fn readable_number(data_type: &str) -> bool {
+    scalar(data_type)
+        && (data_type.ends_with("INT")
+            || data_type.ends_with("INTEGER")
+            || data_type.starts_with("DECIMAL")
+            || matches!(data_type, "DOUBLE" | "FLOAT" | "REAL" | "VARCHAR"))
 }

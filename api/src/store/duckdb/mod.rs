@@ -1,0 +1,776 @@
+//! The DuckDB implementation of [`EventStore`]: one database opened once per process, a
+//! writer connection and a pool of cloned reader connections. After a fault that breaks the
+//! instance (a full disk, a failed checkpoint) the database is reopened inside the process.
+
+mod faults;
+mod open;
+mod schema;
+mod sql;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use coachboard_contract::EventRecord;
+use duckdb::arrow::array::{ArrayRef, Int32Array, StringArray, TimestampMicrosecondArray};
+use duckdb::arrow::datatypes::{Field, Schema};
+use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::types::Value;
+use duckdb::{AccessMode, Connection, params_from_iter};
+
+pub use open::OpenError;
+use schema::Source;
+use sql::timestamp;
+
+use super::{EventStore, EventsQuery, Extent, GroupRow, PolicyRow, Scope, StoreError, StoredEvent};
+
+/// Resource settings handed to DuckDB.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Worker threads DuckDB may use per query.
+    pub threads: usize,
+    /// DuckDB's `memory_limit`, e.g. "256MB".
+    pub memory_limit: String,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            threads: 2,
+            memory_limit: "256MB".to_owned(),
+        }
+    }
+}
+
+pub struct DuckDbStore {
+    path: PathBuf,
+    options: StoreOptions,
+    source: Source,
+    /// The open database, `None` while a reopen is failing. Queries hold the read side for
+    /// their whole run and a reopen the write side, so the old instance is closed before a
+    /// new one opens the file: never two instances on one file.
+    instance: RwLock<Option<Instance>>,
+    /// Why writes are refused, after a fault, until a reopen succeeds.
+    fault: Mutex<Option<Broken>>,
+    generation: AtomicU64,
+}
+
+/// One DuckDB database instance: a writer connection and idle readers cloned from it.
+struct Instance {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    /// Opened read-only because a read-write open failed (a full disk cannot replay the WAL
+    /// into the file): reads go on, writes wait for the next reopen.
+    read_only: bool,
+}
+
+struct Broken {
+    error: StoreError,
+    last_attempt: Instant,
+}
+
+/// Shortest wait between two reopen attempts: a flood of refused writes does not turn into
+/// a flood of reopens.
+const REOPEN_EVERY: Duration = Duration::from_millis(500);
+/// Free space a full disk must have again before a reopen is tried.
+const SPACE_TO_RESUME: u64 = 4 << 20;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl DuckDbStore {
+    /// Opens (or creates) the database file. Fails at once, with a message naming the
+    /// holder, when another process has the file open, and with a message naming the file
+    /// and what is wrong when it is not a database this API can use; such a file is left
+    /// untouched.
+    pub fn open(path: &Path, options: &StoreOptions) -> Result<Self, OpenError> {
+        open::validate(path, options)?;
+        let writer = open::connect(path, options, AccessMode::ReadWrite)?;
+        let schema_error = |message: String| OpenError::Schema {
+            path: path.to_owned(),
+            message,
+        };
+        schema::ensure_table(&writer).map_err(|error| schema_error(error.to_string()))?;
+        let source = schema::inspect(&writer)
+            .map_err(schema_error)?
+            .ok_or_else(|| schema_error(format!("no table {} after creating it", schema::TABLE)))?;
+        Ok(Self {
+            path: path.to_owned(),
+            options: options.clone(),
+            source,
+            instance: RwLock::new(Some(Instance {
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+                read_only: false,
+            })),
+            fault: Mutex::new(None),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks a file as `open` would, read-only, and counts its events: for checking a
+    /// backup without taking the file.
+    pub fn count_events_in(path: &Path) -> Result<u64, OpenError> {
+        let options = StoreOptions::default();
+        if !path.exists() {
+            return Err(OpenError::File {
+                path: path.to_owned(),
+                message: "does not exist".to_owned(),
+            });
+        }
+        open::validate(path, &options)?;
+        let connection = open::connect(path, &options, AccessMode::ReadOnly)?;
+        let count: i64 = connection
+            .query_row(
+                &format!("SELECT count(*) FROM {}", schema::TABLE),
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|error| OpenError::from_duckdb(path, &error))?;
+        Ok(count.max(0) as u64)
+    }
+
+    /// True when the table has the note's column types exactly.
+    pub fn native_schema(&self) -> bool {
+        self.source.native
+    }
+
+    fn place(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn error(&self, error: &duckdb::Error) -> StoreError {
+        faults::store_error(error, &self.place())
+    }
+
+    fn instance(&self) -> RwLockReadGuard<'_, Option<Instance>> {
+        self.instance
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The error while no instance is open.
+    fn closed(&self) -> StoreError {
+        match lock(&self.fault).as_ref() {
+            Some(broken) => broken.error.clone(),
+            None => StoreError::Unavailable(format!("{} is being reopened", self.place())),
+        }
+    }
+
+    /// Records a fault that needs a reopen; writes are refused with `error` until then.
+    fn mark_broken(&self, error: StoreError) {
+        tracing::error!(db = %self.place(), %error, "database fault: writes refused until it is reopened");
+        let mut fault = lock(&self.fault);
+        // A new fault may be met at once; a repeated one waits its turn.
+        let last_attempt = fault.as_ref().map_or_else(
+            || {
+                Instant::now()
+                    .checked_sub(REOPEN_EVERY)
+                    .unwrap_or_else(Instant::now)
+            },
+            |broken| broken.last_attempt,
+        );
+        *fault = Some(Broken {
+            error,
+            last_attempt,
+        });
+    }
+
+    /// Runs `work` on an idle reader connection, cloning a new one when none is idle.
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> duckdb::Result<T>,
+    ) -> Result<T, StoreError> {
+        let guard = self.instance();
+        let Some(instance) = guard.as_ref() else {
+            return Err(self.closed());
+        };
+        let idle = lock(&instance.readers).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => lock(&instance.writer)
+                .try_clone()
+                .map_err(|error| self.error(&error))?,
+        };
+        let result = work(&connection);
+        lock(&instance.readers).push(connection);
+        result.map_err(|error| {
+            if faults::classify(&error.to_string()) == faults::Fault::Fatal {
+                self.mark_broken(self.error(&error));
+            }
+            self.error(&error)
+        })
+    }
+
+    /// Runs `work` on the writer connection, after reopening the database if a fault broke
+    /// it; refuses at once while the fault lasts.
+    fn write<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, WriteFailure>,
+    ) -> Result<T, StoreError> {
+        self.recover()?;
+        if let Some(broken) = lock(&self.fault).as_ref() {
+            return Err(broken.error.clone());
+        }
+        let guard = self.instance();
+        let Some(instance) = guard.as_ref().filter(|instance| !instance.read_only) else {
+            return Err(self.closed());
+        };
+        let conn = lock(&instance.writer);
+        match work(&conn) {
+            Ok(value) => Ok(value),
+            Err(WriteFailure::Refused(error)) => Err(error),
+            Err(WriteFailure::Database(error)) => {
+                let fault = faults::classify(&error.to_string());
+                let store_error = self.error(&error);
+                match fault {
+                    faults::Fault::DiskFull | faults::Fault::Fatal => {
+                        self.mark_broken(store_error.clone());
+                        Err(store_error)
+                    }
+                    _ => Err(rejected_by_table(&error).unwrap_or(store_error)),
+                }
+            }
+        }
+    }
+
+    /// Reopens the database: the old instance is closed first (an invalidated one closes
+    /// without writing), then the file is opened read-write, or read-only if that fails,
+    /// so that reads go on while the disk is full.
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut slot = self
+            .instance
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = None;
+        let opened = open::connect(&self.path, &self.options, AccessMode::ReadWrite);
+        let (connection, read_only, failure) = match opened {
+            Ok(connection) => (Some(connection), false, None),
+            Err(error) => {
+                let failure = open_failure(&self.place(), &error);
+                match open::connect(&self.path, &self.options, AccessMode::ReadOnly) {
+                    Ok(connection) => (Some(connection), true, Some(failure)),
+                    Err(_) => (None, true, Some(failure)),
+                }
+            }
+        };
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *slot = connection.map(|writer| Instance {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            read_only,
+        });
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn is_read_only(&self) -> bool {
+        self.instance()
+            .as_ref()
+            .is_some_and(|instance| instance.read_only)
+    }
+
+    fn reopen_read_only(&self) {
+        let mut slot = self
+            .instance
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = None;
+        match open::connect(&self.path, &self.options, AccessMode::ReadOnly) {
+            Ok(writer) => {
+                *slot = Some(Instance {
+                    writer: Mutex::new(writer),
+                    readers: Mutex::new(Vec::new()),
+                    read_only: true,
+                });
+                tracing::info!(db = %self.place(), "serving reads from a read-only instance until writes can resume");
+            }
+            Err(error) => {
+                tracing::error!(db = %self.place(), %error, "cannot open the database even read-only");
+            }
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Streams the events of a query, at most `limit`, until `visit` returns false.
+    fn each_event(
+        &self,
+        query: &EventsQuery,
+        limit: i64,
+        visit: &mut dyn FnMut(EventRecord) -> bool,
+    ) -> Result<(), StoreError> {
+        let conditions = sql::conditions(&query.scope);
+        let text = sql::events_page(self.source(), query, &conditions.sql);
+        let mut params = conditions.params;
+        if let Some((ts, id)) = &query.after {
+            params.extend([timestamp(*ts), timestamp(*ts), Value::Text(id.clone())]);
+        }
+        params.push(Value::BigInt(limit));
+        params.push(Value::BigInt(query.offset.min(i64::MAX as u64) as i64));
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&text)?;
+            let mut rows = statement.query(params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                let ts: NaiveDateTime = row.get(1)?;
+                let event = EventRecord {
+                    id: row.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    ts: ts.and_utc(),
+                    event: row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    session_id: row.get(3)?,
+                    agent_draft: row.get(4)?,
+                    suggestion_used: row.get(5)?,
+                    policy_refs: row.get(6)?,
+                    latency_ms: row.get(7)?,
+                    ab_test_bucket: row.get(8)?,
+                };
+                if !visit(event) {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn source(&self) -> &str {
+        &self.source.select
+    }
+}
+
+/// How a write failed: DuckDB's error (classified by `write`), or ours.
+enum WriteFailure {
+    Database(duckdb::Error),
+    Refused(StoreError),
+}
+
+impl From<duckdb::Error> for WriteFailure {
+    fn from(error: duckdb::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+/// The error of a failed reopen, as requests see it.
+fn open_failure(place: &str, error: &OpenError) -> StoreError {
+    let message = error.to_string();
+    match faults::classify(&message) {
+        faults::Fault::DiskFull => StoreError::DiskFull {
+            place: place.to_owned(),
+            detail: message,
+        },
+        _ => StoreError::Unavailable(format!("{place} could not be reopened: {message}")),
+    }
+}
+
+type Row<'a> = (
+    &'a String,
+    NaiveDateTime,
+    &'a String,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+    Option<i64>,
+    &'a Option<String>,
+);
+
+/// An event's values in the note's column order, by reference.
+fn row(event: &StoredEvent) -> Row<'_> {
+    (
+        &event.id,
+        event.ts,
+        &event.event,
+        &event.session_id,
+        &event.agent_draft,
+        &event.suggestion_used,
+        &event.policy_refs,
+        event.latency_ms,
+        &event.ab_test_bucket,
+    )
+}
+
+/// Events as an Arrow batch of the table's exact column types.
+fn record_batch(events: &[StoredEvent]) -> Result<RecordBatch, WriteFailure> {
+    let text = |pick: fn(&StoredEvent) -> Option<&str>| -> ArrayRef {
+        Arc::new(events.iter().map(pick).collect::<StringArray>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(|e| Some(e.id.as_str())),
+        Arc::new(
+            events
+                .iter()
+                .map(|e| Some(e.ts.and_utc().timestamp_micros()))
+                .collect::<TimestampMicrosecondArray>(),
+        ),
+        text(|e| Some(e.event.as_str())),
+        text(|e| e.session_id.as_deref()),
+        text(|e| e.agent_draft.as_deref()),
+        text(|e| e.suggestion_used.as_deref()),
+        text(|e| e.policy_refs.as_deref()),
+        Arc::new(
+            events
+                .iter()
+                .map(|e| e.latency_ms.map(|ms| i32::try_from(ms).unwrap_or(i32::MAX)))
+                .collect::<Int32Array>(),
+        ),
+        text(|e| e.ab_test_bucket.as_deref()),
+    ];
+    let fields: Vec<Field> = schema::COLUMNS
+        .iter()
+        .zip(&columns)
+        .map(|(name, column)| Field::new(*name, column.data_type().clone(), true))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|error| {
+        WriteFailure::Refused(StoreError::Rejected(format!(
+            "cannot lay out the batch: {error}"
+        )))
+    })
+}
+
+/// A write the table itself refuses (a constraint or type of the user's schema) is the
+/// client's conflict, not a server fault.
+fn rejected_by_table(error: &duckdb::Error) -> Option<StoreError> {
+    let message = error.to_string();
+    let lower = message.to_lowercase();
+    let refused = [
+        "constraint",
+        "conversion",
+        "could not convert",
+        "failed to append",
+        "invalid input",
+        "out of range",
+    ]
+    .iter()
+    .any(|kind| lower.contains(kind));
+    refused.then(|| StoreError::Rejected(message.lines().next().unwrap_or_default().to_owned()))
+}
+
+fn with_slot(slot_seconds: Option<i64>, params: Vec<Value>) -> Vec<Value> {
+    match slot_seconds {
+        Some(seconds) => std::iter::once(Value::BigInt(seconds))
+            .chain(params)
+            .collect(),
+        None => params,
+    }
+}
+
+fn optional_text(value: &Option<String>) -> Value {
+    value.clone().map_or(Value::Null, Value::Text)
+}
+
+impl EventStore for DuckDbStore {
+    fn aggregate(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<GroupRow>, StoreError> {
+        let conditions = sql::conditions(scope);
+        let query = sql::aggregate(self.source(), &conditions.sql, slot_seconds.is_some());
+        let params = with_slot(slot_seconds, conditions.params);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&query)?;
+            let rows = statement.query_map(params_from_iter(params), |row| {
+                Ok(GroupRow {
+                    slot: row.get(0)?,
+                    bucket: row.get(1)?,
+                    event: row.get(2)?,
+                    bin: row.get::<_, Option<i64>>(3)?.map(|bin| bin as u16),
+                    count: row.get::<_, i64>(4)? as u64,
+                    latency_sum: row.get(5)?,
+                })
+            })?;
+            rows.collect::<Result<_, _>>()
+        })
+    }
+
+    fn policy_counts(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<PolicyRow>, StoreError> {
+        let conditions = sql::conditions(scope);
+        let query = sql::policy_counts(self.source(), &conditions.sql, slot_seconds.is_some());
+        let params = with_slot(slot_seconds, conditions.params);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&query)?;
+            let rows = statement.query_map(params_from_iter(params), |row| {
+                Ok(PolicyRow {
+                    slot: row.get(0)?,
+                    bucket: row.get(1)?,
+                    event: row.get(2)?,
+                    policy: row.get(3)?,
+                    count: row.get::<_, i64>(4)? as u64,
+                })
+            })?;
+            rows.collect::<Result<_, _>>()
+        })
+    }
+
+    fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
+        let conditions = sql::conditions(scope);
+        let query = sql::count(self.source(), &conditions.sql);
+        self.read(|conn| {
+            let count: i64 =
+                conn.query_row(&query, params_from_iter(conditions.params), |row| {
+                    row.get(0)
+                })?;
+            Ok(count as u64)
+        })
+    }
+
+    fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError> {
+        let mut events = Vec::with_capacity(query.limit as usize);
+        self.each_event(query, i64::from(query.limit), &mut |event| {
+            events.push(event);
+            true
+        })?;
+        Ok(events)
+    }
+
+    fn export(
+        &self,
+        query: &EventsQuery,
+        visit: &mut dyn FnMut(EventRecord) -> bool,
+    ) -> Result<(), StoreError> {
+        self.each_event(query, i64::MAX, visit)
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| conn.execute_batch("SELECT 1"))
+    }
+
+    fn extent(&self) -> Result<Extent, StoreError> {
+        let query = sql::extent(self.source());
+        self.read(|conn| {
+            conn.query_row(&query, [], |row| {
+                Ok(Extent {
+                    total: row.get::<_, i64>(0)? as u64,
+                    first: row.get(1)?,
+                    last: row.get(2)?,
+                    last_row: row.get(3)?,
+                })
+            })
+        })
+    }
+
+    fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let mut found = HashSet::new();
+        for chunk in candidates.chunks(1000) {
+            let query = sql::stored_ids(self.source(), chunk.len());
+            self.read(|conn| {
+                let mut statement = conn.prepare_cached(&query)?;
+                let rows = statement.query_map(params_from_iter(chunk.iter()), |row| {
+                    row.get::<_, String>(0)
+                })?;
+                for id in rows {
+                    found.insert(id?);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(found)
+    }
+
+    fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
+        let conditions = sql::conditions(scope);
+        let query = sql::ids(self.source(), &conditions.sql);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&query)?;
+            let mut rows = statement.query(params_from_iter(conditions.params))?;
+            while let Some(row) = rows.next()? {
+                let id: duckdb::types::ValueRef = row.get_ref(0)?;
+                if let Ok(text) = id.as_str() {
+                    visit(text);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        let outcome = self.write(|conn| {
+            if let [event] = events
+                && self.source.writable.as_slice() == schema::COLUMNS
+            {
+                // One event: one prepared INSERT is its own transaction, cheaper than an
+                // appender.
+                let mut statement = conn.prepare_cached(sql::INSERT_ONE)?;
+                return Ok(statement.execute(row(event)).map(|_| ()));
+            }
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            match self.append(conn, events) {
+                Ok(()) => Ok(conn.execute_batch("COMMIT")),
+                Err(error) => {
+                    // The transaction holds the only trace of the failed batch; dropping it
+                    // keeps the request all-or-nothing.
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(error)
+                }
+            }
+        })?;
+        // The commit itself: DuckDB may report a durable commit whose checkpoint failed.
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) => match faults::classify(&error.to_string()) {
+                faults::Fault::DurableButBroken => {
+                    // Stored: acknowledge it, and reopen before the next write.
+                    self.mark_broken(self.error(&error));
+                    Ok(())
+                }
+                faults::Fault::DiskFull | faults::Fault::Fatal => {
+                    let store_error = self.error(&error);
+                    self.mark_broken(store_error.clone());
+                    Err(store_error)
+                }
+                _ => Err(rejected_by_table(&error).unwrap_or_else(|| self.error(&error))),
+            },
+        }
+    }
+
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.write(|conn| Ok(conn.execute_batch("CHECKPOINT")?))
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        match lock(&self.fault).as_ref() {
+            Some(broken) => Err(broken.error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn recover(&self) -> Result<bool, StoreError> {
+        {
+            let mut fault = lock(&self.fault);
+            let Some(broken) = fault.as_mut() else {
+                return Ok(false);
+            };
+            if broken.last_attempt.elapsed() < REOPEN_EVERY {
+                return Err(broken.error.clone());
+            }
+            broken.last_attempt = Instant::now();
+            if matches!(broken.error, StoreError::DiskFull { .. })
+                && free_space(&self.path).is_some_and(|free| free < SPACE_TO_RESUME)
+            {
+                let error = broken.error.clone();
+                drop(fault);
+                // Still full. The instance that hit the full disk may be invalidated (a failed
+                // checkpoint is fatal to DuckDB): reads move to a read-only instance, which
+                // needs no space, until writes can resume.
+                if !self.is_read_only() {
+                    self.reopen_read_only();
+                }
+                return Err(error);
+            }
+        }
+        match self.reopen() {
+            Ok(()) => {
+                *lock(&self.fault) = None;
+                tracing::info!(db = %self.place(), "database reopened: writes resume");
+                Ok(true)
+            }
+            Err(error) => {
+                tracing::warn!(db = %self.place(), %error, "reopen failed; reads go on, writes wait");
+                if let Some(broken) = lock(&self.fault).as_mut() {
+                    broken.error = error.clone();
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn backup(&self, to: &Path) -> Result<(), StoreError> {
+        // With the writer held no write can start; after the checkpoint the file alone
+        // holds every committed event, and readers never change it: a byte copy is
+        // consistent.
+        self.write(|conn| {
+            conn.execute_batch("CHECKPOINT")?;
+            std::fs::copy(&self.path, to)
+                .map_err(|error| WriteFailure::Refused(backup_error(&self.place(), to, &error)))?;
+            Ok(())
+        })
+    }
+
+    fn size_bytes(&self) -> u64 {
+        let size = |path: &Path| std::fs::metadata(path).map_or(0, |meta| meta.len());
+        size(&self.path) + size(&wal_path(&self.path))
+    }
+}
+
+impl DuckDbStore {
+    /// Appends a batch inside the open transaction, by the fastest way the table allows.
+    fn append(&self, conn: &Connection, events: &[StoredEvent]) -> Result<(), WriteFailure> {
+        let columns = &self.source.writable;
+        let mut appender = conn.appender_with_columns(schema::TABLE, columns)?;
+        if self.source.exact {
+            // The table this API creates: whole columns at once, far faster than rows.
+            appender.append_record_batch(record_batch(events)?)?;
+        } else if columns.as_slice() == schema::COLUMNS {
+            // The note's table: every column in order, appended by reference.
+            for event in events {
+                appender.append_row(row(event))?;
+            }
+        } else {
+            for event in events {
+                let row: Vec<Value> = columns
+                    .iter()
+                    .map(|column| match *column {
+                        "id" => Value::Text(event.id.clone()),
+                        "ts" => timestamp(event.ts),
+                        "event" => Value::Text(event.event.clone()),
+                        "session_id" => optional_text(&event.session_id),
+                        "agent_draft" => optional_text(&event.agent_draft),
+                        "suggestion_used" => optional_text(&event.suggestion_used),
+                        "policy_refs" => optional_text(&event.policy_refs),
+                        "latency_ms" => event.latency_ms.map_or(Value::Null, Value::BigInt),
+                        _ => optional_text(&event.ab_test_bucket),
+                    })
+                    .collect();
+                appender.append_row(duckdb::appender_params_from_iter(row))?;
+            }
+        }
+        // Flush explicitly: dropping an appender swallows its errors.
+        appender.flush()?;
+        Ok(())
+    }
+}
+
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".wal");
+    PathBuf::from(name)
+}
+
+/// Bytes free for unprivileged writers on the filesystem holding `path`.
+fn free_space(path: &Path) -> Option<u64> {
+    let folder = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty());
+    let stats = rustix::fs::statvfs(folder.unwrap_or(Path::new("."))).ok()?;
+    Some(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+fn backup_error(place: &str, to: &Path, error: &std::io::Error) -> StoreError {
+    let detail = format!("cannot write {}: {error}", to.display());
+    if error.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
+        StoreError::DiskFull {
+            place: format!("the backup of {place}"),
+            detail,
+        }
+    } else {
+        StoreError::Database(detail)
+    }
+}

@@ -1,0 +1,83 @@
+//! Running the real binary in tests: start it on a file, wait until it listens, read its
+//! answers, stop it. Shared by the test binaries with `#[path]`.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_coachboard-api");
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// Starts `coachboard-api` on `db` and waits until it listens; returns it and its address.
+pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BINARY)
+        .args(["--db", db.to_str().expect("utf-8 path"), "--addr", &addr])
+        .args(extra)
+        .env("COACHBOARD_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("is running at") => break,
+            Some(_) => {}
+            None => panic!("coachboard-api exited before listening"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no start within 60 s"
+        );
+    }
+    // Keep draining stdout so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://{addr}"))
+}
+
+/// GET a URL of a running server and read its JSON.
+pub async fn get_json(client: &::reqwest::Client, url: &str) -> serde_json::Value {
+    client
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("GET {url}: {error}"))
+        .json()
+        .await
+        .unwrap_or_else(|error| panic!("GET {url}: not JSON ({error})"))
+}
+
+/// The summary's `total_events` of a running server.
+pub async fn total_events(client: &::reqwest::Client, base: &str) -> u64 {
+    get_json(client, &format!("{base}/analytics/summary")).await["total_events"]
+        .as_u64()
+        .expect("total_events")
+}
+
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
