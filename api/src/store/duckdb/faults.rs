@@ -12,8 +12,8 @@ pub(super) enum Fault {
     DiskFull,
     /// The query needed more than the memory limit; nothing else is wrong.
     OutOfMemory,
-    /// The instance is invalidated (a failed checkpoint, a fatal error): every later call
-    /// fails until it is reopened.
+    /// The instance is invalidated (a failed checkpoint, a fatal error) or its disk failed
+    /// to read or write (EIO): every later call fails until it is reopened.
     Fatal,
     /// The commit is durable but the checkpoint after it failed: the write happened, and the
     /// instance must be reopened.
@@ -35,6 +35,7 @@ pub(super) fn classify(message: &str) -> Fault {
     } else if lower.starts_with("out of memory") || lower.contains("out of memory error") {
         Fault::OutOfMemory
     } else if lower.contains("fatal error")
+        || lower.contains("input/output error")
         || lower.contains("has been invalidated")
         || lower.contains("database must be restarted")
         || lower.contains("reopen the database")
@@ -85,6 +86,10 @@ mod tests {
             ),
             (
                 "FATAL Error: Failed: database has been invalidated because of a previous fatal error.",
+                Fault::Fatal,
+            ),
+            (
+                "IO Error: Could not read from file \"/d/x.duckdb\": Input/output error",
                 Fault::Fatal,
             ),
             (
