@@ -291,9 +291,7 @@ impl Engine {
         };
         // A fault during this write (a full disk, a checkpoint that failed after a durable
         // commit) is met at once: reads move off a broken instance before the next request.
-        if self.store.health().is_err() {
-            let _ = self.store.recover();
-        }
+        let _ = self.store.recover();
         let (total, version) = committed?;
         for event in &fresh {
             ids.insert(&event.id);

@@ -218,10 +218,8 @@ impl DuckDbStore {
         &self,
         work: impl FnOnce(&Connection) -> Result<T, WriteFailure>,
     ) -> Result<T, StoreError> {
+        // Refuses at once while a fault lasts; after it, the fault is cleared.
         self.recover()?;
-        if let Some(broken) = lock(&self.fault).as_ref() {
-            return Err(broken.error.clone());
-        }
         let guard = self.instance();
         let Some(instance) = guard.as_ref().filter(|instance| !instance.read_only) else {
             return Err(self.closed());
@@ -230,17 +228,20 @@ impl DuckDbStore {
         match work(&conn) {
             Ok(value) => Ok(value),
             Err(WriteFailure::Refused(error)) => Err(error),
-            Err(WriteFailure::Database(error)) => {
-                let fault = faults::classify(&error.to_string());
-                let store_error = self.error(&error);
-                match fault {
-                    faults::Fault::DiskFull | faults::Fault::Fatal => {
-                        self.mark_broken(store_error.clone());
-                        Err(store_error)
-                    }
-                    _ => Err(rejected_by_table(&error).unwrap_or(store_error)),
-                }
+            Err(WriteFailure::Database(error)) => Err(self.write_error(&error)),
+        }
+    }
+
+    /// What a failed write means: a full disk or a fatal error breaks the store until a
+    /// reopen; a value the user's table refuses is the client's conflict.
+    fn write_error(&self, error: &duckdb::Error) -> StoreError {
+        let store_error = self.error(error);
+        match faults::classify(&error.to_string()) {
+            faults::Fault::DiskFull | faults::Fault::Fatal => {
+                self.mark_broken(store_error.clone());
+                store_error
             }
+            _ => rejected_by_table(error).unwrap_or(store_error),
         }
     }
 
@@ -621,19 +622,14 @@ impl EventStore for DuckDbStore {
         // The commit itself: DuckDB may report a durable commit whose checkpoint failed.
         match outcome {
             Ok(()) => Ok(()),
-            Err(error) => match faults::classify(&error.to_string()) {
-                faults::Fault::DurableButBroken => {
-                    // Stored: acknowledge it, and reopen before the next write.
-                    self.mark_broken(self.error(&error));
-                    Ok(())
-                }
-                faults::Fault::DiskFull | faults::Fault::Fatal => {
-                    let store_error = self.error(&error);
-                    self.mark_broken(store_error.clone());
-                    Err(store_error)
-                }
-                _ => Err(rejected_by_table(&error).unwrap_or_else(|| self.error(&error))),
-            },
+            Err(error)
+                if faults::classify(&error.to_string()) == faults::Fault::DurableButBroken =>
+            {
+                // Stored: acknowledge it, and reopen before the next write.
+                self.mark_broken(self.error(&error));
+                Ok(())
+            }
+            Err(error) => Err(self.write_error(&error)),
         }
     }
 
