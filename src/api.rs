@@ -4,7 +4,8 @@
 
 use coachboard_contract::{
     ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution, NEXT_CURSOR_HEADER,
-    PolicyCounts, SortKey, SortOrder, Summary, TOTAL_COUNT_HEADER, Timeseries,
+    PolicyCounts, PolicyOutcomes, SortKey, SortOrder, SuggestionOutcomes, Summary,
+    TOTAL_COUNT_HEADER, Timeseries,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::on_cleanup;
@@ -189,6 +190,20 @@ impl Api {
         filter: &Filter,
     ) -> impl Future<Output = Result<Experiment, ApiError>> + use<> {
         value(self.get("/analytics/experiment", &owned(filter.query_pairs())))
+    }
+
+    pub fn suggestions(
+        &self,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<SuggestionOutcomes, ApiError>> + use<> {
+        value(self.get("/analytics/suggestions", &owned(filter.query_pairs())))
+    }
+
+    pub fn policy_outcomes(
+        &self,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<PolicyOutcomes, ApiError>> + use<> {
+        value(self.get("/analytics/policy-outcomes", &owned(filter.query_pairs())))
     }
 
     /// The CSV of every event matching the filters.

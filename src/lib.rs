@@ -16,6 +16,7 @@ pub mod format;
 pub mod live;
 pub mod page_nav;
 pub mod pages;
+pub mod policy_outcomes;
 pub mod query;
 pub mod storage;
 pub mod theme;

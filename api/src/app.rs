@@ -29,6 +29,11 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics/timeseries", get(analytics::timeseries))
         .route("/analytics/latency", get(analytics::latency))
         .route("/analytics/experiment", get(analytics::experiment))
+        .route("/analytics/suggestions", get(analytics::suggestions))
+        .route(
+            "/analytics/policy-outcomes",
+            get(analytics::policy_outcomes),
+        )
         .route("/analytics/stream", get(stream::stream))
         .route("/metrics", get(metrics::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_read));

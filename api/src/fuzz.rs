@@ -122,6 +122,7 @@ proptest! {
             policy_refs: Some("[\"PII-01\"]".to_owned()),
             latency_ms: latency,
             ab_test_bucket: None,
+            offer_id: Some("offer,\"1\"".to_owned()),
         };
         // A leading apostrophe is what defuses a formula, so text that starts with one reads
         // back ambiguously by design (OWASP's CSV-injection advice).
@@ -134,7 +135,8 @@ proptest! {
         let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("valid CSV");
         prop_assert_eq!(records.len(), 1);
         let record = &records[0];
-        prop_assert_eq!(record.len(), 9);
+        prop_assert_eq!(record.len(), 10);
+        prop_assert_eq!(&record[9], "offer,\"1\"");
         prop_assert_eq!(read_back(&record[0]), id);
         prop_assert_eq!(read_back(&record[4]), draft.unwrap_or_default());
         prop_assert_eq!(read_back(&record[5]), suggestion.unwrap_or_default());

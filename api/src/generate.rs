@@ -1,5 +1,5 @@
 //! Deterministic demo data: sessions of suggestions over 90 days with a daily and weekly
-//! rhythm, each suggestion offered then accepted, edited or rejected, bucket B accepting a
+//! rhythm, each suggestion offered then (mostly) accepted, edited or rejected, bucket B accepting a
 //! few points more than A, 0–3 policy refs of skewed popularity, log-normal latency, and
 //! drafts that read like support replies. The same seed gives the same events.
 
@@ -160,8 +160,9 @@ fn session(
         let latency = (median_ms * (0.45 * rng.normal()).exp())
             .round()
             .clamp(40.0, 30_000.0) as i64;
+        let offer_id = event_id(rng);
         let offered = StoredEvent {
-            id: event_id(rng),
+            id: offer_id.clone(),
             ts: at.min(hour_end),
             event: "offered".to_owned(),
             session_id: Some(session_id.clone()),
@@ -170,12 +171,17 @@ fn session(
             policy_refs: Some(policies),
             latency_ms: Some(latency),
             ab_test_bucket: Some(bucket.to_owned()),
+            offer_id: None,
         };
         out.push(offered);
         written += 1;
         at += Duration::milliseconds(latency + 2_000 + (rng.unit() * 25_000.0) as i64);
-        if written >= budget {
-            break;
+        // A few suggestions are never answered (the agent closed the ticket), and some
+        // coach clients do not say which offer an outcome answers: the API infers it.
+        let answered = rng.unit() >= 0.05;
+        let names_offer = rng.unit() < 0.85;
+        if written >= budget || !answered {
+            continue;
         }
         let (accept, edit) = if bucket == "B" {
             (0.40, 0.17)
@@ -200,6 +206,7 @@ fn session(
             policy_refs: Some("[]".to_owned()),
             latency_ms: Some(0),
             ab_test_bucket: Some(bucket.to_owned()),
+            offer_id: names_offer.then_some(offer_id),
         });
         written += 1;
         at += Duration::milliseconds(20_000 + (rng.unit() * 120_000.0) as i64);

@@ -91,6 +91,23 @@ impl LatencyHistogram {
         quantile_of_bins(self.bins(), self.total, q)
     }
 
+    /// A distribution-free 95% interval of the `q` quantile: the values at the order
+    /// statistics n·q ∓ 1.96·√(n·q·(1−q)) (the binomial normal approximation).
+    pub fn quantile_interval(&self, q: f64) -> Option<(f64, f64)> {
+        if self.total == 0 {
+            return None;
+        }
+        let n = self.total as f64;
+        let spread = crate::stats::Z_95 * (n * q * (1.0 - q)).sqrt();
+        let last = self.total - 1;
+        let lower = ((n * q - spread).floor().max(0.0) as u64).min(last);
+        let upper = ((n * q + spread).ceil().max(0.0) as u64).min(last);
+        Some((
+            value_at_rank(self.bins(), lower)?,
+            value_at_rank(self.bins(), upper)?,
+        ))
+    }
+
     /// Smallest and largest bin values present.
     pub fn min_max(&self) -> Option<(f64, f64)> {
         let first = self.bins().next()?;

@@ -3,10 +3,12 @@
 
 use axum::Json;
 use coachboard_contract::{
-    BucketStats, Comparison, DataChanged, DatabaseExtent, ErrorBody, ErrorCode, EventKind,
-    EventRecord, Experiment, Figures, Health, IngestResult, Interval, LatencyBin,
-    LatencyDistribution, NewEvent, Period, PolicyCounts, PolicyRefs, PreviousPeriod,
-    SampleRatioCheck, SortKey, SortOrder, Summary, Timeseries, TimeseriesPoint,
+    BucketStats, BucketSuggestions, Comparison, DataChanged, DatabaseExtent, DecisionTime,
+    ErrorBody, ErrorCode, EventKind, EventRecord, Experiment, Figures, Guardrail, GuardrailValue,
+    Health, IngestResult, Interval, LatencyBin, LatencyDistribution, MultipleExposure, NewEvent,
+    Period, PolicyCounts, PolicyOutcome, PolicyOutcomes, PolicyRefs, PreviousPeriod, Rate,
+    SampleRatioCheck, SequentialComparison, SortKey, SortOrder, SuggestionOutcomes,
+    SuggestionStats, Summary, Timeseries, TimeseriesPoint,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -25,7 +27,7 @@ struct FilterParams {
     bucket: Option<String>,
     /// Event type.
     event: Option<EventKind>,
-    /// Only events whose policy_refs contain this policy.
+    /// Only events whose policy_refs contain this policy, and the outcomes of those offers.
     policy: Option<String>,
     session_id: Option<String>,
     /// IANA time zone for day and week boundaries (default UTC).
@@ -90,6 +92,18 @@ fn latency() {}
 #[allow(dead_code)]
 fn experiment() {}
 
+#[utoipa::path(get, path = "/analytics/suggestions", tag = "analytics",
+    params(FilterParams, ("unanswered_after" = Option<u64>, Query, minimum = 0, maximum = 2592000,
+        description = "seconds an offer may wait for its answer before it counts as unanswered (default 600)")),
+    responses((status = 200, body = SuggestionOutcomes), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn suggestions() {}
+
+#[utoipa::path(get, path = "/analytics/policy-outcomes", tag = "analytics", params(FilterParams),
+    responses((status = 200, body = PolicyOutcomes), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn policy_outcomes() {}
+
 #[utoipa::path(get, path = "/analytics/stream", tag = "analytics",
     responses((status = 200, content_type = "text/event-stream", body = DataChanged,
         description = "Server-Sent Events: a `change` message with this body after commits"),
@@ -144,8 +158,21 @@ fn readyz() {}
         description = "Analytics of AI reply-coach events; the one owner of the DuckDB file."
     ),
     paths(
-        summary, events, events_csv, policies, timeseries, latency, experiment, stream, ingest,
-        healthz, readyz, metrics, backup
+        summary,
+        events,
+        events_csv,
+        policies,
+        timeseries,
+        latency,
+        experiment,
+        suggestions,
+        policy_outcomes,
+        stream,
+        ingest,
+        healthz,
+        readyz,
+        metrics,
+        backup
     ),
     components(schemas(
         Summary,
@@ -173,7 +200,18 @@ fn readyz() {}
         Health,
         DataChanged,
         SortKey,
-        SortOrder
+        SortOrder,
+        SuggestionOutcomes,
+        SuggestionStats,
+        BucketSuggestions,
+        DecisionTime,
+        PolicyOutcomes,
+        PolicyOutcome,
+        Rate,
+        SequentialComparison,
+        MultipleExposure,
+        Guardrail,
+        GuardrailValue
     ))
 )]
 struct ApiDoc;

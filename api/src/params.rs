@@ -14,6 +14,8 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
 pub const MAX_OFFSET: u64 = 100_000_000;
 const MAX_VALUE_CHARS: usize = 256;
+pub const DEFAULT_UNANSWERED_AFTER_S: u64 = 600;
+const MAX_UNANSWERED_AFTER_S: u64 = 30 * 24 * 3600;
 
 /// The decoded pairs of a query string.
 #[derive(Debug, Clone, Default)]
@@ -152,6 +154,20 @@ impl Params {
 
     pub fn interval(&self) -> Result<Interval, AppError> {
         Ok(self.parsed("interval")?.unwrap_or_default())
+    }
+
+    /// `unanswered_after`: seconds an offer may wait for its answer before it counts as
+    /// unanswered (default 10 minutes, at most 30 days).
+    pub fn unanswered_after(&self) -> Result<u64, AppError> {
+        let seconds = self
+            .whole_number("unanswered_after")?
+            .unwrap_or(DEFAULT_UNANSWERED_AFTER_S);
+        if seconds > MAX_UNANSWERED_AFTER_S {
+            return Err(invalid(format!(
+                "`unanswered_after` must be at most {MAX_UNANSWERED_AFTER_S} seconds (30 days)"
+            )));
+        }
+        Ok(seconds)
     }
 
     /// `compare=previous` asks for the preceding period too.

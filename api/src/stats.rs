@@ -60,6 +60,43 @@ pub fn two_proportion_test(a: (u64, u64), b: (u64, u64)) -> Option<ProportionTes
     })
 }
 
+/// GrowthBook's default tuning of the sequential interval: the total sample size at which it
+/// is tightest.
+pub const SEQUENTIAL_TUNING_N: f64 = 5000.0;
+
+/// An always-valid (sequential) 1 − `alpha` interval of p_b − p_a and its always-valid
+/// p-value: the asymptotic confidence sequence of Waudby-Smith et al. (2023, eq. 9, tuned by
+/// eq. 161), as GrowthBook computes it. It may be looked at after every new event without
+/// inflating the error rate, at the price of being wider than the fixed-sample interval.
+pub fn sequential_test(
+    a: (u64, u64),
+    b: (u64, u64),
+    alpha: f64,
+    tuning_n: f64,
+) -> Option<(f64, f64, f64)> {
+    let (sa, na) = (a.0 as f64, a.1 as f64);
+    let (sb, nb) = (b.0 as f64, b.1 as f64);
+    if na == 0.0 || nb == 0.0 {
+        return None;
+    }
+    let (pa, pb) = ((sa / na).min(1.0), (sb / nb).min(1.0));
+    let difference = pb - pa;
+    let variance = pa * (1.0 - pa) / na + pb * (1.0 - pb) / nb;
+    let n = na + nb;
+    let rho2 = (-2.0 * alpha.ln() + (-2.0 * alpha.ln() + 1.0).ln()) / tuning_n;
+    let spread = n * rho2 + 1.0;
+    let half_width = (variance * n).sqrt()
+        * (2.0 * spread * (spread.sqrt() / alpha).ln() / (n * n * rho2)).sqrt();
+    let p_value = if variance > 0.0 {
+        let st2 = difference * difference * n / variance;
+        let e_value = (rho2 * st2 / (2.0 * spread)).exp() / spread.sqrt();
+        (1.0 / e_value).min(1.0)
+    } else {
+        1.0
+    };
+    Some((difference - half_width, difference + half_width, p_value))
+}
+
 /// Pearson's chi-square of observed counts against an even split, and its p-value.
 pub fn sample_ratio_test(observed: &[u64]) -> Option<(f64, f64)> {
     let total: u64 = observed.iter().sum();
@@ -137,6 +174,26 @@ fn regularized_gamma_q(a: f64, x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reference values from GrowthBook's own implementation (PyPI `gbstats` 0.8.0,
+    /// `SequentialTwoSidedTTest` on `ProportionStatistic`s, absolute difference, tuning 5000).
+    #[test]
+    fn sequential_interval_matches_growthbook() {
+        let (low, high, p) =
+            sequential_test((500, 1000), (550, 1000), 0.05, SEQUENTIAL_TUNING_N).expect("test");
+        assert!((low - -0.019_674_980_568_767_528).abs() < 1e-12, "{low}");
+        assert!((high - 0.119_674_980_568_767_62).abs() < 1e-12, "{high}");
+        assert!((p - 0.302_346_655_786_383_53).abs() < 1e-12, "{p}");
+        let (low, high, p) =
+            sequential_test((4797, 9989), (5462, 10065), 0.05, SEQUENTIAL_TUNING_N).expect("test");
+        assert!((low - 0.040_408_619_228_908_83).abs() < 1e-12, "{low}");
+        assert!((high - 0.084_480_134_455_782_72).abs() < 1e-12, "{high}");
+        assert!((p - 1.668_955_420_525_930_7e-16).abs() < 1e-20, "{p}");
+        // Wider than the fixed-sample interval of the same data: the price of peeking.
+        let fixed = two_proportion_test((500, 1000), (550, 1000)).expect("test");
+        assert!(fixed.ci_low > -0.019_7 && fixed.ci_high < 0.119_7);
+        assert!(sequential_test((0, 0), (1, 2), 0.05, SEQUENTIAL_TUNING_N).is_none());
+    }
 
     fn close(actual: f64, expected: f64, tolerance: f64) {
         assert!(

@@ -80,6 +80,10 @@ pub struct EventRecord {
     #[serde(default, deserialize_with = "crate::ingest::lenient_millis")]
     pub latency_ms: Option<i64>,
     pub ab_test_bucket: Option<String>,
+    /// For an outcome: the id of the `offered` event it answers, when the client said so.
+    /// Absent from the note's format, and left out of the JSON when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<String>,
 }
 
 impl EventRecord {

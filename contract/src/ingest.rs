@@ -54,6 +54,14 @@ pub struct NewEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = "A", pattern = "^(A|B)$"))]
     pub ab_test_bucket: Option<String>,
+    /// For an outcome (`accepted`, `edited`, `rejected`): the id of the `offered` event it
+    /// answers. It may arrive before that offer. Without it the API infers the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 128, pattern = "^[^\\x00]*\\S[^\\x00]*$")
+    )]
+    pub offer_id: Option<String>,
 }
 
 impl NewEvent {
@@ -69,6 +77,7 @@ impl NewEvent {
             policy_refs: None,
             latency_ms: None,
             ab_test_bucket: None,
+            offer_id: None,
         }
     }
 }

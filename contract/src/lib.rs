@@ -10,12 +10,14 @@ mod event;
 mod filter;
 mod ingest;
 mod responses;
+mod suggestions;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use event::{EventKind, EventRecord, ParseEventKindError, parse_policy_refs};
 pub use filter::{Filter, Interval, SortKey, SortOrder, format_instant};
 pub use ingest::{IngestResult, NewEvent, PolicyRefs, parse_instant, truncate_for_message};
 pub use responses::*;
+pub use suggestions::*;
 
 /// Response header with the number of events matching the filters of `/analytics/events`.
 pub const TOTAL_COUNT_HEADER: &str = "x-total-count";

@@ -209,6 +209,61 @@ pub struct Experiment {
     /// True when a bucket has too few offers (or accepts, or rejects) for the normal
     /// approximation behind the interval and the test.
     pub sample_too_small: bool,
+    /// The always-valid (sequential) comparison: the one the verdict uses, so a team may
+    /// look every day without fooling itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<SequentialComparison>,
+    /// Sessions seen in more than one bucket: their events compare nothing cleanly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_exposure: Option<MultipleExposure>,
+    /// Metrics the treatment must not make worse, per bucket.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrails: Vec<Guardrail>,
+}
+
+/// B − A as an always-valid 95% confidence sequence (Waudby-Smith et al. 2023, as in
+/// GrowthBook), in percentage points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SequentialComparison {
+    pub ci_low_pt: f64,
+    pub ci_high_pt: f64,
+    /// Always-valid p-value.
+    pub p_value: f64,
+    /// The interval excludes zero.
+    pub significant: bool,
+    /// The total sample size the interval is tuned to be tightest at.
+    pub tuning_n: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MultipleExposure {
+    /// Sessions with a bucket.
+    pub sessions: u64,
+    /// Of those, sessions seen in two buckets or more.
+    pub in_several_buckets: u64,
+}
+
+/// A guardrail metric of the control and the treatment, each with its 95% interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Guardrail {
+    /// `latency_p95_ms`, `decision_p95_ms` or `policy_reference_rate` (percent of offers
+    /// that reference a policy); higher is worse for each.
+    pub metric: String,
+    pub control: GuardrailValue,
+    pub treatment: GuardrailValue,
+    /// The treatment's interval lies wholly above the control's.
+    pub treatment_worse: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GuardrailValue {
+    pub value: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,10 +1,11 @@
 //! The four headline cards, each with its change against the previous period when the range
 //! is bounded (for latency, lower is better).
 
-use coachboard_contract::{Figures, Summary};
+use coachboard_contract::{Figures, SuggestionOutcomes, Summary};
 use leptos::prelude::*;
 
 use crate::api::ApiError;
+use crate::components::panel::Load;
 use crate::components::states::Skeleton;
 use crate::format::{Change, duration_ms, percent, points_change, relative_change, thousands};
 
@@ -69,13 +70,44 @@ pub fn cards(summary: &Summary) -> Vec<Card> {
     ]
 }
 
+/// Time from offer to answer, and the offers nobody answered.
+pub fn decision_card(suggestions: &SuggestionOutcomes) -> Card {
+    let overall = &suggestions.overall;
+    let unanswered = match overall.unanswered_rate {
+        Some(rate) => format!(
+            "{} unanswered ({})",
+            thousands(overall.unanswered),
+            percent(rate)
+        ),
+        None => "no suggestions".to_owned(),
+    };
+    let detail = match overall.decision_p95_ms {
+        Some(p95) => format!("p95 {} · {unanswered}", duration_ms(p95)),
+        None => unanswered,
+    };
+    Card {
+        key: "decision_time",
+        label: "Decision Time",
+        value: overall
+            .decision_p50_ms
+            .map_or_else(|| "–".to_owned(), duration_ms),
+        detail: Some(detail),
+        change: None,
+    }
+}
+
 #[component]
-pub fn KpiCards(summary: Memo<Option<Result<Summary, ApiError>>>) -> impl IntoView {
+pub fn KpiCards(
+    summary: Memo<Option<Result<Summary, ApiError>>>,
+    /// From APIs that link outcomes to offers; the card is left out otherwise.
+    suggestions: Signal<Load<SuggestionOutcomes>>,
+) -> impl IntoView {
     let content = move || match summary.get() {
         // The page shows what is wrong instead.
         Some(Err(ApiError::Unreachable { .. } | ApiError::Unauthorized { .. })) => ().into_any(),
         Some(Ok(summary)) => cards(&summary)
             .into_iter()
+            .chain(suggestions.with(|load| load.ready().map(decision_card)))
             .map(|card| {
                 let change = card.change.map(|change| {
                     let class = format!(

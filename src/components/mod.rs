@@ -9,6 +9,7 @@ pub mod kpi_cards;
 pub mod latency_panel;
 pub mod panel;
 pub mod policies_panel;
+pub mod policy_outcomes_panel;
 pub mod range_picker;
 pub mod states;
 pub mod timeline_panel;

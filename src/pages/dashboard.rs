@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use coachboard_contract::{
-    Experiment, Filter, Interval, LatencyDistribution, PolicyCounts, Summary, Timeseries,
+    Experiment, Filter, Interval, LatencyDistribution, PolicyCounts, PolicyOutcomes,
+    SuggestionOutcomes, Summary, Timeseries,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -18,6 +19,7 @@ use crate::components::kpi_cards::KpiCards;
 use crate::components::latency_panel::LatencyPanel;
 use crate::components::panel::Load;
 use crate::components::policies_panel::PoliciesPanel;
+use crate::components::policy_outcomes_panel::PolicyOutcomesPanel;
 use crate::components::states::{EmptyDatabase, EmptyRange, TokenPrompt, Unreachable};
 use crate::components::timeline_panel::TimelinePanel;
 use crate::live::{self, Subscription};
@@ -114,6 +116,22 @@ pub fn Dashboard() -> impl IntoView {
             })
         })
     });
+    let suggestions = Signal::derive(move || {
+        panels.with(|panels| {
+            panel(panels, |p| {
+                p.extended.as_ref().map(|e| e.suggestions.clone())
+            })
+        })
+    });
+    let policy_outcomes = Signal::derive(move || {
+        panels.with(|panels| {
+            panel(panels, |p| {
+                p.extended.as_ref().map(|e| e.policy_outcomes.clone())
+            })
+        })
+    });
+    let links_note =
+        Signal::derive(move || suggestions.with(|load| load.ready().and_then(links_note)));
 
     let buckets = Signal::derive(move || {
         let from_experiment = experiment.with(|load| {
@@ -186,6 +204,7 @@ pub fn Dashboard() -> impl IntoView {
                     <LatencyPanel data=latency/>
                     <PoliciesPanel data=policies/>
                     <ExperimentPanel data=experiment/>
+                    <PolicyOutcomesPanel data=policy_outcomes note=links_note/>
                 </section>
                 <EventsTable data=events.into() csv_url=csv_url/>
             }
@@ -197,7 +216,7 @@ pub fn Dashboard() -> impl IntoView {
             {(!embed).then(|| view! { <Header last_updated=last_updated now=now live_connected=live_connected buckets=buckets/> })}
             <main>
                 {status}
-                <KpiCards summary=summary/>
+                <KpiCards summary=summary suggestions=suggestions/>
                 {body}
             </main>
         </div>
@@ -220,6 +239,8 @@ struct Extended {
     timeseries: Result<Timeseries, ApiError>,
     latency: Result<LatencyDistribution, ApiError>,
     experiment: Result<Experiment, ApiError>,
+    suggestions: Result<SuggestionOutcomes, ApiError>,
+    policy_outcomes: Result<PolicyOutcomes, ApiError>,
 }
 
 async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Interval) -> Panels {
@@ -242,18 +263,22 @@ async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Inter
             extended: None,
         };
     }
-    // Each call starts its request at once: the four run together.
-    let (policies, timeseries, latency, experiment) = (
+    // Each call starts its request at once: they all run together.
+    let (policies, timeseries, latency, experiment, suggestions, policy_outcomes) = (
         api.policies(filter),
         api.timeseries(filter, interval),
         api.latency(filter),
         api.experiment(filter),
+        api.suggestions(filter),
+        api.policy_outcomes(filter),
     );
-    let (policies, timeseries, latency, experiment) = (
+    let (policies, timeseries, latency, experiment, suggestions, policy_outcomes) = (
         policies.await,
         timeseries.await,
         latency.await,
         experiment.await,
+        suggestions.await,
+        policy_outcomes.await,
     );
     Panels {
         summary,
@@ -262,8 +287,24 @@ async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Inter
             timeseries,
             latency,
             experiment,
+            suggestions,
+            policy_outcomes,
         }),
     }
+}
+
+/// Says how outcomes were tied to their offers, when some links were inferred.
+fn links_note(suggestions: &SuggestionOutcomes) -> Option<String> {
+    let overall = &suggestions.overall;
+    let answered = overall.accepted + overall.edited + overall.rejected;
+    (suggestions.inferred_links > 0).then(|| {
+        format!(
+            "{} of {} answers name no offer: each is linked to the latest unanswered offer \
+             of its session.",
+            crate::format::thousands(suggestions.inferred_links),
+            crate::format::thousands(answered)
+        )
+    })
 }
 
 /// What one panel shows, picked from the panels' answers.

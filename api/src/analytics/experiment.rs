@@ -1,13 +1,21 @@
 //! `/analytics/experiment`: accept rate per A/B bucket with Wilson intervals, the lift of the
-//! second bucket over the first with a z-test, and a sample-ratio-mismatch check.
+//! second bucket over the first with a z-test and an always-valid interval, and the checks
+//! that say whether to trust it: sample ratio, sessions in both buckets, guardrails.
 
 use std::collections::BTreeMap;
 
-use coachboard_contract::{BucketStats, Comparison, Experiment, SampleRatioCheck};
+use chrono::DateTime;
+use coachboard_contract::{
+    BucketStats, Comparison, Experiment, Guardrail, GuardrailValue, MultipleExposure,
+    SampleRatioCheck, SequentialComparison,
+};
 
 use super::summary::percent;
 use super::{Engine, Totals, aggregate};
-use crate::stats::{sample_ratio_test, two_proportion_test, wilson_interval};
+use crate::histogram::LatencyHistogram;
+use crate::stats::{
+    SEQUENTIAL_TUNING_N, sample_ratio_test, sequential_test, two_proportion_test, wilson_interval,
+};
 use crate::store::{Scope, StoreError};
 
 /// Below these counts per bucket the normal approximation is not to be trusted.
@@ -37,7 +45,109 @@ pub fn experiment(engine: &Engine, scope: &Scope) -> Result<Experiment, StoreErr
             _ => {}
         }
     }
-    Ok(compare(&per_bucket))
+    let mut experiment = compare(&per_bucket);
+    let (sessions, in_several_buckets) = engine.store().multiple_exposure(scope)?;
+    experiment.multiple_exposure = (sessions > 0).then_some(MultipleExposure {
+        sessions,
+        in_several_buckets,
+    });
+    if let [control, treatment, ..] = experiment.buckets.as_slice() {
+        let control = guardrail_inputs(engine, scope, &control.bucket)?;
+        let treatment = guardrail_inputs(engine, scope, &treatment.bucket)?;
+        experiment.guardrails = guardrails(&control, &treatment);
+    }
+    Ok(experiment)
+}
+
+/// What the guardrails of one bucket are computed from.
+#[derive(Debug, Default)]
+struct GuardrailInputs {
+    latency: LatencyHistogram,
+    decision: LatencyHistogram,
+    offers: u64,
+    offers_with_policy: u64,
+}
+
+fn guardrail_inputs(
+    engine: &Engine,
+    scope: &Scope,
+    bucket: &str,
+) -> Result<GuardrailInputs, StoreError> {
+    let scope = Scope {
+        bucket: Some(bucket.to_owned()),
+        ..scope.clone()
+    };
+    let mut inputs = GuardrailInputs {
+        latency: aggregate(engine, &scope, false)?.latency,
+        ..GuardrailInputs::default()
+    };
+    // No offer counts as unanswered here: the cut-off lies before any event.
+    for row in engine
+        .store()
+        .suggestions(&scope, DateTime::UNIX_EPOCH.naive_utc())?
+    {
+        inputs.offers += row.count;
+        if row.touches_policy {
+            inputs.offers_with_policy += row.count;
+        }
+        if let Some(bin) = row.decision_bin {
+            inputs.decision.add(bin, row.count);
+        }
+    }
+    Ok(inputs)
+}
+
+fn p95(histogram: &LatencyHistogram) -> GuardrailValue {
+    let interval = histogram.quantile_interval(0.95);
+    GuardrailValue {
+        value: histogram.quantile(0.95),
+        ci_low: interval.map(|(low, _)| low),
+        ci_high: interval.map(|(_, high)| high),
+    }
+}
+
+fn share(part: u64, whole: u64) -> GuardrailValue {
+    let interval = wilson_interval(part, whole);
+    GuardrailValue {
+        value: percent(part, whole),
+        ci_low: interval.map(|(low, _)| low * 100.0),
+        ci_high: interval.map(|(_, high)| high * 100.0),
+    }
+}
+
+/// Latency p95, decision-time p95 and policy-reference rate of both buckets; higher is worse
+/// for each, and the treatment is marked worse only when its interval lies wholly above the
+/// control's (a conservative test: no alarm from noise).
+fn guardrails(control: &GuardrailInputs, treatment: &GuardrailInputs) -> Vec<Guardrail> {
+    let pairs = [
+        (
+            "latency_p95_ms",
+            p95(&control.latency),
+            p95(&treatment.latency),
+        ),
+        (
+            "decision_p95_ms",
+            p95(&control.decision),
+            p95(&treatment.decision),
+        ),
+        (
+            "policy_reference_rate",
+            share(control.offers_with_policy, control.offers),
+            share(treatment.offers_with_policy, treatment.offers),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .map(|(metric, control, treatment)| Guardrail {
+            metric: metric.to_owned(),
+            treatment_worse: matches!(
+                (treatment.ci_low, control.ci_high),
+                (Some(low), Some(high)) if low > high
+            ),
+            control,
+            treatment,
+        })
+        .collect()
 }
 
 fn compare(per_bucket: &BTreeMap<String, Counts>) -> Experiment {
@@ -75,6 +185,22 @@ fn compare(per_bucket: &BTreeMap<String, Counts>) -> Experiment {
         }),
         _ => None,
     };
+    let sequential = match buckets.as_slice() {
+        [control, treatment, ..] => sequential_test(
+            (control.accepted, control.offered),
+            (treatment.accepted, treatment.offered),
+            SIGNIFICANCE,
+            SEQUENTIAL_TUNING_N,
+        )
+        .map(|(low, high, p_value)| SequentialComparison {
+            ci_low_pt: low * 100.0,
+            ci_high_pt: high * 100.0,
+            p_value,
+            significant: low > 0.0 || high < 0.0,
+            tuning_n: SEQUENTIAL_TUNING_N,
+        }),
+        _ => None,
+    };
     let offered: Vec<u64> = buckets.iter().map(|bucket| bucket.offered).collect();
     let sample_ratio = sample_ratio_test(&offered).map(|(chi_square, p_value)| SampleRatioCheck {
         chi_square,
@@ -92,6 +218,8 @@ fn compare(per_bucket: &BTreeMap<String, Counts>) -> Experiment {
         comparison,
         sample_ratio,
         sample_too_small,
+        sequential,
+        ..Experiment::default()
     }
 }
 
@@ -129,6 +257,30 @@ mod tests {
         assert!(!experiment.sample_ratio.expect("two buckets").mismatch);
         assert!(!experiment.sample_too_small);
         assert_eq!(experiment.buckets[0].avg_latency_ms, Some(400.0));
+    }
+
+    #[test]
+    fn guardrails_mark_a_treatment_worse_beyond_its_interval() {
+        let inputs = |latency_ms: i64, with_policy: u64| {
+            let mut inputs = GuardrailInputs {
+                offers: 1000,
+                offers_with_policy: with_policy,
+                ..GuardrailInputs::default()
+            };
+            for step in 0..1000 {
+                let bin = crate::histogram::bin_of(latency_ms + step).expect("positive");
+                inputs.latency.add(bin, 1);
+                inputs.decision.add(bin, 1);
+            }
+            inputs
+        };
+        let same = guardrails(&inputs(400, 300), &inputs(400, 300));
+        assert_eq!(same.len(), 3);
+        assert!(same.iter().all(|guardrail| !guardrail.treatment_worse));
+        let slower = guardrails(&inputs(400, 300), &inputs(900, 400));
+        assert!(slower.iter().all(|guardrail| guardrail.treatment_worse));
+        let faster = guardrails(&inputs(900, 400), &inputs(400, 300));
+        assert!(faster.iter().all(|guardrail| !guardrail.treatment_worse));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod experiment;
 mod latency;
 mod policies;
 mod recent;
+mod suggestions;
 mod summary;
 mod timeseries;
 
@@ -17,6 +18,7 @@ pub use events::{EventsPage, count, events_page};
 pub use experiment::experiment;
 pub use latency::latency_distribution;
 pub use policies::policy_counts;
+pub use suggestions::{policy_outcomes, suggestion_outcomes};
 pub use summary::summary;
 pub use timeseries::{TimeseriesError, timeseries};
 

@@ -32,6 +32,7 @@ fn record_of(event: &StoredEvent) -> EventRecord {
         policy_refs: event.policy_refs.clone(),
         latency_ms: event.latency_ms,
         ab_test_bucket: event.ab_test_bucket.clone(),
+        offer_id: event.offer_id.clone(),
     }
 }
 

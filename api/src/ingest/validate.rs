@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
-use coachboard_contract::{NewEvent, PolicyRefs, truncate_for_message};
+use coachboard_contract::{EventKind, NewEvent, PolicyRefs, truncate_for_message};
 
 use crate::error::AppError;
 use crate::store::StoredEvent;
@@ -118,6 +118,25 @@ fn validate(event: NewEvent, limits: &Limits, now: DateTime<Utc>) -> Result<Stor
             truncate_for_message(bucket)
         ));
     }
+    let offer_id = match event.offer_id {
+        Some(_) if event.event == EventKind::Offered => {
+            return Err(
+                "`offer_id` names the offer an outcome answers; an `offered` event has none"
+                    .to_owned(),
+            );
+        }
+        Some(offer_id) => {
+            check_text("offer_id", &offer_id, limits.max_id_chars)?;
+            if offer_id.trim().is_empty() {
+                return Err("`offer_id` is empty; leave it out to have the link inferred".into());
+            }
+            if offer_id == id {
+                return Err("`offer_id` names the event itself, not an offer".to_owned());
+            }
+            Some(offer_id)
+        }
+        None => None,
+    };
     Ok(StoredEvent {
         id,
         ts,
@@ -128,6 +147,7 @@ fn validate(event: NewEvent, limits: &Limits, now: DateTime<Utc>) -> Result<Stor
         policy_refs,
         latency_ms: event.latency_ms,
         ab_test_bucket: event.ab_test_bucket,
+        offer_id,
     })
 }
 

@@ -190,3 +190,42 @@ pub async fn experiment(
     })
     .await
 }
+
+pub async fn suggestions(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let params = Params::parse(query.as_deref())?;
+    let scope = params.scope()?;
+    params.tz()?;
+    let unanswered_after = params.unanswered_after()?;
+    // Offers turn unanswered as the clock moves: cached only within the same second.
+    let key = format!(
+        "{}&now={}",
+        cache_key("suggestions", &params, &["unanswered_after"]),
+        Utc::now().timestamp()
+    );
+    answer(&state, key, move |engine| {
+        plain(analytics::suggestion_outcomes(
+            engine,
+            &scope,
+            unanswered_after,
+            Utc::now().naive_utc(),
+        )?)
+    })
+    .await
+}
+
+pub async fn policy_outcomes(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let params = Params::parse(query.as_deref())?;
+    let scope = params.scope()?;
+    params.tz()?;
+    let key = cache_key("policy-outcomes", &params, &[]);
+    answer(&state, key, move |engine| {
+        plain(analytics::policy_outcomes(engine, &scope)?)
+    })
+    .await
+}

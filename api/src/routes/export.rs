@@ -14,8 +14,7 @@ use crate::error::AppError;
 use crate::params::Params;
 use crate::state::AppState;
 
-pub(crate) const HEADER_ROW: &str =
-    "id,ts,event,session_id,agent_draft,suggestion_used,policy_refs,latency_ms,ab_test_bucket\n";
+pub(crate) const HEADER_ROW: &str = "id,ts,event,session_id,agent_draft,suggestion_used,policy_refs,latency_ms,ab_test_bucket,offer_id\n";
 const CHUNK_BYTES: usize = 64 * 1024;
 
 pub async fn events_csv(
@@ -107,7 +106,7 @@ fn until_complete(
 pub(crate) fn write_row(out: &mut String, event: &EventRecord) {
     let latency = event.latency_ms.map(|ms| ms.to_string());
     let ts = coachboard_contract::format_instant(event.ts);
-    let fields: [Option<&str>; 9] = [
+    let fields: [Option<&str>; 10] = [
         Some(&event.id),
         Some(&ts),
         Some(&event.event),
@@ -117,6 +116,7 @@ pub(crate) fn write_row(out: &mut String, event: &EventRecord) {
         event.policy_refs.as_deref(),
         latency.as_deref(),
         event.ab_test_bucket.as_deref(),
+        event.offer_id.as_deref(),
     ];
     for (index, field) in fields.iter().enumerate() {
         if index > 0 {

@@ -10,7 +10,7 @@ pub mod static_files;
 pub mod stream;
 
 /// Every path of the API (the dashboard's files and routes aside).
-pub const API_PATHS: [&str; 14] = [
+pub const API_PATHS: [&str; 16] = [
     "/analytics/summary",
     "/analytics/events",
     "/analytics/events.csv",
@@ -18,6 +18,8 @@ pub const API_PATHS: [&str; 14] = [
     "/analytics/timeseries",
     "/analytics/latency",
     "/analytics/experiment",
+    "/analytics/suggestions",
+    "/analytics/policy-outcomes",
     "/analytics/stream",
     "/events",
     "/healthz",

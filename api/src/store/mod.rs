@@ -14,6 +14,10 @@ pub use self::duckdb::{DuckDbStore, OpenError, StoreOptions};
 
 /// The rows a query covers: every filter the analytics endpoints accept, validated.
 /// Times are UTC; `from` is inclusive and `to` exclusive.
+///
+/// `policy` and `text` describe a suggestion's offer: an outcome is in scope when the offer
+/// it answers matches them (or it matches them itself), so a policy filter covers what
+/// became of the suggestions that touched that policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Scope {
     pub from: Option<NaiveDateTime>,
@@ -80,6 +84,35 @@ pub struct PolicyRow {
     pub count: u64,
 }
 
+/// Suggestions (offers in a scope) of one (bucket, outcome, decision-time bin) group.
+/// A suggestion's outcome is its first answer in time, linked by `offer_id` or inferred.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestionRow {
+    /// The offer's bucket.
+    pub bucket: Option<String>,
+    /// The first outcome's type; `None` while the offer has no answer.
+    pub outcome: Option<String>,
+    /// True when that answer's link was inferred rather than given.
+    pub inferred: bool,
+    /// True when the offer has more than one answer.
+    pub answered_again: bool,
+    /// True for an offer without an answer that is older than the query's cut-off.
+    pub unanswered: bool,
+    /// Bin (`histogram::bin_of`) of the positive time from offer to first answer in ms.
+    pub decision_bin: Option<u16>,
+    /// True when the offer references at least one policy.
+    pub touches_policy: bool,
+    pub count: u64,
+}
+
+/// Suggestions of one policy with one outcome (`None`: not answered yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyOutcomeRow {
+    pub policy: String,
+    pub outcome: Option<String>,
+    pub count: u64,
+}
+
 /// A page of `/analytics/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventsQuery {
@@ -105,6 +138,8 @@ pub struct StoredEvent {
     pub policy_refs: Option<String>,
     pub latency_ms: Option<i64>,
     pub ab_test_bucket: Option<String>,
+    /// For an outcome: the offer it answers, as the client said.
+    pub offer_id: Option<String>,
 }
 
 /// Row count and time extent of the whole table.
@@ -175,6 +210,19 @@ pub trait EventStore: Send + Sync + 'static {
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError>;
     fn count(&self, scope: &Scope) -> Result<u64, StoreError>;
+    /// The offers of the scope as suggestions, grouped with their outcomes. `event` in the
+    /// scope is ignored (a suggestion is an offer); offers older than `unanswered_before`
+    /// without an answer are marked unanswered.
+    fn suggestions(
+        &self,
+        scope: &Scope,
+        unanswered_before: NaiveDateTime,
+    ) -> Result<Vec<SuggestionRow>, StoreError>;
+    /// Suggestions per policy their offer references (counted like `policy_counts`) and
+    /// outcome; `event` in the scope is ignored.
+    fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError>;
+    /// Sessions of the scope that have a bucket, and how many of them have two or more.
+    fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError>;
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError>;
     fn extent(&self) -> Result<Extent, StoreError>;
     /// Which of these ids are stored already.

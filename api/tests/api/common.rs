@@ -93,6 +93,18 @@ impl TestApi {
         }
     }
 
+    /// Stops the API (its database closes) and hands back its folder.
+    pub fn into_dir(self) -> TempDir {
+        let Self {
+            _dir: dir,
+            engine,
+            router,
+        } = self;
+        drop(router);
+        drop(engine);
+        dir
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Answer {
         let response = self
             .router
@@ -182,6 +194,7 @@ pub fn event(
         policy_refs: Some(policies.to_owned()),
         latency_ms: Some(latency),
         ab_test_bucket: Some(bucket.to_owned()),
+        offer_id: None,
     }
 }
 

@@ -268,7 +268,7 @@ async fn csv_has_every_filtered_event() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "id,ts,event,session_id,agent_draft,suggestion_used,policy_refs,latency_ms,ab_test_bucket"
+        "id,ts,event,session_id,agent_draft,suggestion_used,policy_refs,latency_ms,ab_test_bucket,offer_id"
     );
     assert_eq!(
         lines.len(),
@@ -277,7 +277,7 @@ async fn csv_has_every_filtered_event() {
     );
     assert_eq!(
         lines[1],
-        r#"e06,2025-10-01T23:30:30Z,rejected,s3,The parcel left today,,[],0,A"#
+        r#"e06,2025-10-01T23:30:30Z,rejected,s3,The parcel left today,,[],0,A,"#
     );
     assert!(
         text.contains(r#""[""PII-01"",""TONE-02""]""#),

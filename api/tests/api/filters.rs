@@ -15,7 +15,9 @@ async fn each_filter_narrows_the_rows() {
     };
     assert_eq!(total("bucket=B").await, 6);
     assert_eq!(total("event=offered").await, 5);
-    assert_eq!(total("policy=PII-01").await, 3);
+    // The three offers that touched PII-01 (e01, e03, e07) and what became of them (e02,
+    // e04, e08, each inferred as the answer to the latest open offer of its session).
+    assert_eq!(total("policy=PII-01").await, 6);
     assert_eq!(total("session_id=s2").await, 2);
     assert_eq!(total("from=2025-10-02T00:00:00Z").await, 4);
     assert_eq!(total("to=2025-10-02T00:00:00Z").await, 6);

@@ -18,4 +18,5 @@ mod seed_format;
 #[path = "../support/server.rs"]
 mod server;
 mod soak;
+mod suggestions;
 mod tls;

@@ -57,10 +57,11 @@ async fn answers_like_the_notes_code() {
     assert_eq!(events[0]["ts"], "2025-10-20T09:10:00Z");
     assert_eq!(events[0]["policy_refs"], "[\"PII-01\"");
     assert_eq!(events[1]["policy_refs"], "");
-    // Filtering by policy uses the same reading of policy_refs.
+    // Filtering by policy uses the same reading of policy_refs: r01, r02 (its own refs)
+    // and r06 (an object's keys) match, and r07, inferred as the answer to r06.
     assert_eq!(
         api.json("/analytics/summary?policy=PII-01").await["total_events"],
-        3
+        4
     );
     assert_eq!(
         api.json("/analytics/summary?policy=A").await["total_events"],

@@ -3,11 +3,12 @@
 //! instance (a full disk, a failed checkpoint) the database is reopened inside the process.
 
 mod faults;
+mod links;
 mod open;
 mod schema;
 mod sql;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
@@ -25,7 +26,10 @@ pub use open::OpenError;
 use schema::Source;
 use sql::timestamp;
 
-use super::{EventStore, EventsQuery, Extent, GroupRow, PolicyRow, Scope, StoreError, StoredEvent};
+use super::{
+    EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, Scope, StoreError,
+    StoredEvent, SuggestionRow,
+};
 
 /// Resource settings handed to DuckDB.
 #[derive(Debug, Clone)]
@@ -48,7 +52,8 @@ impl Default for StoreOptions {
 pub struct DuckDbStore {
     path: PathBuf,
     options: StoreOptions,
-    source: Source,
+    /// How to read the table; replaced when a write adds the `offer_id` column.
+    source: RwLock<Arc<Source>>,
     /// The open database, `None` while a reopen is failing. Queries hold the read side for
     /// their whole run and a reopen the write side, so the old instance is closed before a
     /// new one opens the file: never two instances on one file.
@@ -100,10 +105,19 @@ impl DuckDbStore {
         let source = schema::inspect(&writer)
             .map_err(schema_error)?
             .ok_or_else(|| schema_error(format!("no table {} after creating it", schema::TABLE)))?;
+        let started = Instant::now();
+        if links::ensure(&writer, &source.select)
+            .map_err(|error| OpenError::from_duckdb(path, &error))?
+        {
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "offer links inferred again: the events changed since they were last derived"
+            );
+        }
         Ok(Self {
             path: path.to_owned(),
             options: options.clone(),
-            source,
+            source: RwLock::new(Arc::new(source)),
             instance: RwLock::new(Some(Instance {
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
@@ -142,7 +156,7 @@ impl DuckDbStore {
 
     /// True when the table has the note's column types exactly.
     pub fn native_schema(&self) -> bool {
-        self.source.native
+        self.source().native
     }
 
     fn place(&self) -> String {
@@ -313,7 +327,7 @@ impl DuckDbStore {
         visit: &mut dyn FnMut(EventRecord) -> bool,
     ) -> Result<(), StoreError> {
         let conditions = sql::conditions(&query.scope);
-        let text = sql::events_page(self.source(), query, &conditions.sql);
+        let text = sql::events_page(&self.source().select, query, &conditions.sql);
         let mut params = conditions.params;
         if let Some((ts, id)) = &query.after {
             params.extend([timestamp(*ts), timestamp(*ts), Value::Text(id.clone())]);
@@ -335,6 +349,7 @@ impl DuckDbStore {
                     policy_refs: row.get(6)?,
                     latency_ms: row.get(7)?,
                     ab_test_bucket: row.get(8)?,
+                    offer_id: row.get(9)?,
                 };
                 if !visit(event) {
                     break;
@@ -344,8 +359,30 @@ impl DuckDbStore {
         })
     }
 
-    fn source(&self) -> &str {
-        &self.source.select
+    fn source(&self) -> Arc<Source> {
+        self.source
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Adds `offer_id` to a table in the note's format, the first time an event names its
+    /// offer.
+    fn add_offer_id_column(&self) -> Result<(), StoreError> {
+        self.write(|conn| {
+            conn.execute_batch(schema::ADD_OFFER_ID)?;
+            let source = schema::inspect(conn)
+                .map_err(|message| WriteFailure::Refused(StoreError::Database(message)))?
+                .ok_or_else(|| {
+                    WriteFailure::Refused(StoreError::Database("the table disappeared".into()))
+                })?;
+            *self
+                .source
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(source);
+            tracing::info!(db = %self.place(), "added column offer_id to coach_events");
+            Ok(())
+        })
     }
 }
 
@@ -373,35 +410,8 @@ fn open_failure(place: &str, error: &OpenError) -> StoreError {
     }
 }
 
-type Row<'a> = (
-    &'a String,
-    NaiveDateTime,
-    &'a String,
-    &'a Option<String>,
-    &'a Option<String>,
-    &'a Option<String>,
-    &'a Option<String>,
-    Option<i64>,
-    &'a Option<String>,
-);
-
-/// An event's values in the note's column order, by reference.
-fn row(event: &StoredEvent) -> Row<'_> {
-    (
-        &event.id,
-        event.ts,
-        &event.event,
-        &event.session_id,
-        &event.agent_draft,
-        &event.suggestion_used,
-        &event.policy_refs,
-        event.latency_ms,
-        &event.ab_test_bucket,
-    )
-}
-
-/// Events as an Arrow batch of the table's exact column types.
-fn record_batch(events: &[StoredEvent]) -> Result<RecordBatch, WriteFailure> {
+/// Events as an Arrow batch of the table's exact column types, its first `width` columns.
+fn record_batch(events: &[StoredEvent], width: usize) -> Result<RecordBatch, WriteFailure> {
     let text = |pick: fn(&StoredEvent) -> Option<&str>| -> ArrayRef {
         Arc::new(events.iter().map(pick).collect::<StringArray>())
     };
@@ -425,7 +435,9 @@ fn record_batch(events: &[StoredEvent]) -> Result<RecordBatch, WriteFailure> {
                 .collect::<Int32Array>(),
         ),
         text(|e| e.ab_test_bucket.as_deref()),
+        text(|e| e.offer_id.as_deref()),
     ];
+    let columns: Vec<ArrayRef> = columns.into_iter().take(width).collect();
     let fields: Vec<Field> = schema::COLUMNS
         .iter()
         .zip(&columns)
@@ -476,7 +488,11 @@ impl EventStore for DuckDbStore {
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError> {
         let conditions = sql::conditions(scope);
-        let query = sql::aggregate(self.source(), &conditions.sql, slot_seconds.is_some());
+        let query = sql::aggregate(
+            &self.source().select,
+            &conditions.sql,
+            slot_seconds.is_some(),
+        );
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -500,7 +516,11 @@ impl EventStore for DuckDbStore {
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError> {
         let conditions = sql::conditions(scope);
-        let query = sql::policy_counts(self.source(), &conditions.sql, slot_seconds.is_some());
+        let query = sql::policy_counts(
+            &self.source().select,
+            &conditions.sql,
+            slot_seconds.is_some(),
+        );
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -519,13 +539,74 @@ impl EventStore for DuckDbStore {
 
     fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
         let conditions = sql::conditions(scope);
-        let query = sql::count(self.source(), &conditions.sql);
+        let query = sql::count(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let count: i64 =
                 conn.query_row(&query, params_from_iter(conditions.params), |row| {
                     row.get(0)
                 })?;
             Ok(count as u64)
+        })
+    }
+
+    fn suggestions(
+        &self,
+        scope: &Scope,
+        unanswered_before: NaiveDateTime,
+    ) -> Result<Vec<SuggestionRow>, StoreError> {
+        let offers = Scope {
+            event: None,
+            ..scope.clone()
+        };
+        let conditions = sql::own_conditions(&offers);
+        let query = sql::suggestions(&self.source().select, &conditions.sql);
+        let mut params = conditions.params;
+        params.push(timestamp(unanswered_before));
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&query)?;
+            let rows = statement.query_map(params_from_iter(params), |row| {
+                Ok(SuggestionRow {
+                    bucket: row.get(0)?,
+                    outcome: row.get(1)?,
+                    inferred: row.get(2)?,
+                    answered_again: row.get(3)?,
+                    unanswered: row.get(4)?,
+                    decision_bin: row.get::<_, Option<i64>>(5)?.map(|bin| bin as u16),
+                    touches_policy: row.get(6)?,
+                    count: row.get::<_, i64>(7)? as u64,
+                })
+            })?;
+            rows.collect::<Result<_, _>>()
+        })
+    }
+
+    fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
+        let offers = Scope {
+            event: None,
+            ..scope.clone()
+        };
+        let conditions = sql::own_conditions(&offers);
+        let query = sql::policy_outcomes(&self.source().select, &conditions.sql);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&query)?;
+            let rows = statement.query_map(params_from_iter(conditions.params), |row| {
+                Ok(PolicyOutcomeRow {
+                    policy: row.get(0)?,
+                    outcome: row.get(1)?,
+                    count: row.get::<_, i64>(2)? as u64,
+                })
+            })?;
+            rows.collect::<Result<_, _>>()
+        })
+    }
+
+    fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
+        let conditions = sql::conditions(scope);
+        let query = sql::multiple_exposure(&self.source().select, &conditions.sql);
+        self.read(|conn| {
+            conn.query_row(&query, params_from_iter(conditions.params), |row| {
+                Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64))
+            })
         })
     }
 
@@ -551,7 +632,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn extent(&self) -> Result<Extent, StoreError> {
-        let query = sql::extent(self.source());
+        let query = sql::extent(&self.source().select);
         self.read(|conn| {
             conn.query_row(&query, [], |row| {
                 Ok(Extent {
@@ -567,7 +648,7 @@ impl EventStore for DuckDbStore {
     fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError> {
         let mut found = HashSet::new();
         for chunk in candidates.chunks(1000) {
-            let query = sql::stored_ids(self.source(), chunk.len());
+            let query = sql::stored_ids(&self.source().select, chunk.len());
             self.read(|conn| {
                 let mut statement = conn.prepare_cached(&query)?;
                 let rows = statement.query_map(params_from_iter(chunk.iter()), |row| {
@@ -584,7 +665,7 @@ impl EventStore for DuckDbStore {
 
     fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
         let conditions = sql::conditions(scope);
-        let query = sql::ids(self.source(), &conditions.sql);
+        let query = sql::ids(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
             let mut rows = statement.query(params_from_iter(conditions.params))?;
@@ -599,17 +680,22 @@ impl EventStore for DuckDbStore {
     }
 
     fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        if events.iter().any(|event| event.offer_id.is_some())
+            && !self.source().writable.contains(&"offer_id")
+        {
+            self.add_offer_id_column()?;
+        }
+        let source = self.source();
+        let sessions: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|event| event.session_id.as_deref())
+            .collect();
         let outcome = self.write(|conn| {
-            if let [event] = events
-                && self.source.writable.as_slice() == schema::COLUMNS
-            {
-                // One event: one prepared INSERT is its own transaction, cheaper than an
-                // appender.
-                let mut statement = conn.prepare_cached(sql::INSERT_ONE)?;
-                return Ok(statement.execute(row(event)).map(|_| ()));
-            }
             conn.execute_batch("BEGIN TRANSACTION")?;
-            match self.append(conn, events) {
+            // The events and the links they change commit together, or not at all.
+            let written = append(conn, &source, events)
+                .and_then(|()| Ok(links::update(conn, &source.select, sessions)?));
+            match written {
                 Ok(()) => Ok(conn.execute_batch("COMMIT")),
                 Err(error) => {
                     // The transaction holds the only trace of the failed batch; dropping it
@@ -706,42 +792,47 @@ impl EventStore for DuckDbStore {
     }
 }
 
-impl DuckDbStore {
-    /// Appends a batch inside the open transaction, by the fastest way the table allows.
-    fn append(&self, conn: &Connection, events: &[StoredEvent]) -> Result<(), WriteFailure> {
-        let columns = &self.source.writable;
-        let mut appender = conn.appender_with_columns(schema::TABLE, columns)?;
-        if self.source.exact {
-            // The table this API creates: whole columns at once, far faster than rows.
-            appender.append_record_batch(record_batch(events)?)?;
-        } else if columns.as_slice() == schema::COLUMNS {
-            // The note's table: every column in order, appended by reference.
-            for event in events {
-                appender.append_row(row(event))?;
-            }
-        } else {
-            for event in events {
-                let row: Vec<Value> = columns
-                    .iter()
-                    .map(|column| match *column {
-                        "id" => Value::Text(event.id.clone()),
-                        "ts" => timestamp(event.ts),
-                        "event" => Value::Text(event.event.clone()),
-                        "session_id" => optional_text(&event.session_id),
-                        "agent_draft" => optional_text(&event.agent_draft),
-                        "suggestion_used" => optional_text(&event.suggestion_used),
-                        "policy_refs" => optional_text(&event.policy_refs),
-                        "latency_ms" => event.latency_ms.map_or(Value::Null, Value::BigInt),
-                        _ => optional_text(&event.ab_test_bucket),
-                    })
-                    .collect();
-                appender.append_row(duckdb::appender_params_from_iter(row))?;
-            }
-        }
-        // Flush explicitly: dropping an appender swallows its errors.
-        appender.flush()?;
-        Ok(())
+/// Appends a batch inside the open transaction, by the fastest way the table allows.
+fn append(conn: &Connection, source: &Source, events: &[StoredEvent]) -> Result<(), WriteFailure> {
+    let columns = &source.writable;
+    if let [event] = events {
+        // One event: a prepared INSERT is cheaper than an appender.
+        let mut statement = conn.prepare_cached(&sql::insert_one(columns))?;
+        statement.execute(duckdb::params_from_iter(values(columns, event)))?;
+        return Ok(());
     }
+    let mut appender = conn.appender_with_columns(schema::TABLE, columns)?;
+    if source.exact {
+        // The table this API creates, or the note's: whole columns at once, far faster than
+        // rows.
+        appender.append_record_batch(record_batch(events, columns.len())?)?;
+    } else {
+        for event in events {
+            appender.append_row(duckdb::appender_params_from_iter(values(columns, event)))?;
+        }
+    }
+    // Flush explicitly: dropping an appender swallows its errors.
+    appender.flush()?;
+    Ok(())
+}
+
+/// An event's values for the table's `columns`.
+fn values(columns: &[&str], event: &StoredEvent) -> Vec<Value> {
+    columns
+        .iter()
+        .map(|column| match *column {
+            "id" => Value::Text(event.id.clone()),
+            "ts" => timestamp(event.ts),
+            "event" => Value::Text(event.event.clone()),
+            "session_id" => optional_text(&event.session_id),
+            "agent_draft" => optional_text(&event.agent_draft),
+            "suggestion_used" => optional_text(&event.suggestion_used),
+            "policy_refs" => optional_text(&event.policy_refs),
+            "latency_ms" => event.latency_ms.map_or(Value::Null, Value::BigInt),
+            "offer_id" => optional_text(&event.offer_id),
+            _ => optional_text(&event.ab_test_bucket),
+        })
+        .collect()
 }
 
 fn wal_path(path: &Path) -> PathBuf {

@@ -6,8 +6,8 @@ use duckdb::Connection;
 
 pub(crate) const TABLE: &str = "coach_events";
 
-/// The table a new database gets: the note's columns, no primary key (ids are deduplicated
-/// by the API, which keeps appends fast and the file small).
+/// The table a new database gets: the note's columns and `offer_id`, no primary key (ids are
+/// deduplicated by the API, which keeps appends fast and the file small).
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS coach_events (
     id              VARCHAR NOT NULL,
     ts              TIMESTAMP NOT NULL,
@@ -17,11 +17,16 @@ pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS coach_events (
     suggestion_used VARCHAR,
     policy_refs     VARCHAR,
     latency_ms      INTEGER,
-    ab_test_bucket  VARCHAR
+    ab_test_bucket  VARCHAR,
+    offer_id        VARCHAR
 )";
 
-/// The canonical columns, in the note's order.
-pub(crate) const COLUMNS: [&str; 9] = [
+/// Added to a table in the note's format the first time an event names its offer: a
+/// column at the end, which the note's `SELECT *` and named-column queries read unchanged.
+pub(crate) const ADD_OFFER_ID: &str = "ALTER TABLE coach_events ADD COLUMN offer_id VARCHAR";
+
+/// The canonical columns: the note's nine in its order, then ours.
+pub(crate) const COLUMNS: [&str; 10] = [
     "id",
     "ts",
     "event",
@@ -31,7 +36,11 @@ pub(crate) const COLUMNS: [&str; 9] = [
     "policy_refs",
     "latency_ms",
     "ab_test_bucket",
+    "offer_id",
 ];
+
+/// The columns of the note's table.
+pub(crate) const NOTE_COLUMNS: &[&str] = COLUMNS.split_at(9).0;
 
 /// How to read the table as canonical columns, and which columns a write can fill.
 #[derive(Debug, Clone)]
@@ -42,8 +51,8 @@ pub(crate) struct Source {
     pub writable: Vec<&'static str>,
     /// True when every column has the note's type (no casts in the way of pruning).
     pub native: bool,
-    /// True when the table is exactly the one `CREATE_TABLE` makes (columns, order, types):
-    /// batches can then be appended column-wise.
+    /// True when the table is exactly the one `CREATE_TABLE` makes, or the note's (columns,
+    /// order, types): batches can then be appended column-wise.
     pub exact: bool,
 }
 
@@ -109,7 +118,8 @@ fn source_of(columns: &[(String, String)]) -> Result<Source, String> {
         .iter()
         .map(|&name| {
             let Some(data_type) = type_of(name) else {
-                native = false;
+                // The note's format has no offer_id: nothing to cast in its absence.
+                native &= name == "offer_id";
                 return missing_column(name);
             };
             writable.push(name);
@@ -128,8 +138,9 @@ fn source_of(columns: &[(String, String)]) -> Result<Source, String> {
         "VARCHAR",
         "INTEGER",
         "VARCHAR",
+        "VARCHAR",
     ];
-    let exact = columns.len() == COLUMNS.len()
+    let exact = (columns.len() == COLUMNS.len() || columns.len() == NOTE_COLUMNS.len())
         && columns.iter().zip(COLUMNS.iter().zip(expected)).all(
             |((name, data_type), (want_name, want_type))| {
                 name == want_name && data_type == want_type

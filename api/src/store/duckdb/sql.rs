@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use coachboard_contract::{SortKey, SortOrder};
 use duckdb::types::{TimeUnit, Value};
 
+use super::links::{ALL_LINKS, LINKS};
 use super::{EventsQuery, Scope};
 use crate::histogram::MAX_LATENCY_MS;
 
@@ -49,60 +50,62 @@ pub(crate) fn timestamp(value: NaiveDateTime) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, value.and_utc().timestamp_micros())
 }
 
-/// The conditions of a scope, joined with AND (`TRUE` when there are none).
+/// The conditions of a scope, joined with AND (`TRUE` when there are none). The offer's
+/// attributes (policy, text) select an outcome through the offer it answers.
 pub(crate) fn conditions(scope: &Scope) -> Conditions {
-    let mut clauses: Vec<&str> = Vec::new();
+    row_conditions(scope, true)
+}
+
+/// The same conditions on each row's own values only (for offers, which are their own).
+pub(crate) fn own_conditions(scope: &Scope) -> Conditions {
+    row_conditions(scope, false)
+}
+
+fn row_conditions(scope: &Scope, through_offer: bool) -> Conditions {
+    let mut clauses: Vec<String> = Vec::new();
     let mut params = Vec::new();
     if let Some(from) = scope.from {
-        clauses.push("ts >= ?");
+        clauses.push("ts >= ?".into());
         params.push(timestamp(from));
     }
     if let Some(to) = scope.to {
-        clauses.push("ts < ?");
+        clauses.push("ts < ?".into());
         params.push(timestamp(to));
     }
     if let Some(bucket) = &scope.bucket {
-        clauses.push("ab_test_bucket = ?");
+        clauses.push("ab_test_bucket = ?".into());
         params.push(Value::Text(bucket.clone()));
     }
     if let Some(event) = &scope.event {
-        clauses.push("event = ?");
+        clauses.push("event = ?".into());
         params.push(Value::Text(event.clone()));
     }
     if let Some(session_id) = &scope.session_id {
-        clauses.push("session_id = ?");
+        clauses.push("session_id = ?".into());
         params.push(Value::Text(session_id.clone()));
     }
-    if let Some(text) = &scope.text {
-        // ILIKE, the user's own % and _ escaped: a case-insensitive substring match.
-        clauses.push(r"(agent_draft ILIKE ? ESCAPE '\' OR suggestion_used ILIKE ? ESCAPE '\')");
-        let escaped = text
-            .replace('\\', r"\\")
-            .replace('%', r"\%")
-            .replace('_', r"\_");
-        params.push(Value::Text(format!("%{escaped}%")));
-        params.push(Value::Text(format!("%{escaped}%")));
-    }
     if let Some((start, end)) = scope.rows {
-        clauses.push("row_number >= ? AND row_number < ?");
+        clauses.push("row_number >= ? AND row_number < ?".into());
         params.push(Value::BigInt(start));
         params.push(Value::BigInt(end));
     }
-    let policy_clause;
-    if let Some(policy) = &scope.policy {
-        // A plain substring test first skips most rows cheaply; it is only sound when the
-        // policy id is written the same way inside JSON text (no escapes needed).
-        let plain = policy
-            .chars()
-            .all(|c| c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\');
-        policy_clause = if plain {
-            params.push(Value::Text(policy.clone()));
-            format!("(contains(policy_refs, ?) AND list_contains({POLICY_LIST}, ?))")
+    if let Some(offer) = offer_conditions(scope) {
+        if through_offer {
+            // The row itself, or an outcome whose offer (named or inferred) matches.
+            clauses.push(format!(
+                "({p} OR (event IN ('accepted', 'edited', 'rejected') AND (
+                    offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {p})
+                    OR id IN (SELECT l.outcome_id FROM {LINKS} l JOIN src o ON o.id = l.offer_id
+                              WHERE {p}))))",
+                p = offer.sql
+            ));
+            for _ in 0..3 {
+                params.extend(offer.params.iter().cloned());
+            }
         } else {
-            format!("list_contains({POLICY_LIST}, ?)")
-        };
-        params.push(Value::Text(policy.clone()));
-        clauses.push(&policy_clause);
+            clauses.push(offer.sql);
+            params.extend(offer.params);
+        }
     }
     let sql = if clauses.is_empty() {
         "TRUE".to_owned()
@@ -110,6 +113,43 @@ pub(crate) fn conditions(scope: &Scope) -> Conditions {
         clauses.join(" AND ")
     };
     Conditions { sql, params }
+}
+
+/// The conditions on what a suggestion's offer says (policies, text), on unqualified columns.
+fn offer_conditions(scope: &Scope) -> Option<Conditions> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut params = Vec::new();
+    if let Some(text) = &scope.text {
+        // ILIKE, the user's own % and _ escaped: a case-insensitive substring match.
+        clauses
+            .push(r"(agent_draft ILIKE ? ESCAPE '\' OR suggestion_used ILIKE ? ESCAPE '\')".into());
+        let escaped = text
+            .replace('\\', r"\\")
+            .replace('%', r"\%")
+            .replace('_', r"\_");
+        params.push(Value::Text(format!("%{escaped}%")));
+        params.push(Value::Text(format!("%{escaped}%")));
+    }
+    if let Some(policy) = &scope.policy {
+        // A plain substring test first skips most rows cheaply; it is only sound when the
+        // policy id is written the same way inside JSON text (no escapes needed).
+        let plain = policy
+            .chars()
+            .all(|c| c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\');
+        if plain {
+            params.push(Value::Text(policy.clone()));
+            clauses.push(format!(
+                "(contains(policy_refs, ?) AND list_contains({POLICY_LIST}, ?))"
+            ));
+        } else {
+            clauses.push(format!("list_contains({POLICY_LIST}, ?)"));
+        }
+        params.push(Value::Text(policy.clone()));
+    }
+    (!clauses.is_empty()).then(|| Conditions {
+        sql: format!("({})", clauses.join(" AND ")),
+        params,
+    })
 }
 
 /// Start of a time slot `?` seconds wide, in seconds since the epoch (NULL when not grouped).
@@ -187,16 +227,20 @@ pub(crate) fn events_page(source: &str, query: &EventsQuery, conditions: &str) -
     format!(
         "WITH src AS ({source})
          SELECT id, ts, event, session_id, agent_draft, suggestion_used, policy_refs,
-                latency_ms, ab_test_bucket
+                latency_ms, ab_test_bucket, offer_id
          FROM src WHERE ts IS NOT NULL AND {conditions}{after}
          ORDER BY {order_by} LIMIT ? OFFSET ?"
     )
 }
 
-/// One event into the note's table.
-pub(crate) const INSERT_ONE: &str = "INSERT INTO coach_events
-    (id, ts, event, session_id, agent_draft, suggestion_used, policy_refs, latency_ms, ab_test_bucket)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// One event into the table's `columns`.
+pub(crate) fn insert_one(columns: &[&str]) -> String {
+    let placeholders = vec!["?"; columns.len()].join(", ");
+    format!(
+        "INSERT INTO coach_events ({}) VALUES ({placeholders})",
+        columns.join(", ")
+    )
+}
 
 pub(crate) fn stored_ids(source: &str, how_many: usize) -> String {
     let placeholders = vec!["?"; how_many].join(", ");
@@ -205,4 +249,87 @@ pub(crate) fn stored_ids(source: &str, how_many: usize) -> String {
 
 pub(crate) fn ids(source: &str, conditions: &str) -> String {
     format!("WITH src AS ({source}) SELECT id FROM src WHERE id IS NOT NULL AND {conditions}")
+}
+
+/// The offers of a scope (`{conditions}` on their own values) and each one's first answer:
+/// the CTEs `offers` and `first` (offer_id, inferred, outcome, ts, answers).
+fn offers_with_answers(source: &str, offer_columns: &str, conditions: &str) -> String {
+    format!(
+        "WITH src AS ({source}),
+         offers AS (
+             SELECT {offer_columns} FROM src
+             WHERE event = 'offered' AND id IS NOT NULL AND {conditions}
+         ),
+         links AS ({ALL_LINKS}),
+         answers AS (
+             SELECT links.offer_id, links.inferred, answer.event AS outcome, answer.ts,
+                    row_number() OVER (PARTITION BY links.offer_id ORDER BY answer.ts, answer.id)
+                        AS nth,
+                    count(*) OVER (PARTITION BY links.offer_id) AS answers
+             FROM links JOIN src answer ON answer.id = links.outcome_id
+             WHERE links.offer_id IN (SELECT id FROM offers)
+         ),
+         first AS (SELECT * FROM answers WHERE nth = 1)"
+    )
+}
+
+/// Suggestions per (bucket, outcome, link kind, decision-time bin). Parameters: the
+/// conditions', then the unanswered cut-off.
+pub(crate) fn suggestions(source: &str, conditions: &str) -> String {
+    let with = offers_with_answers(
+        source,
+        "id, ts, ab_test_bucket AS bucket, policy_refs",
+        conditions,
+    );
+    format!(
+        "{with},
+         decided AS (
+             SELECT offers.bucket, first.outcome,
+                    coalesce(first.inferred, false) AS inferred,
+                    coalesce(first.answers > 1, false) AS answered_again,
+                    coalesce(first.outcome IS NULL AND offers.ts < ?, false) AS unanswered,
+                    coalesce(len({POLICY_LIST}), 0) > 0 AS touches_policy,
+                    CASE WHEN first.ts > offers.ts
+                         THEN least(epoch_ms(first.ts) - epoch_ms(offers.ts), {MAX_LATENCY_MS})
+                    END AS lat
+             FROM offers LEFT JOIN first ON first.offer_id = offers.id
+         ),
+         binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM decided),
+         exact AS (SELECT *, {EXPONENT} AS e FROM binned)
+         SELECT bucket, outcome, inferred, answered_again, unanswered, {LATENCY_BIN} AS bin,
+                touches_policy, count(*) AS n
+         FROM exact GROUP BY ALL"
+    )
+}
+
+/// Suggestions per (policy referenced by the offer, outcome). Parameters: the conditions'.
+pub(crate) fn policy_outcomes(source: &str, conditions: &str) -> String {
+    let with = offers_with_answers(
+        source,
+        "id, policy_refs",
+        &format!("policy_refs IS NOT NULL AND policy_refs <> '[]' AND {conditions}"),
+    );
+    format!(
+        "{with},
+         refs AS (
+             SELECT unnest({POLICY_LIST}) AS policy, first.outcome
+             FROM offers LEFT JOIN first ON first.offer_id = offers.id
+         )
+         SELECT coalesce(policy, 'null') AS policy, outcome, count(*) AS n
+         FROM refs GROUP BY ALL"
+    )
+}
+
+/// Sessions with a bucket, and those seen in two buckets or more. Parameters: the
+/// conditions'.
+pub(crate) fn multiple_exposure(source: &str, conditions: &str) -> String {
+    format!(
+        "WITH src AS ({source}),
+         sessions AS (
+             SELECT session_id, count(DISTINCT ab_test_bucket) AS buckets FROM src
+             WHERE session_id IS NOT NULL AND ab_test_bucket IS NOT NULL AND {conditions}
+             GROUP BY session_id
+         )
+         SELECT count(*), count(*) FILTER (WHERE buckets > 1) FROM sessions"
+    )
 }
