@@ -10,7 +10,6 @@ pub mod browser;
 pub mod charts;
 pub mod components;
 pub mod config;
-pub mod diff;
 pub mod embed;
 pub mod format;
 pub mod live;

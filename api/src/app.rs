@@ -30,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics/latency", get(analytics::latency))
         .route("/analytics/experiment", get(analytics::experiment))
         .route("/analytics/suggestions", get(analytics::suggestions))
+        .route("/analytics/rewrites", get(analytics::rewrites))
         .route(
             "/analytics/policy-outcomes",
             get(analytics::policy_outcomes),

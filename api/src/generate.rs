@@ -4,6 +4,7 @@
 //! drafts that read like support replies. The same seed gives the same events.
 
 use chrono::{Datelike, Duration, NaiveDateTime, Timelike};
+use coachboard_contract::diff::rewrite_percent;
 
 use crate::store::StoredEvent;
 
@@ -167,7 +168,8 @@ fn session(
             event: "offered".to_owned(),
             session_id: Some(session_id.clone()),
             agent_draft: Some(draft.clone()),
-            suggestion_used: None,
+            // The suggestion as offered; its outcome carries the text the agent sent.
+            suggestion_used: Some(suggestion.clone()),
             policy_refs: Some(policies),
             latency_ms: Some(latency),
             ab_test_bucket: Some(bucket.to_owned()),
@@ -188,6 +190,9 @@ fn session(
         } else {
             (0.36, 0.16)
         };
+        // Agents take small rewrites of their draft more readily than large ones.
+        let rewrite = rewrite_percent(&draft, &suggestion).unwrap_or(0.0);
+        let accept = accept * (1.3 - (rewrite / 100.0).clamp(0.0, 1.0) * 1.2).clamp(0.5, 1.3);
         let roll = rng.unit();
         let (kind, used) = if roll < accept {
             ("accepted", Some(suggestion))

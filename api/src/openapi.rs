@@ -7,8 +7,8 @@ use coachboard_contract::{
     ErrorBody, ErrorCode, EventKind, EventRecord, Experiment, Figures, Guardrail, GuardrailValue,
     Health, IngestResult, Interval, LatencyBin, LatencyDistribution, MultipleExposure, NewEvent,
     Period, PolicyCounts, PolicyOutcome, PolicyOutcomes, PolicyRefs, PreviousPeriod, Rate,
-    SampleRatioCheck, SequentialComparison, SortKey, SortOrder, SuggestionOutcomes,
-    SuggestionStats, Summary, Timeseries, TimeseriesPoint,
+    RewriteBand, RewriteSizes, SampleRatioCheck, SequentialComparison, SortKey, SortOrder,
+    SuggestionOutcomes, SuggestionStats, Summary, Timeseries, TimeseriesPoint,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -104,6 +104,11 @@ fn suggestions() {}
 #[allow(dead_code)]
 fn policy_outcomes() {}
 
+#[utoipa::path(get, path = "/analytics/rewrites", tag = "analytics", params(FilterParams),
+    responses((status = 200, body = RewriteSizes), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn rewrites() {}
+
 #[utoipa::path(get, path = "/analytics/stream", tag = "analytics",
     responses((status = 200, content_type = "text/event-stream", body = DataChanged,
         description = "Server-Sent Events: a `change` message with this body after commits"),
@@ -167,6 +172,7 @@ fn readyz() {}
         experiment,
         suggestions,
         policy_outcomes,
+        rewrites,
         stream,
         ingest,
         healthz,
@@ -211,7 +217,9 @@ fn readyz() {}
         SequentialComparison,
         MultipleExposure,
         Guardrail,
-        GuardrailValue
+        GuardrailValue,
+        RewriteSizes,
+        RewriteBand
     ))
 )]
 struct ApiDoc;

@@ -5,6 +5,7 @@
 //! `/analytics/policies`) follow the design note exactly, so clients written against the
 //! note's Python API keep working.
 
+pub mod diff;
 mod error;
 mod event;
 mod filter;

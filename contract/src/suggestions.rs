@@ -99,3 +99,27 @@ pub struct Rate {
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
 }
+
+/// `GET /analytics/rewrites`: how much the suggestions rewrote the agents' drafts (share of
+/// words removed or added, over the words of both), and the accept rate at each size.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RewriteSizes {
+    /// Ten bands of 10 points each, smallest rewrites first.
+    pub bands: Vec<RewriteBand>,
+    /// Offers without both a draft and a suggestion: their size is unknown.
+    pub without_text: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RewriteBand {
+    /// Rewrites of at least `lower_pct` and under `upper_pct` percent (the last band
+    /// includes 100).
+    pub lower_pct: f64,
+    pub upper_pct: f64,
+    pub suggestions: u64,
+    /// Accepted or edited.
+    pub accepted: u64,
+    pub accept_rate: Rate,
+}

@@ -4,7 +4,7 @@
 use coachboard_contract::EventRecord;
 use leptos::prelude::*;
 
-use crate::diff::{Span, word_diff};
+use coachboard_contract::diff::{Span, word_diff};
 
 fn spans_view(spans: Vec<Span>, class: &'static str) -> impl IntoView {
     spans

@@ -18,7 +18,7 @@ pub use events::{EventsPage, count, events_page};
 pub use experiment::experiment;
 pub use latency::latency_distribution;
 pub use policies::policy_counts;
-pub use suggestions::{policy_outcomes, suggestion_outcomes};
+pub use suggestions::{policy_outcomes, rewrite_sizes, suggestion_outcomes};
 pub use summary::summary;
 pub use timeseries::{TimeseriesError, timeseries};
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
 use coachboard_contract::{
-    BucketSuggestions, DecisionTime, PolicyOutcome, PolicyOutcomes, Rate, SuggestionOutcomes,
-    SuggestionStats,
+    BucketSuggestions, DecisionTime, PolicyOutcome, PolicyOutcomes, Rate, RewriteBand,
+    RewriteSizes, SuggestionOutcomes, SuggestionStats,
 };
 
 use super::Engine;
@@ -129,6 +129,37 @@ pub fn suggestion_outcomes(
             p95_ms: distribution.p95_ms,
             bins: distribution.bins,
         },
+    })
+}
+
+pub fn rewrite_sizes(engine: &Engine, scope: &Scope) -> Result<RewriteSizes, StoreError> {
+    let mut counts = [(0u64, 0u64); 10];
+    let mut without_text = 0;
+    for row in engine.store().rewrite_outcomes(scope)? {
+        let Some(band) = row.band else {
+            without_text += row.count;
+            continue;
+        };
+        let (suggestions, accepted) = &mut counts[usize::from(band.min(9))];
+        *suggestions += row.count;
+        if matches!(row.outcome.as_deref(), Some("accepted" | "edited")) {
+            *accepted += row.count;
+        }
+    }
+    let bands = counts
+        .iter()
+        .enumerate()
+        .map(|(band, &(suggestions, accepted))| RewriteBand {
+            lower_pct: band as f64 * 10.0,
+            upper_pct: (band + 1) as f64 * 10.0,
+            suggestions,
+            accepted,
+            accept_rate: rate(accepted, suggestions),
+        })
+        .collect();
+    Ok(RewriteSizes {
+        bands,
+        without_text,
     })
 }
 

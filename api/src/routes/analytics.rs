@@ -229,3 +229,17 @@ pub async fn policy_outcomes(
     })
     .await
 }
+
+pub async fn rewrites(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let params = Params::parse(query.as_deref())?;
+    let scope = params.scope()?;
+    params.tz()?;
+    let key = cache_key("rewrites", &params, &[]);
+    answer(&state, key, move |engine| {
+        plain(analytics::rewrite_sizes(engine, &scope)?)
+    })
+    .await
+}

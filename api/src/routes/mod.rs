@@ -10,7 +10,7 @@ pub mod static_files;
 pub mod stream;
 
 /// Every path of the API (the dashboard's files and routes aside).
-pub const API_PATHS: [&str; 16] = [
+pub const API_PATHS: [&str; 17] = [
     "/analytics/summary",
     "/analytics/events",
     "/analytics/events.csv",
@@ -20,6 +20,7 @@ pub const API_PATHS: [&str; 16] = [
     "/analytics/experiment",
     "/analytics/suggestions",
     "/analytics/policy-outcomes",
+    "/analytics/rewrites",
     "/analytics/stream",
     "/events",
     "/healthz",

@@ -113,6 +113,16 @@ pub struct PolicyOutcomeRow {
     pub count: u64,
 }
 
+/// Suggestions of one (rewrite-size band, outcome) group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewriteRow {
+    /// Tenth of the 0–100% rewrite range (0: under 10%, …, 9: 90% and more); `None` for
+    /// offers without both texts.
+    pub band: Option<u8>,
+    pub outcome: Option<String>,
+    pub count: u64,
+}
+
 /// A page of `/analytics/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventsQuery {
@@ -221,6 +231,8 @@ pub trait EventStore: Send + Sync + 'static {
     /// Suggestions per policy their offer references (counted like `policy_counts`) and
     /// outcome; `event` in the scope is ignored.
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError>;
+    /// The offers of the scope by rewrite-size band and outcome; `event` is ignored.
+    fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError>;
     /// Sessions of the scope that have a bucket, and how many of them have two or more.
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError>;
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError>;

@@ -346,3 +346,46 @@ async fn the_experiment_shows_its_trust_checks() {
         "the always-valid interval is the wider one: {experiment}"
     );
 }
+
+#[tokio::test]
+async fn rewrite_sizes_are_computed_once_per_offer() {
+    let api = TestApi::with_events(&[]);
+    // Rewrites by hand: 0% (same words), 20% (2 of 4 + 6 words added), 100% (no shared word).
+    let offers = json!([
+        {"id": "r1", "event": "offered", "session_id": "t1", "agent_draft": "thanks for waiting",
+         "suggestion_used": "thanks for waiting", "ts": "2025-10-02T10:00:00Z"},
+        {"id": "r1a", "event": "accepted", "offer_id": "r1", "session_id": "t1", "ts": "2025-10-02T10:00:09Z"},
+        {"id": "r2", "event": "offered", "session_id": "t2", "agent_draft": "your order has shipped",
+         "suggestion_used": "good news: your order has shipped", "ts": "2025-10-02T10:01:00Z"},
+        {"id": "r2a", "event": "edited", "offer_id": "r2", "session_id": "t2", "ts": "2025-10-02T10:01:09Z"},
+        {"id": "r3", "event": "offered", "session_id": "t3", "agent_draft": "a b",
+         "suggestion_used": "c d", "ts": "2025-10-02T10:02:00Z"},
+        {"id": "r3a", "event": "rejected", "offer_id": "r3", "session_id": "t3", "ts": "2025-10-02T10:02:09Z"},
+        {"id": "r4", "event": "offered", "session_id": "t4", "agent_draft": "no suggestion text",
+         "ts": "2025-10-02T10:03:00Z"},
+    ]);
+    assert_eq!(api.post_json(offers).await.status, 201);
+    let check = |answer: Value| {
+        let bands = answer["bands"].as_array().expect("bands").clone();
+        assert_eq!(bands.len(), 10);
+        let counts: Vec<u64> = bands
+            .iter()
+            .map(|band| band["suggestions"].as_u64().unwrap_or(0))
+            .collect();
+        assert_eq!(counts, [1, 0, 1, 0, 0, 0, 0, 0, 0, 1], "{answer}");
+        assert_near(&bands[0]["accept_rate"]["percent"], 100.0, 1e-9);
+        assert_near(&bands[2]["accept_rate"]["percent"], 100.0, 1e-9);
+        assert_near(&bands[9]["accept_rate"]["percent"], 0.0, 1e-9);
+        assert_eq!(answer["without_text"], 1);
+    };
+    check(api.json("/analytics/rewrites").await);
+    // Thrown away, the sizes come back at the next start, the same.
+    let dir = api.into_dir();
+    {
+        let conn = duckdb::Connection::open(db_path(&dir)).expect("open");
+        conn.execute_batch("DROP TABLE coachboard_rewrites")
+            .expect("drop");
+    }
+    let api = TestApi::open(dir, coachboard_api::Settings::default());
+    check(api.json("/analytics/rewrites").await);
+}

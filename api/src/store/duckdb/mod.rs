@@ -5,6 +5,7 @@
 mod faults;
 mod links;
 mod open;
+mod rewrites;
 mod schema;
 mod sql;
 
@@ -27,8 +28,8 @@ use schema::Source;
 use sql::timestamp;
 
 use super::{
-    EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, Scope, StoreError,
-    StoredEvent, SuggestionRow,
+    EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, RewriteRow, Scope,
+    StoreError, StoredEvent, SuggestionRow,
 };
 
 /// Resource settings handed to DuckDB.
@@ -112,6 +113,16 @@ impl DuckDbStore {
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "offer links inferred again: the events changed since they were last derived"
+            );
+        }
+        let started = Instant::now();
+        let added = rewrites::ensure(&writer, &source.select)
+            .map_err(|error| OpenError::from_duckdb(path, &error))?;
+        if added > 0 {
+            tracing::info!(
+                offers = added,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "rewrite sizes computed for offers that had none"
             );
         }
         Ok(Self {
@@ -600,6 +611,28 @@ impl EventStore for DuckDbStore {
         })
     }
 
+    fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
+        let offers = Scope {
+            event: None,
+            ..scope.clone()
+        };
+        let conditions = sql::own_conditions(&offers);
+        let query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&query)?;
+            let rows = statement.query_map(params_from_iter(conditions.params), |row| {
+                Ok(RewriteRow {
+                    band: row
+                        .get::<_, Option<i64>>(0)?
+                        .map(|band| band.clamp(0, 9) as u8),
+                    outcome: row.get(1)?,
+                    count: row.get::<_, i64>(2)? as u64,
+                })
+            })?;
+            rows.collect::<Result<_, _>>()
+        })
+    }
+
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
         let conditions = sql::conditions(scope);
         let query = sql::multiple_exposure(&self.source().select, &conditions.sql);
@@ -686,6 +719,7 @@ impl EventStore for DuckDbStore {
             self.add_offer_id_column()?;
         }
         let source = self.source();
+        let rewrite_sizes = rewrites::sizes(events);
         let sessions: BTreeSet<&str> = events
             .iter()
             .filter_map(|event| event.session_id.as_deref())
@@ -693,8 +727,10 @@ impl EventStore for DuckDbStore {
         let outcome = self.write(|conn| {
             conn.execute_batch("BEGIN TRANSACTION")?;
             // The events and the links they change commit together, or not at all.
-            let written = append(conn, &source, events)
-                .and_then(|()| Ok(links::update(conn, &source.select, sessions)?));
+            let written = append(conn, &source, events).and_then(|()| {
+                links::update(conn, &source.select, sessions)?;
+                Ok(rewrites::record(conn, &rewrite_sizes)?)
+            });
             match written {
                 Ok(()) => Ok(conn.execute_batch("COMMIT")),
                 Err(error) => {

@@ -333,3 +333,19 @@ pub(crate) fn multiple_exposure(source: &str, conditions: &str) -> String {
          SELECT count(*), count(*) FILTER (WHERE buckets > 1) FROM sessions"
     )
 }
+
+/// Suggestions per (rewrite-size band, outcome). Parameters: the conditions'.
+pub(crate) fn rewrite_outcomes(source: &str, conditions: &str) -> String {
+    let with = offers_with_answers(source, "id", conditions);
+    format!(
+        "{with}
+         -- least() skips NULLs in DuckDB: offers without a size keep a NULL band.
+         SELECT CASE WHEN sizes.rewrite_pct IS NOT NULL
+                     THEN CAST(least(floor(sizes.rewrite_pct / 10), 9) AS INTEGER) END AS band,
+                first.outcome, count(*) AS n
+         FROM offers
+         LEFT JOIN coachboard_rewrites sizes ON sizes.offer_id = offers.id
+         LEFT JOIN first ON first.offer_id = offers.id
+         GROUP BY ALL"
+    )
+}
