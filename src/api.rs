@@ -4,7 +4,7 @@
 
 use coachboard_contract::{
     ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution, NEXT_CURSOR_HEADER,
-    PolicyCounts, PolicyOutcomes, SortKey, SortOrder, SuggestionOutcomes, Summary,
+    PolicyCounts, PolicyOutcomes, RewriteSizes, SortKey, SortOrder, SuggestionOutcomes, Summary,
     TOTAL_COUNT_HEADER, Timeseries,
 };
 use gloo_net::http::{Request, Response};
@@ -204,6 +204,13 @@ impl Api {
         filter: &Filter,
     ) -> impl Future<Output = Result<PolicyOutcomes, ApiError>> + use<> {
         value(self.get("/analytics/policy-outcomes", &owned(filter.query_pairs())))
+    }
+
+    pub fn rewrites(
+        &self,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<RewriteSizes, ApiError>> + use<> {
+        value(self.get("/analytics/rewrites", &owned(filter.query_pairs())))
     }
 
     /// The CSV of every event matching the filters.

@@ -31,6 +31,7 @@ pub fn app(state: AppState) -> Router {
         .route("/analytics/experiment", get(analytics::experiment))
         .route("/analytics/suggestions", get(analytics::suggestions))
         .route("/analytics/rewrites", get(analytics::rewrites))
+        .route("/analytics/sessions/{id}", get(analytics::session))
         .route(
             "/analytics/policy-outcomes",
             get(analytics::policy_outcomes),

@@ -140,6 +140,9 @@ impl Metrics {
 /// The route a path belongs to, for labels: API paths as they are, anything else (the
 /// dashboard's files and routes, unknown paths) as one value, so labels stay few.
 pub fn route_label(path: &str) -> &'static str {
+    if path.starts_with("/analytics/sessions/") {
+        return "/analytics/sessions/{id}";
+    }
     crate::routes::API_PATHS
         .iter()
         .find(|route| **route == path)

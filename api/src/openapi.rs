@@ -7,8 +7,9 @@ use coachboard_contract::{
     ErrorBody, ErrorCode, EventKind, EventRecord, Experiment, Figures, Guardrail, GuardrailValue,
     Health, IngestResult, Interval, LatencyBin, LatencyDistribution, MultipleExposure, NewEvent,
     Period, PolicyCounts, PolicyOutcome, PolicyOutcomes, PolicyRefs, PreviousPeriod, Rate,
-    RewriteBand, RewriteSizes, SampleRatioCheck, SequentialComparison, SortKey, SortOrder,
-    SuggestionOutcomes, SuggestionStats, Summary, Timeseries, TimeseriesPoint,
+    RewriteBand, RewriteSizes, SampleRatioCheck, SequentialComparison, SessionDetail,
+    SessionSuggestion, SortKey, SortOrder, SuggestionOutcomes, SuggestionStats, Summary,
+    Timeseries, TimeseriesPoint,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -109,6 +110,12 @@ fn policy_outcomes() {}
 #[allow(dead_code)]
 fn rewrites() {}
 
+#[utoipa::path(get, path = "/analytics/sessions/{id}", tag = "analytics",
+    params(("id" = String, Path, description = "the session id", max_length = 256)),
+    responses((status = 200, body = SessionDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn session() {}
+
 #[utoipa::path(get, path = "/analytics/stream", tag = "analytics",
     responses((status = 200, content_type = "text/event-stream", body = DataChanged,
         description = "Server-Sent Events: a `change` message with this body after commits"),
@@ -173,6 +180,7 @@ fn readyz() {}
         suggestions,
         policy_outcomes,
         rewrites,
+        session,
         stream,
         ingest,
         healthz,
@@ -219,7 +227,9 @@ fn readyz() {}
         Guardrail,
         GuardrailValue,
         RewriteSizes,
-        RewriteBand
+        RewriteBand,
+        SessionDetail,
+        SessionSuggestion
     ))
 )]
 struct ApiDoc;

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::LatencyBin;
+use crate::{EventRecord, LatencyBin};
 
 /// `GET /analytics/suggestions`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -122,4 +122,33 @@ pub struct RewriteBand {
     /// Accepted or edited.
     pub accepted: u64,
     pub accept_rate: Rate,
+}
+
+/// `GET /analytics/sessions/{id}`: one session's suggestions in order, each with what
+/// became of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionDetail {
+    pub session_id: String,
+    pub suggestions: Vec<SessionSuggestion>,
+    /// Outcomes of the session linked to no offer of it.
+    pub unlinked: Vec<EventRecord>,
+    /// True when the session has more events than the page shows.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionSuggestion {
+    pub offer: EventRecord,
+    /// The first answer, if any.
+    pub outcome: Option<EventRecord>,
+    /// True when that answer's link was inferred rather than named by `offer_id`.
+    pub inferred: bool,
+    /// Milliseconds from offer to first answer (absent when not positive).
+    pub decision_ms: Option<i64>,
+    /// Answers after the first one.
+    pub later_answers: Vec<EventRecord>,
+    /// Share of words the suggestion changed in the draft, when both texts are known.
+    pub rewrite_pct: Option<f64>,
 }

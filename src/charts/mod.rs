@@ -6,6 +6,7 @@ pub mod events_over_time;
 pub mod experiment;
 pub mod latency;
 pub mod policies;
+pub mod rewrites;
 pub mod scale;
 
 use plotters::coord::Shift;

@@ -8,17 +8,52 @@ use crate::components::data_table::TableData;
 use crate::components::panel::{ChartView, Load, Panel, chart_body};
 use crate::format::{duration_ms, lift_sentence, percent, thousands};
 
-/// The verdict and warnings under the title (pure).
+/// The verdict and warnings under the title (pure). With an always-valid interval the
+/// verdict is its own, and says so.
 pub fn verdict(experiment: &Experiment) -> (Option<String>, Vec<String>) {
-    let sentence = experiment.comparison.as_ref().map(|comparison| {
-        lift_sentence(
-            &comparison.treatment,
-            comparison.difference_pt,
-            comparison.p_value,
-            comparison.significant,
-        )
-    });
+    let sentence = experiment
+        .comparison
+        .as_ref()
+        .map(|comparison| match &experiment.sequential {
+            Some(sequential) => format!(
+                "{} (always-valid interval {:+.1} to {:+.1} pt: safe to check every day)",
+                lift_sentence(
+                    &comparison.treatment,
+                    comparison.difference_pt,
+                    sequential.p_value,
+                    sequential.significant,
+                ),
+                sequential.ci_low_pt,
+                sequential.ci_high_pt
+            ),
+            None => lift_sentence(
+                &comparison.treatment,
+                comparison.difference_pt,
+                comparison.p_value,
+                comparison.significant,
+            ),
+        });
     let mut warnings = Vec::new();
+    if let Some(exposure) = &experiment.multiple_exposure
+        && exposure.in_several_buckets > 0
+    {
+        warnings.push(format!(
+            "{} of {} sessions saw more than one bucket (multiple exposure): their events blur the comparison.",
+            thousands(exposure.in_several_buckets),
+            thousands(exposure.sessions)
+        ));
+    }
+    if let Some(comparison) = &experiment.comparison {
+        for guardrail in experiment.guardrails.iter().filter(|g| g.treatment_worse) {
+            warnings.push(format!(
+                "Guardrail: {} is worse in {} ({} against {}), beyond both intervals.",
+                guardrail_name(&guardrail.metric),
+                comparison.treatment,
+                guardrail_value(&guardrail.metric, guardrail.treatment.value),
+                guardrail_value(&guardrail.metric, guardrail.control.value)
+            ));
+        }
+    }
     if experiment
         .sample_ratio
         .as_ref()
@@ -48,6 +83,16 @@ pub fn ExperimentPanel(data: Signal<Load<Experiment>>) -> impl IntoView {
         .map(|warning| view! { <p class="warning" role="note">"⚠ "{warning}</p> })
         .collect_view()
     };
+    let guardrails = move || {
+        let lines = data.with(|load| load.ready().map(guardrail_lines).unwrap_or_default());
+        (!lines.is_empty()).then(|| {
+            let items = lines
+                .into_iter()
+                .map(|line| view! { <li>{line}</li> })
+                .collect_view();
+            view! { <ul class="guardrails" aria-label="Guardrails">{items}</ul> }
+        })
+    };
     let body = chart_body(
         data,
         as_table,
@@ -64,8 +109,53 @@ pub fn ExperimentPanel(data: Signal<Load<Experiment>>) -> impl IntoView {
         <Panel title="A/B experiment" id="panel-experiment" as_table=as_table subtitle=subtitle>
             {warnings}
             {body}
+            {guardrails}
         </Panel>
     }
+}
+
+pub fn guardrail_name(metric: &str) -> &str {
+    match metric {
+        "latency_p95_ms" => "latency p95",
+        "decision_p95_ms" => "decision time p95",
+        "policy_reference_rate" => "policy-reference rate",
+        other => other,
+    }
+}
+
+pub fn guardrail_value(metric: &str, value: Option<f64>) -> String {
+    match value {
+        None => "–".to_owned(),
+        Some(value) if metric.ends_with("_ms") => duration_ms(value),
+        Some(value) => percent(value),
+    }
+}
+
+/// One line per guardrail: each bucket's value, and whether the treatment is worse.
+fn guardrail_lines(experiment: &Experiment) -> Vec<String> {
+    let (Some(control), Some(treatment)) = (experiment.buckets.first(), experiment.buckets.get(1))
+    else {
+        return Vec::new();
+    };
+    experiment
+        .guardrails
+        .iter()
+        .map(|guardrail| {
+            format!(
+                "{}: {} {} · {} {} — {}",
+                guardrail_name(&guardrail.metric),
+                control.bucket,
+                guardrail_value(&guardrail.metric, guardrail.control.value),
+                treatment.bucket,
+                guardrail_value(&guardrail.metric, guardrail.treatment.value),
+                if guardrail.treatment_worse {
+                    "worse"
+                } else {
+                    "ok"
+                }
+            )
+        })
+        .collect()
 }
 
 /// The table view: one row per bucket.
@@ -133,5 +223,28 @@ mod tests {
         );
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("sample ratio mismatch"));
+        let sequential = Experiment {
+            sequential: Some(coachboard_contract::SequentialComparison {
+                ci_low_pt: -0.4,
+                ci_high_pt: 12.0,
+                p_value: 0.3,
+                significant: false,
+                tuning_n: 5000.0,
+            }),
+            multiple_exposure: Some(coachboard_contract::MultipleExposure {
+                sessions: 1000,
+                in_several_buckets: 12,
+            }),
+            ..experiment
+        };
+        let (sentence, warnings) = verdict(&sequential);
+        assert_eq!(
+            sentence.as_deref(),
+            Some(
+                "B accepts 5.8 points more; not significant, p = 0.30 (always-valid interval \
+                 -0.4 to +12.0 pt: safe to check every day)"
+            )
+        );
+        assert!(warnings[0].contains("12 of 1,000 sessions"));
     }
 }

@@ -12,4 +12,5 @@ pub mod policies_panel;
 pub mod policy_outcomes_panel;
 pub mod range_picker;
 pub mod states;
+pub mod suggestion_panels;
 pub mod timeline_panel;

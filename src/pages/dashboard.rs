@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use coachboard_contract::{
-    Experiment, Filter, Interval, LatencyDistribution, PolicyCounts, PolicyOutcomes,
+    Experiment, Filter, Interval, LatencyDistribution, PolicyCounts, PolicyOutcomes, RewriteSizes,
     SuggestionOutcomes, Summary, Timeseries,
 };
 use leptos::prelude::*;
@@ -21,6 +21,7 @@ use crate::components::panel::Load;
 use crate::components::policies_panel::PoliciesPanel;
 use crate::components::policy_outcomes_panel::PolicyOutcomesPanel;
 use crate::components::states::{EmptyDatabase, EmptyRange, TokenPrompt, Unreachable};
+use crate::components::suggestion_panels::{DecisionPanel, RewritePanel};
 use crate::components::timeline_panel::TimelinePanel;
 use crate::live::{self, Subscription};
 use crate::page_nav::PageNav;
@@ -130,6 +131,9 @@ pub fn Dashboard() -> impl IntoView {
             })
         })
     });
+    let rewrites = Signal::derive(move || {
+        panels.with(|panels| panel(panels, |p| p.extended.as_ref().map(|e| e.rewrites.clone())))
+    });
     let links_note =
         Signal::derive(move || suggestions.with(|load| load.ready().and_then(links_note)));
 
@@ -205,6 +209,8 @@ pub fn Dashboard() -> impl IntoView {
                     <PoliciesPanel data=policies/>
                     <ExperimentPanel data=experiment/>
                     <PolicyOutcomesPanel data=policy_outcomes note=links_note/>
+                    <DecisionPanel data=suggestions/>
+                    <RewritePanel data=rewrites/>
                 </section>
                 <EventsTable data=events.into() csv_url=csv_url/>
             }
@@ -241,6 +247,7 @@ struct Extended {
     experiment: Result<Experiment, ApiError>,
     suggestions: Result<SuggestionOutcomes, ApiError>,
     policy_outcomes: Result<PolicyOutcomes, ApiError>,
+    rewrites: Result<RewriteSizes, ApiError>,
 }
 
 async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Interval) -> Panels {
@@ -264,21 +271,23 @@ async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Inter
         };
     }
     // Each call starts its request at once: they all run together.
-    let (policies, timeseries, latency, experiment, suggestions, policy_outcomes) = (
+    let (policies, timeseries, latency, experiment, suggestions, policy_outcomes, rewrites) = (
         api.policies(filter),
         api.timeseries(filter, interval),
         api.latency(filter),
         api.experiment(filter),
         api.suggestions(filter),
         api.policy_outcomes(filter),
+        api.rewrites(filter),
     );
-    let (policies, timeseries, latency, experiment, suggestions, policy_outcomes) = (
+    let (policies, timeseries, latency, experiment, suggestions, policy_outcomes, rewrites) = (
         policies.await,
         timeseries.await,
         latency.await,
         experiment.await,
         suggestions.await,
         policy_outcomes.await,
+        rewrites.await,
     );
     Panels {
         summary,
@@ -289,6 +298,7 @@ async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Inter
             experiment,
             suggestions,
             policy_outcomes,
+            rewrites,
         }),
     }
 }

@@ -2,7 +2,7 @@
 //! executor, and answers JSON; answers are cached until the data changes.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;
 use chrono::Utc;
@@ -240,6 +240,22 @@ pub async fn rewrites(
     let key = cache_key("rewrites", &params, &[]);
     answer(&state, key, move |engine| {
         plain(analytics::rewrite_sizes(engine, &scope)?)
+    })
+    .await
+}
+
+pub async fn session(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+) -> Result<Response, AppError> {
+    if session_id.chars().count() > 256 || session_id.chars().any(char::is_control) {
+        return Err(AppError::InvalidParameter(
+            "a session id is at most 256 characters, without control characters".to_owned(),
+        ));
+    }
+    let key = format!("session/{session_id}");
+    answer(&state, key, move |engine| {
+        plain(analytics::session_detail(engine, &session_id)?)
     })
     .await
 }

@@ -10,7 +10,7 @@ pub mod static_files;
 pub mod stream;
 
 /// Every path of the API (the dashboard's files and routes aside).
-pub const API_PATHS: [&str; 17] = [
+pub const API_PATHS: [&str; 18] = [
     "/analytics/summary",
     "/analytics/events",
     "/analytics/events.csv",
@@ -21,6 +21,7 @@ pub const API_PATHS: [&str; 17] = [
     "/analytics/suggestions",
     "/analytics/policy-outcomes",
     "/analytics/rewrites",
+    "/analytics/sessions/{id}",
     "/analytics/stream",
     "/events",
     "/healthz",

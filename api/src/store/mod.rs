@@ -233,6 +233,8 @@ pub trait EventStore: Send + Sync + 'static {
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError>;
     /// The offers of the scope by rewrite-size band and outcome; `event` is ignored.
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError>;
+    /// Every link (outcome id, offer id, inferred) of the outcomes of one session.
+    fn session_links(&self, session_id: &str) -> Result<Vec<(String, String, bool)>, StoreError>;
     /// Sessions of the scope that have a bucket, and how many of them have two or more.
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError>;
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError>;

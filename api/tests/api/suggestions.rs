@@ -389,3 +389,32 @@ async fn rewrite_sizes_are_computed_once_per_offer() {
     let api = TestApi::open(dir, coachboard_api::Settings::default());
     check(api.json("/analytics/rewrites").await);
 }
+
+#[tokio::test]
+async fn a_session_lists_its_suggestions_with_their_outcomes() {
+    let api = fixture_api().await;
+    let s2 = api.json("/analytics/sessions/s2").await;
+    let suggestions = s2["suggestions"].as_array().expect("suggestions");
+    assert_eq!(suggestions.len(), 2, "{s2}");
+    assert_eq!(suggestions[0]["offer"]["id"], "o2");
+    assert_eq!(suggestions[0]["outcome"]["id"], "x3");
+    assert_eq!(suggestions[0]["inferred"], true);
+    assert_eq!(suggestions[0]["decision_ms"], 50_000);
+    assert_eq!(suggestions[1]["offer"]["id"], "o3");
+    assert_eq!(suggestions[1]["outcome"]["id"], "x2");
+    assert_eq!(suggestions[1]["decision_ms"], 15_000);
+    let s4 = api.json("/analytics/sessions/s4").await;
+    assert_eq!(s4["suggestions"][0]["outcome"]["id"], "z1");
+    assert_eq!(s4["suggestions"][0]["inferred"], false);
+    assert_eq!(s4["suggestions"][0]["later_answers"][0]["id"], "z2");
+    let s6 = api.json("/analytics/sessions/s6").await;
+    assert_eq!(s6["suggestions"].as_array().map(Vec::len), Some(0));
+    assert_eq!(s6["unlinked"][0]["id"], "w1");
+    // Ids are path segments: encoded characters arrive decoded, hostile ones find nothing.
+    let odd = api.json("/analytics/sessions/x'%20OR%201=1%20--").await;
+    assert_eq!(odd["suggestions"].as_array().map(Vec::len), Some(0));
+    let too_long = api
+        .get(&format!("/analytics/sessions/{}", "s".repeat(300)))
+        .await;
+    assert_eq!(too_long.status, 400);
+}

@@ -633,6 +633,17 @@ impl EventStore for DuckDbStore {
         })
     }
 
+    fn session_links(&self, session_id: &str) -> Result<Vec<(String, String, bool)>, StoreError> {
+        let query = sql::session_links(&self.source().select);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&query)?;
+            let rows = statement.query_map([session_id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+            rows.collect::<Result<_, _>>()
+        })
+    }
+
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
         let conditions = sql::conditions(scope);
         let query = sql::multiple_exposure(&self.source().select, &conditions.sql);

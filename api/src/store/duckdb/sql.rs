@@ -349,3 +349,13 @@ pub(crate) fn rewrite_outcomes(source: &str, conditions: &str) -> String {
          GROUP BY ALL"
     )
 }
+
+/// The links of one session's outcomes. Parameters: the session id.
+pub(crate) fn session_links(source: &str) -> String {
+    format!(
+        "WITH src AS ({source}), links AS ({ALL_LINKS})
+         SELECT links.outcome_id, links.offer_id, links.inferred
+         FROM links JOIN src outcome ON outcome.id = links.outcome_id
+         WHERE outcome.session_id = ?"
+    )
+}
