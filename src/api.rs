@@ -4,8 +4,8 @@
 
 use coachboard_contract::{
     ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution, NEXT_CURSOR_HEADER,
-    PolicyCounts, PolicyOutcomes, RewriteSizes, SortKey, SortOrder, SuggestionOutcomes, Summary,
-    TOTAL_COUNT_HEADER, Timeseries,
+    PolicyCounts, PolicyOutcomes, RewriteSizes, SessionDetail, SortKey, SortOrder,
+    SuggestionOutcomes, Summary, TOTAL_COUNT_HEADER, Timeseries,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::on_cleanup;
@@ -211,6 +211,12 @@ impl Api {
         filter: &Filter,
     ) -> impl Future<Output = Result<RewriteSizes, ApiError>> + use<> {
         value(self.get("/analytics/rewrites", &owned(filter.query_pairs())))
+    }
+
+    /// One session's suggestions with their outcomes.
+    pub async fn session(&self, id: &str) -> Result<SessionDetail, ApiError> {
+        let path = format!("/analytics/sessions/{}", crate::query::encode(id));
+        value(self.get(&path, &[])).await
     }
 
     /// The CSV of every event matching the filters.

@@ -11,6 +11,7 @@ use crate::api::Api;
 use crate::browser;
 use crate::config::{Config, ConfigFile};
 use crate::pages::dashboard::Dashboard;
+use crate::pages::session::{OpenedFromDashboard, SessionPage};
 use crate::storage::{self, Kind};
 use crate::theme::ThemeChoice;
 
@@ -87,6 +88,7 @@ pub fn app(config: Config) -> impl IntoView {
         tz: StoredValue::new(browser::time_zone()),
     };
     provide_context(context);
+    provide_context(OpenedFromDashboard(RwSignal::new(false)));
     crate::embed::follow_system_theme(context.system_dark);
     Effect::new(move |_| {
         let dark = context.dark();
@@ -106,6 +108,7 @@ pub fn app(config: Config) -> impl IntoView {
             <FlatRoutes fallback=|| view! { <crate::components::states::NotFound/> }>
                 <Route path=path!("/") view=Dashboard/>
                 <Route path=path!("/index.html") view=Dashboard/>
+                <Route path=path!("/sessions/:id") view=SessionPage/>
             </FlatRoutes>
         </Router>
     }

@@ -95,3 +95,18 @@ pub fn mark(name: &str) {
         let _ = performance.mark(name);
     }
 }
+
+/// Decodes a percent-encoded URL component; the text as it is when it is not valid.
+pub fn decode_component(text: &str) -> String {
+    js_sys::decode_uri_component(text)
+        .ok()
+        .and_then(|decoded| decoded.as_string())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+/// Goes one entry back in the browser's history.
+pub fn history_back() {
+    if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
+        let _ = history.back();
+    }
+}

@@ -17,6 +17,7 @@ pub mod page_nav;
 pub mod pages;
 pub mod policy_outcomes;
 pub mod query;
+pub mod session_links;
 pub mod storage;
 pub mod theme;
 

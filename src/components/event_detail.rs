@@ -41,7 +41,7 @@ pub fn EventDetail(event: EventRecord) -> impl IntoView {
                 <p class="text draft">{spans_view(left, "removed")}</p>
             </div>
             <div class="side">
-                <h4>"Suggestion used"</h4>
+                <h4>{if event.event == "offered" { "Suggestion offered" } else { "Suggestion used" }}</h4>
                 {if has_suggestion {
                     view! { <p class="text suggestion">{spans_view(right, "added")}</p> }.into_any()
                 } else {

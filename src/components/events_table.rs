@@ -11,6 +11,8 @@ use crate::components::event_detail::EventDetail;
 use crate::components::panel::{Load, unready_view};
 use crate::format::{thousands, timestamp};
 use crate::page_nav::PageNav;
+use crate::pages::session::OpenedFromDashboard;
+use crate::session_links::session_href;
 
 /// Rows per page: the page holds one page of events, never the table.
 pub const PAGE_SIZE: u32 = 25;
@@ -190,7 +192,8 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
     let kind = event.event.clone();
     let kind_filter = kind.parse::<EventKind>().ok();
     let session = event.session_id.clone();
-    let session_for_filter = session.clone();
+    // Taken now: an event handler runs outside the component's owner.
+    let opened_from_dashboard = use_context::<OpenedFromDashboard>();
     let policies = event.policies();
     let latency = event
         .latency_ms
@@ -206,12 +209,17 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
                 click.stop_propagation();
                 if let Some(kind) = kind_filter { nav.filter(|state| state.event = Some(kind)); }
             }>{kind.clone()}</button></td>
-            <td>{session.clone().map(|session| view! {
-                <button class="link" on:click=move |click| {
-                    click.stop_propagation();
-                    let session = session_for_filter.clone();
-                    nav.filter(|state| state.session = session);
-                }>{session}</button>
+            <td>{session.clone().map(|session| {
+                let href = session_href(&browser::base_path(), &session, &browser::query_pairs());
+                let label = format!("Open session {session}");
+                view! {
+                    <a class="link" href=href aria-label=label on:click=move |click| {
+                        click.stop_propagation();
+                        if let Some(opened) = opened_from_dashboard {
+                            opened.0.set(true);
+                        }
+                    }>{session}</a>
+                }
             })}</td>
             <td class="bucket">{event.ab_test_bucket.clone().unwrap_or_else(|| "–".to_owned())}</td>
             <td class="num">{latency}</td>

@@ -74,11 +74,7 @@ pub fn cards(summary: &Summary) -> Vec<Card> {
 pub fn decision_card(suggestions: &SuggestionOutcomes) -> Card {
     let overall = &suggestions.overall;
     let unanswered = match overall.unanswered_rate {
-        Some(rate) => format!(
-            "{} unanswered ({})",
-            thousands(overall.unanswered),
-            percent(rate)
-        ),
+        Some(rate) => format!("{} unanswered", percent(rate)),
         None => "no suggestions".to_owned(),
     };
     let detail = match overall.decision_p95_ms {
@@ -164,6 +160,28 @@ mod tests {
             latency_p95_ms: Some(830.0),
             ..Figures::default()
         }
+    }
+
+    #[test]
+    fn decision_card_shows_median_p95_and_unanswered() {
+        let suggestions = SuggestionOutcomes {
+            overall: coachboard_contract::SuggestionStats {
+                suggestions: 200,
+                unanswered: 12,
+                unanswered_rate: Some(6.0),
+                decision_p50_ms: Some(14_940.0),
+                decision_p95_ms: Some(26_300.0),
+                ..Default::default()
+            },
+            ..SuggestionOutcomes::default()
+        };
+        let card = decision_card(&suggestions);
+        assert_eq!(card.value, "14.94 s");
+        assert_eq!(
+            card.detail.as_deref(),
+            Some("p95 26.30 s · 6.0% unanswered")
+        );
+        assert_eq!(decision_card(&SuggestionOutcomes::default()).value, "–");
     }
 
     #[test]

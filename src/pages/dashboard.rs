@@ -172,34 +172,24 @@ pub fn Dashboard() -> impl IntoView {
         }
         _ => None,
     };
+    // What the page body is, apart from its data: it is rebuilt only when this changes, so
+    // the answers arriving (or refreshing) never replace the table under the reader.
+    let mode = Memo::new(move |_| body_mode(summary.get().as_ref()));
     let body = move || {
-        let summary_now = summary.get();
-        if matches!(
-            summary_now,
-            Some(Err(
-                ApiError::Unreachable { .. } | ApiError::Unauthorized { .. }
-            ))
-        ) {
-            return None;
-        }
-        let (database_total, range_total, last_event) = match &summary_now {
+        let empty_range = match mode.get() {
+            BodyMode::Blocked => return None,
+            BodyMode::EmptyDatabase => return Some(view! { <EmptyDatabase/> }.into_any()),
+            BodyMode::Panels { empty_range } => empty_range,
+        };
+        let last_event = summary.with_untracked(|summary| match summary {
             Some(Ok(Summary {
-                figures,
                 database: Some(database),
                 ..
-            })) => (
-                Some(database.total_events),
-                figures.total_events,
-                database.last_event_at,
-            ),
-            Some(Ok(summary)) => (None, summary.figures.total_events, None),
-            _ => (None, 1, None),
-        };
-        if database_total == Some(0) {
-            return Some(view! { <EmptyDatabase/> }.into_any());
-        }
-        let empty_range = (range_total == 0 && database_total.is_some_and(|total| total > 0))
-            .then(|| view! { <EmptyRange last_event=last_event show_all=show_all/> });
+            })) => database.last_event_at,
+            _ => None,
+        });
+        let empty_range =
+            empty_range.then(|| view! { <EmptyRange last_event=last_event show_all=show_all/> });
         Some(
             view! {
                 {empty_range}
@@ -226,6 +216,40 @@ pub fn Dashboard() -> impl IntoView {
                 {body}
             </main>
         </div>
+    }
+}
+
+/// What the page body shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyMode {
+    /// The API is unreachable or asks for a token: the page says so instead.
+    Blocked,
+    EmptyDatabase,
+    /// The panels and the table; with a notice when the range holds no event.
+    Panels {
+        empty_range: bool,
+    },
+}
+
+fn body_mode(summary: Option<&Result<Summary, ApiError>>) -> BodyMode {
+    match summary {
+        Some(Err(ApiError::Unreachable { .. } | ApiError::Unauthorized { .. })) => {
+            BodyMode::Blocked
+        }
+        Some(Ok(Summary {
+            figures,
+            database: Some(database),
+            ..
+        })) => {
+            if database.total_events == 0 {
+                BodyMode::EmptyDatabase
+            } else {
+                BodyMode::Panels {
+                    empty_range: figures.total_events == 0,
+                }
+            }
+        }
+        _ => BodyMode::Panels { empty_range: false },
     }
 }
 

@@ -135,7 +135,7 @@ async fn against_the_notes_own_api_it_shows_what_that_api_offers() {
     browser
         .wait_for("document.querySelector('canvas.policies[data-drawn=\"true\"]')")
         .await;
-    let notes = browser.wait_for("document.querySelectorAll('.not-offered').length === 3 && [...document.querySelectorAll('.not-offered')].map(n => n.textContent)").await;
+    let notes = browser.wait_for("document.querySelectorAll('.not-offered').length === 6 && [...document.querySelectorAll('.not-offered')].map(n => n.textContent)").await;
     assert!(
         notes[0].as_str().unwrap().contains("coachboard-api"),
         "{notes}"
@@ -264,7 +264,7 @@ async fn embeds_in_allowed_portals_only() {
         .await
         .expect("into the iframe");
     browser
-        .wait_for("document.querySelectorAll('[data-kpi] .value').length === 4")
+        .wait_for("document.querySelectorAll('[data-kpi] .value').length === 5")
         .await;
     assert_eq!(
         browser
@@ -301,7 +301,7 @@ async fn the_binary_alone_serves_the_dashboard() {
         )
         .await;
     browser
-        .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 4")
+        .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 6")
         .await;
     browser.stop().await;
 }

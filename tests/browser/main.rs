@@ -4,6 +4,7 @@
 mod anywhere;
 mod harness;
 mod hosts;
+mod sessions;
 
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
@@ -12,13 +13,13 @@ use serde_json::json;
 
 const ROWS: u64 = 20_000;
 
-/// The four KPI values as shown.
+/// The note's four KPI values as shown (the decision-time card follows them).
 async fn kpis(browser: &Browser) -> Vec<String> {
     browser
-        .wait_for("document.querySelectorAll('[data-kpi] .value').length === 4")
+        .wait_for("document.querySelectorAll('[data-kpi] .value').length === 5")
         .await;
     let values = browser
-        .eval("[...document.querySelectorAll('[data-kpi] .value')].map(e => e.textContent)")
+        .eval("[...document.querySelectorAll('[data-kpi] .value')].slice(0, 4).map(e => e.textContent)")
         .await;
     values
         .as_array()
@@ -56,7 +57,7 @@ async fn every_chart_canvas_is_drawn() {
     let browser = Browser::start(1440, 1000).await;
     browser.client.goto(&api.url).await.expect("page loads");
     browser
-        .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 4")
+        .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 6")
         .await;
     // Count pixels that differ from the top-left one: a drawn chart has many.
     let painted = browser
@@ -152,6 +153,10 @@ async fn clicking_a_policy_bar_filters_the_table() {
         .max_by_key(|(_, count)| count.as_u64())
         .map(|(policy, _)| policy.clone())
         .unwrap();
+    // In view first: the pointer moves relative to the canvas's centre.
+    browser
+        .eval("document.querySelector('canvas.policies').scrollIntoView({block: 'center'}) || true")
+        .await;
     let size = browser.eval("(r => [r.width, r.height])(document.querySelector('canvas.policies').getBoundingClientRect())").await;
     let (width, height) = (size[0].as_f64().unwrap(), size[1].as_f64().unwrap());
     let rows = counts.len().clamp(4, 12) as f64;
@@ -187,13 +192,35 @@ async fn clicking_a_policy_bar_filters_the_table() {
             thousands(total)
         ))
         .await;
-    let tags = browser.eval("[...document.querySelectorAll('tr.event-row')].map(r => [...r.querySelectorAll('.tag')].map(t => t.textContent))").await;
-    for (index, row) in tags.as_array().unwrap().iter().enumerate() {
-        assert!(
-            row.as_array().unwrap().iter().any(|tag| tag == &json!(top)),
-            "row {index} has {top}: {row}"
-        );
+    // Offers carry the policy; outcomes are there as what became of those suggestions.
+    let rows = browser.eval("[...document.querySelectorAll('tr.event-row')].map(r => [r.querySelector('.badge').textContent, [...r.querySelectorAll('.tag')].map(t => t.textContent)])").await;
+    let rows = rows.as_array().unwrap();
+    assert!(
+        rows.iter().any(|row| row[0] != "offered"),
+        "outcomes are shown: {rows:?}"
+    );
+    for (index, row) in rows.iter().enumerate() {
+        if row[0] == "offered" {
+            assert!(
+                row[1]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|tag| tag == &json!(top)),
+                "offer in row {index} has {top}: {row}"
+            );
+        }
     }
+    // The accept rate of the suggestions that touched the policy: what the API says, and
+    // not zero (outcomes carry no policy of their own).
+    let summary = api.json(&format!("/analytics/summary?policy={top}")).await;
+    let rate = summary["accept_rate"].as_f64().unwrap();
+    assert!(rate > 20.0, "a real accept rate: {summary}");
+    browser
+        .wait_for(&format!(
+            "document.querySelector('[data-kpi=accept_rate] .value')?.textContent === '{rate:.1}%'"
+        ))
+        .await;
     browser.stop().await;
 }
 
@@ -279,7 +306,7 @@ async fn screenshots_light_dark_wide_phone() {
                 .await
                 .expect("page loads");
             browser
-                .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 4")
+                .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 6")
                 .await;
             browser
                 .wait_for("document.querySelectorAll('tr.event-row').length === 25")

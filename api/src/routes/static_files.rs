@@ -92,10 +92,11 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// Paths without a file extension are the app's routes.
+/// Paths without a file extension are the app's routes, and so is every session page
+/// (a session id may contain a dot).
 fn is_route(path: &str) -> bool {
     let last = path.rsplit('/').next().unwrap_or_default();
-    last.is_empty() || !last.contains('.') || last == "index.html"
+    last.is_empty() || !last.contains('.') || last == "index.html" || path.contains("/sessions/")
 }
 
 /// Trunk names assets with a content hash: those never change and may be cached for good.
