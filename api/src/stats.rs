@@ -33,17 +33,17 @@ pub struct ProportionTest {
     pub p_value: f64,
 }
 
+/// `(successes, trials)` as (share, trials); `None` without trials.
+fn proportion((successes, trials): (u64, u64)) -> Option<(f64, f64)> {
+    (trials > 0).then(|| ((successes as f64 / trials as f64).min(1.0), trials as f64))
+}
+
 /// Two-proportion z-test of `b` against `a`, each `(successes, trials)`.
 pub fn two_proportion_test(a: (u64, u64), b: (u64, u64)) -> Option<ProportionTest> {
-    let (sa, na) = (a.0 as f64, a.1 as f64);
-    let (sb, nb) = (b.0 as f64, b.1 as f64);
-    if na == 0.0 || nb == 0.0 {
-        return None;
-    }
-    let (pa, pb) = ((sa / na).min(1.0), (sb / nb).min(1.0));
+    let ((pa, na), (pb, nb)) = (proportion(a)?, proportion(b)?);
     let difference = pb - pa;
     let unpooled_se = (pa * (1.0 - pa) / na + pb * (1.0 - pb) / nb).sqrt();
-    let pooled = ((sa + sb) / (na + nb)).min(1.0);
+    let pooled = ((a.0 + b.0) as f64 / (na + nb)).min(1.0);
     let pooled_se = (pooled * (1.0 - pooled) * (1.0 / na + 1.0 / nb)).sqrt();
     let (z, p_value) = if pooled_se > 0.0 {
         let z = difference / pooled_se;
@@ -74,12 +74,7 @@ pub fn sequential_test(
     alpha: f64,
     tuning_n: f64,
 ) -> Option<(f64, f64, f64)> {
-    let (sa, na) = (a.0 as f64, a.1 as f64);
-    let (sb, nb) = (b.0 as f64, b.1 as f64);
-    if na == 0.0 || nb == 0.0 {
-        return None;
-    }
-    let (pa, pb) = ((sa / na).min(1.0), (sb / nb).min(1.0));
+    let ((pa, na), (pb, nb)) = (proportion(a)?, proportion(b)?);
     let difference = pb - pa;
     let variance = pa * (1.0 - pa) / na + pb * (1.0 - pb) / nb;
     let n = na + nb;

@@ -92,10 +92,7 @@ pub fn RewritePanel(data: Signal<Load<RewriteSizes>>) -> impl IntoView {
         },
     );
     let subtitle = Signal::derive(move || {
-        Some(
-            "Bars: suggestions by share of words changed · line: accept rate (95% interval)"
-                .to_owned(),
-        )
+        Some("Bars: suggestions by words changed · line: accept rate".to_owned())
     });
     view! {
         <Panel title="Rewrite size and accept rate" id="panel-rewrites" as_table=as_table subtitle=subtitle>

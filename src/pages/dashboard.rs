@@ -195,12 +195,12 @@ pub fn Dashboard() -> impl IntoView {
                 {empty_range}
                 <section class="charts">
                     <TimelinePanel data=timeseries/>
-                    <LatencyPanel data=latency/>
                     <PoliciesPanel data=policies/>
-                    <ExperimentPanel data=experiment/>
-                    <PolicyOutcomesPanel data=policy_outcomes note=links_note/>
+                    <LatencyPanel data=latency/>
                     <DecisionPanel data=suggestions/>
+                    <ExperimentPanel data=experiment/>
                     <RewritePanel data=rewrites/>
+                    <PolicyOutcomesPanel data=policy_outcomes note=links_note/>
                 </section>
                 <EventsTable data=events.into() csv_url=csv_url/>
             }

@@ -282,3 +282,40 @@ pub fn thousands(value: u64) -> String {
     }
     out
 }
+
+/// Screenshots of the page at `url` for people to look at, named `{prefix}{theme}-{size}`:
+/// light and dark at each size, once every `ready` condition holds. The theme must be the
+/// one asked for, and nothing may stick out sideways at phone width.
+pub async fn screenshots(url: &str, prefix: &str, sizes: [(&str, u32, u32); 2], ready: &[&str]) {
+    for (size, width, height) in sizes {
+        let phone = size == "phone";
+        let browser = if phone {
+            Browser::phone(width, height).await
+        } else {
+            Browser::start(width, height).await
+        };
+        for theme in ["light", "dark"] {
+            browser
+                .client
+                .goto(&format!("{url}?theme={theme}"))
+                .await
+                .expect("page loads");
+            for condition in ready {
+                browser.wait_for(condition).await;
+            }
+            let applied = browser.eval("document.documentElement.dataset.theme").await;
+            assert_eq!(applied, json!(theme));
+            browser.screenshot(&format!("{prefix}{theme}-{size}")).await;
+        }
+        if phone {
+            let overflow = browser
+                .eval("document.documentElement.scrollWidth - window.innerWidth")
+                .await;
+            assert!(
+                overflow.as_i64().unwrap_or(1) <= 0,
+                "horizontal overflow of {overflow} px"
+            );
+        }
+        browser.stop().await;
+    }
+}

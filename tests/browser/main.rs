@@ -293,38 +293,14 @@ async fn event_text_is_shown_as_text_never_html() {
 #[tokio::test]
 async fn screenshots_light_dark_wide_phone() {
     let api = Api::start(ROWS, &[]).await;
-    for (name, width, height) in [("wide", 1440, 1800), ("phone", 390, 2600)] {
-        let browser = if name == "phone" {
-            Browser::phone(width, height).await
-        } else {
-            Browser::start(width, height).await
-        };
-        for theme in ["light", "dark"] {
-            browser
-                .client
-                .goto(&format!("{}/?theme={theme}", api.url))
-                .await
-                .expect("page loads");
-            browser
-                .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 6")
-                .await;
-            browser
-                .wait_for("document.querySelectorAll('tr.event-row').length === 25")
-                .await;
-            let applied = browser.eval("document.documentElement.dataset.theme").await;
-            assert_eq!(applied, json!(theme));
-            browser.screenshot(&format!("{theme}-{name}")).await;
-        }
-        // Nothing may stick out sideways on a phone.
-        if name == "phone" {
-            let overflow = browser
-                .eval("document.documentElement.scrollWidth - window.innerWidth")
-                .await;
-            assert!(
-                overflow.as_i64().unwrap_or(1) <= 0,
-                "horizontal overflow of {overflow} px"
-            );
-        }
-        browser.stop().await;
-    }
+    harness::screenshots(
+        &format!("{}/", api.url),
+        "",
+        [("wide", 1440, 1800), ("phone", 390, 2600)],
+        &[
+            "document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 6",
+            "document.querySelectorAll('tr.event-row').length === 25",
+        ],
+    )
+    .await;
 }

@@ -120,32 +120,11 @@ async fn session_page_screenshots_light_dark_phone() {
         .as_str()
         .expect("a session")
         .to_owned();
-    for (name, width, height) in [("wide", 1440, 1100), ("phone", 390, 1800)] {
-        let browser = if name == "phone" {
-            Browser::phone(width, height).await
-        } else {
-            Browser::start(width, height).await
-        };
-        for theme in ["light", "dark"] {
-            browser
-                .client
-                .goto(&format!("{}/sessions/{session}?theme={theme}", api.url))
-                .await
-                .expect("page loads");
-            browser
-                .wait_for("document.querySelectorAll('.suggestion-card').length > 0")
-                .await;
-            browser.screenshot(&format!("session-{theme}-{name}")).await;
-        }
-        if name == "phone" {
-            let overflow = browser
-                .eval("document.documentElement.scrollWidth - window.innerWidth")
-                .await;
-            assert!(
-                overflow.as_i64().unwrap_or(1) <= 0,
-                "horizontal overflow of {overflow} px"
-            );
-        }
-        browser.stop().await;
-    }
+    crate::harness::screenshots(
+        &format!("{}/sessions/{session}", api.url),
+        "session-",
+        [("wide", 1440, 1100), ("phone", 390, 1800)],
+        &["document.querySelectorAll('.suggestion-card').length > 0"],
+    )
+    .await;
 }

@@ -14,6 +14,7 @@ use crate::cache::CachedAnswer;
 use crate::error::AppError;
 use crate::params::{Params, encode_cursor};
 use crate::state::AppState;
+use crate::store::{Scope, StoreError};
 
 /// The filter parameters, part of every cache key.
 const FILTERS: [&str; 8] = [
@@ -74,6 +75,21 @@ fn json_response(answer: CachedAnswer) -> Response {
         headers.insert(name, value);
     }
     response
+}
+
+/// An endpoint that takes the filters only: validated, then answered from the cache or by
+/// `compute` off the executor.
+async fn filtered<T: Serialize + 'static>(
+    state: &AppState,
+    query: Option<String>,
+    endpoint: &str,
+    compute: fn(&Engine, &Scope) -> Result<T, StoreError>,
+) -> Result<Response, AppError> {
+    let params = Params::parse(query.as_deref())?;
+    let scope = params.scope()?;
+    params.tz()?;
+    let key = cache_key(endpoint, &params, &[]);
+    answer(state, key, move |engine| plain(compute(engine, &scope)?)).await
 }
 
 fn plain<T>(value: T) -> Result<(T, Vec<(HeaderName, HeaderValue)>), AppError> {
@@ -138,14 +154,7 @@ pub async fn policies(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = Params::parse(query.as_deref())?;
-    let scope = params.scope()?;
-    params.tz()?;
-    let key = cache_key("policies", &params, &[]);
-    answer(&state, key, move |engine| {
-        plain(analytics::policy_counts(engine, &scope)?)
-    })
-    .await
+    filtered(&state, query, "policies", analytics::policy_counts).await
 }
 
 pub async fn timeseries(
@@ -167,28 +176,14 @@ pub async fn latency(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = Params::parse(query.as_deref())?;
-    let scope = params.scope()?;
-    params.tz()?;
-    let key = cache_key("latency", &params, &[]);
-    answer(&state, key, move |engine| {
-        plain(analytics::latency_distribution(engine, &scope)?)
-    })
-    .await
+    filtered(&state, query, "latency", analytics::latency_distribution).await
 }
 
 pub async fn experiment(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = Params::parse(query.as_deref())?;
-    let scope = params.scope()?;
-    params.tz()?;
-    let key = cache_key("experiment", &params, &[]);
-    answer(&state, key, move |engine| {
-        plain(analytics::experiment(engine, &scope)?)
-    })
-    .await
+    filtered(&state, query, "experiment", analytics::experiment).await
 }
 
 pub async fn suggestions(
@@ -220,28 +215,14 @@ pub async fn policy_outcomes(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = Params::parse(query.as_deref())?;
-    let scope = params.scope()?;
-    params.tz()?;
-    let key = cache_key("policy-outcomes", &params, &[]);
-    answer(&state, key, move |engine| {
-        plain(analytics::policy_outcomes(engine, &scope)?)
-    })
-    .await
+    filtered(&state, query, "policy-outcomes", analytics::policy_outcomes).await
 }
 
 pub async fn rewrites(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let params = Params::parse(query.as_deref())?;
-    let scope = params.scope()?;
-    params.tz()?;
-    let key = cache_key("rewrites", &params, &[]);
-    answer(&state, key, move |engine| {
-        plain(analytics::rewrite_sizes(engine, &scope)?)
-    })
-    .await
+    filtered(&state, query, "rewrites", analytics::rewrite_sizes).await
 }
 
 pub async fn session(
