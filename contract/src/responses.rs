@@ -239,9 +239,9 @@ pub struct SequentialComparison {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MultipleExposure {
-    /// Sessions with a bucket.
+    /// Sessions offered a suggestion with a bucket.
     pub sessions: u64,
-    /// Of those, sessions seen in two buckets or more.
+    /// Of those, sessions offered suggestions in two buckets or more.
     pub in_several_buckets: u64,
 }
 

@@ -235,7 +235,8 @@ pub trait EventStore: Send + Sync + 'static {
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError>;
     /// Every link (outcome id, offer id, inferred) of the outcomes of one session.
     fn session_links(&self, session_id: &str) -> Result<Vec<(String, String, bool)>, StoreError>;
-    /// Sessions of the scope that have a bucket, and how many of them have two or more.
+    /// Sessions offered a suggestion (with a bucket) in the scope, and how many of them were
+    /// offered suggestions in two buckets or more.
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError>;
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError>;
     fn extent(&self) -> Result<Extent, StoreError>;

@@ -10,6 +10,7 @@
 
 use duckdb::{Connection, OptionalExt, params};
 
+use super::facts;
 use super::schema::TABLE;
 
 pub(crate) const LINKS: &str = "coachboard_links";
@@ -27,10 +28,13 @@ const CREATE: &str = "
         rows     BIGINT NOT NULL,
         last_row BIGINT
     );
-    CREATE TEMP TABLE IF NOT EXISTS coachboard_touched (session VARCHAR);";
+    CREATE TEMP TABLE IF NOT EXISTS coachboard_touched (session VARCHAR);
+    CREATE TEMP TABLE IF NOT EXISTS coachboard_named (id VARCHAR);";
 
 /// Sessions written by the current transaction, whose links are inferred again.
 const TOUCHED: &str = "coachboard_touched";
+/// Offers the current transaction writes or names: their facts are derived again.
+const NAMED: &str = "coachboard_named";
 
 /// The inferred links of the sessions `{sessions}` selects (a condition on `session_id`).
 /// Each session's offers and unlinked outcomes are walked in time order as a bracket
@@ -111,7 +115,7 @@ fn save_state(conn: &Connection) -> duckdb::Result<()> {
 /// what they were built from. Returns true when it rebuilt them.
 pub(crate) fn ensure(conn: &Connection, source: &str) -> duckdb::Result<bool> {
     conn.execute_batch(CREATE)?;
-    if state(conn)? == Some(current(conn)?) {
+    if state(conn)? == Some(current(conn)?) && facts::exists(conn)? {
         return Ok(false);
     }
     conn.execute_batch("BEGIN TRANSACTION")?;
@@ -121,6 +125,7 @@ pub(crate) fn ensure(conn: &Connection, source: &str) -> duckdb::Result<bool> {
             "INSERT INTO {LINKS} {}",
             inference(source, "TRUE")
         ))?;
+        facts::rebuild(conn, source)?;
         save_state(conn)
     })();
     match rebuilt {
@@ -133,20 +138,27 @@ pub(crate) fn ensure(conn: &Connection, source: &str) -> duckdb::Result<bool> {
 }
 
 /// Inside the transaction of a write: infers the links of the sessions it touched again,
-/// and records the table's new state.
+/// derives the facts of their offers and of the offers it wrote or named, and records the
+/// table's new state.
 pub(crate) fn update<'a>(
     conn: &Connection,
     source: &str,
     sessions: impl IntoIterator<Item = &'a str>,
+    offers: impl IntoIterator<Item = &'a str>,
 ) -> duckdb::Result<()> {
     conn.execute_batch(CREATE)?;
-    conn.execute_batch(&format!("DELETE FROM {TOUCHED}"))?;
+    conn.execute_batch(&format!("DELETE FROM {TOUCHED}; DELETE FROM {NAMED}"))?;
     let mut any = false;
     {
         let mut appender = conn.appender(TOUCHED)?;
         for session in sessions {
             appender.append_row([session])?;
             any = true;
+        }
+        appender.flush()?;
+        let mut appender = conn.appender(NAMED)?;
+        for offer in offers {
+            appender.append_row([offer])?;
         }
         appender.flush()?;
     }
@@ -160,6 +172,7 @@ pub(crate) fn update<'a>(
             inference(source, &touched)
         ))?;
     }
+    facts::update(conn, source, TOUCHED, NAMED)?;
     save_state(conn)
 }
 

@@ -2,6 +2,7 @@
 //! writer connection and a pool of cloned reader connections. After a fault that breaks the
 //! instance (a full disk, a failed checkpoint) the database is reopened inside the process.
 
+mod facts;
 mod faults;
 mod links;
 mod open;
@@ -565,11 +566,7 @@ impl EventStore for DuckDbStore {
         scope: &Scope,
         unanswered_before: NaiveDateTime,
     ) -> Result<Vec<SuggestionRow>, StoreError> {
-        let offers = Scope {
-            event: None,
-            ..scope.clone()
-        };
-        let conditions = sql::own_conditions(&offers);
+        let conditions = sql::suggestion_conditions(scope);
         let query = sql::suggestions(&self.source().select, &conditions.sql);
         let mut params = conditions.params;
         params.push(timestamp(unanswered_before));
@@ -592,11 +589,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
-        let offers = Scope {
-            event: None,
-            ..scope.clone()
-        };
-        let conditions = sql::own_conditions(&offers);
+        let conditions = sql::suggestion_conditions(scope);
         let query = sql::policy_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -612,11 +605,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
-        let offers = Scope {
-            event: None,
-            ..scope.clone()
-        };
-        let conditions = sql::own_conditions(&offers);
+        let conditions = sql::suggestion_conditions(scope);
         let query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -645,7 +634,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
-        let conditions = sql::conditions(scope);
+        let conditions = sql::suggestion_conditions(scope);
         let query = sql::multiple_exposure(&self.source().select, &conditions.sql);
         self.read(|conn| {
             conn.query_row(&query, params_from_iter(conditions.params), |row| {
@@ -735,11 +724,19 @@ impl EventStore for DuckDbStore {
             .iter()
             .filter_map(|event| event.session_id.as_deref())
             .collect();
+        // The offers written, and the ones the outcomes name: their facts change.
+        let offers: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|event| match event.event.as_str() {
+                "offered" => Some(event.id.as_str()),
+                _ => event.offer_id.as_deref(),
+            })
+            .collect();
         let outcome = self.write(|conn| {
             conn.execute_batch("BEGIN TRANSACTION")?;
             // The events and the links they change commit together, or not at all.
             let written = append(conn, &source, events).and_then(|()| {
-                links::update(conn, &source.select, sessions)?;
+                links::update(conn, &source.select, sessions, offers)?;
                 Ok(rewrites::record(conn, &rewrite_sizes)?)
             });
             match written {

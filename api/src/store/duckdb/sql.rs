@@ -6,15 +6,16 @@ use chrono::NaiveDateTime;
 use coachboard_contract::{SortKey, SortOrder};
 use duckdb::types::{TimeUnit, Value};
 
+use super::facts::FACTS;
 use super::links::{ALL_LINKS, LINKS};
 use super::{EventsQuery, Scope};
 use crate::histogram::MAX_LATENCY_MS;
 
 /// `histogram::bin_of` in SQL, over a positive latency `lat` (NULL stays NULL). `log2` is
 /// corrected by one where floating point lands on the wrong side of a power of two.
-const LATENCY_BIN: &str = "CASE WHEN lat < 256 THEN lat
+pub(crate) const LATENCY_BIN: &str = "CASE WHEN lat < 256 THEN lat
      ELSE (e - 7) * 128 + (lat >> (e - 7)) END";
-const EXPONENT: &str = "e0 - CASE WHEN (1::BIGINT << e0) > lat THEN 1 ELSE 0 END
+pub(crate) const EXPONENT: &str = "e0 - CASE WHEN (1::BIGINT << e0) > lat THEN 1 ELSE 0 END
           + CASE WHEN (1::BIGINT << (e0 + 1)) <= lat THEN 1 ELSE 0 END";
 
 /// The policy ids of a row exactly as the note's Python counts them: `json.loads(policy_refs)`
@@ -23,7 +24,7 @@ const EXPONENT: &str = "e0 - CASE WHEN (1::BIGINT << e0) > lat THEN 1 ELSE 0 END
 /// Python's `TypeError` ends the row; an object gives its keys; a string its characters;
 /// anything else, malformed JSON included, nothing. Nested CASEs keep the JSON functions away
 /// from invalid JSON.
-const POLICY_LIST: &str = "CASE WHEN json_valid(policy_refs) THEN
+pub(crate) const POLICY_LIST: &str = "CASE WHEN json_valid(policy_refs) THEN
         CASE WHEN json_type(policy_refs) = 'ARRAY' AND NOT contains(substr(policy_refs, 2), '[')
                   AND NOT contains(policy_refs, '{') THEN
             -- The usual case, an array of scalars: one parse.
@@ -95,8 +96,8 @@ fn row_conditions(scope: &Scope, through_offer: bool) -> Conditions {
             clauses.push(format!(
                 "({p} OR (event IN ('accepted', 'edited', 'rejected') AND (
                     offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {p})
-                    OR id IN (SELECT l.outcome_id FROM {LINKS} l JOIN src o ON o.id = l.offer_id
-                              WHERE {p}))))",
+                    OR id IN (SELECT outcome_id FROM {LINKS} WHERE offer_id IN
+                              (SELECT id FROM src WHERE event = 'offered' AND {p})))))",
                 p = offer.sql
             ));
             for _ in 0..3 {
@@ -251,83 +252,72 @@ pub(crate) fn ids(source: &str, conditions: &str) -> String {
     format!("WITH src AS ({source}) SELECT id FROM src WHERE id IS NOT NULL AND {conditions}")
 }
 
-/// The offers of a scope (`{conditions}` on their own values) and each one's first answer:
-/// the CTEs `offers` and `first` (offer_id, inferred, outcome, ts, answers).
-fn offers_with_answers(source: &str, offer_columns: &str, conditions: &str) -> String {
+/// Which suggestions (rows of `coachboard_suggestions`) a scope covers: time, bucket and
+/// session on the suggestion's own columns, what the offer says (policy, text) through its
+/// row. `event` and row ranges do not apply to suggestions.
+pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
+    let own = Scope {
+        event: None,
+        policy: None,
+        text: None,
+        rows: None,
+        ..scope.clone()
+    };
+    let mut conditions = own_conditions(&own);
+    if let Some(offer) = offer_conditions(scope) {
+        conditions.sql = format!(
+            "{} AND offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {})",
+            conditions.sql, offer.sql
+        );
+        conditions.params.extend(offer.params);
+    }
+    conditions
+}
+
+/// The scope's suggestions as the CTE `picked`. Parameters: the conditions'.
+fn picked(source: &str, conditions: &str) -> String {
     format!(
         "WITH src AS ({source}),
-         offers AS (
-             SELECT {offer_columns} FROM src
-             WHERE event = 'offered' AND id IS NOT NULL AND {conditions}
-         ),
-         links AS ({ALL_LINKS}),
-         answers AS (
-             SELECT links.offer_id, links.inferred, answer.event AS outcome, answer.ts,
-                    row_number() OVER (PARTITION BY links.offer_id ORDER BY answer.ts, answer.id)
-                        AS nth,
-                    count(*) OVER (PARTITION BY links.offer_id) AS answers
-             FROM links JOIN src answer ON answer.id = links.outcome_id
-             WHERE links.offer_id IN (SELECT id FROM offers)
-         ),
-         first AS (SELECT * FROM answers WHERE nth = 1)"
+         picked AS (SELECT * FROM {FACTS} WHERE {conditions})"
     )
 }
 
-/// Suggestions per (bucket, outcome, link kind, decision-time bin). Parameters: the
-/// conditions', then the unanswered cut-off.
+/// Suggestions per (bucket, outcome, link kind, decision-time bin, policy reference).
+/// Parameters: the conditions', then the unanswered cut-off.
 pub(crate) fn suggestions(source: &str, conditions: &str) -> String {
-    let with = offers_with_answers(
-        source,
-        "id, ts, ab_test_bucket AS bucket, policy_refs",
-        conditions,
-    );
+    let with = picked(source, conditions);
     format!(
-        "{with},
-         decided AS (
-             SELECT offers.bucket, first.outcome,
-                    coalesce(first.inferred, false) AS inferred,
-                    coalesce(first.answers > 1, false) AS answered_again,
-                    coalesce(first.outcome IS NULL AND offers.ts < ?, false) AS unanswered,
-                    coalesce(len({POLICY_LIST}), 0) > 0 AS touches_policy,
-                    CASE WHEN first.ts > offers.ts
-                         THEN least(epoch_ms(first.ts) - epoch_ms(offers.ts), {MAX_LATENCY_MS})
-                    END AS lat
-             FROM offers LEFT JOIN first ON first.offer_id = offers.id
-         ),
-         binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM decided),
-         exact AS (SELECT *, {EXPONENT} AS e FROM binned)
-         SELECT bucket, outcome, inferred, answered_again, unanswered, {LATENCY_BIN} AS bin,
-                touches_policy, count(*) AS n
-         FROM exact GROUP BY ALL"
+        "{with}
+         SELECT ab_test_bucket, outcome, inferred, answers > 1,
+                coalesce(outcome IS NULL AND ts < ?, false), decision_bin, touches_policy,
+                count(*) AS n
+         FROM picked GROUP BY ALL"
     )
 }
 
 /// Suggestions per (policy referenced by the offer, outcome). Parameters: the conditions'.
 pub(crate) fn policy_outcomes(source: &str, conditions: &str) -> String {
-    let with = offers_with_answers(
-        source,
-        "id, policy_refs",
-        &format!("policy_refs IS NOT NULL AND policy_refs <> '[]' AND {conditions}"),
-    );
+    let with = picked(source, &format!("touches_policy AND {conditions}"));
     format!(
         "{with},
          refs AS (
-             SELECT unnest({POLICY_LIST}) AS policy, first.outcome
-             FROM offers LEFT JOIN first ON first.offer_id = offers.id
+             SELECT unnest({POLICY_LIST}) AS policy, picked.outcome
+             FROM picked JOIN src offer ON offer.id = picked.offer_id AND offer.event = 'offered'
          )
          SELECT coalesce(policy, 'null') AS policy, outcome, count(*) AS n
          FROM refs GROUP BY ALL"
     )
 }
 
-/// Sessions with a bucket, and those seen in two buckets or more. Parameters: the
-/// conditions'.
+/// Sessions offered a suggestion, and those offered in two buckets or more. Parameters:
+/// the conditions'.
 pub(crate) fn multiple_exposure(source: &str, conditions: &str) -> String {
+    let with = picked(source, conditions);
     format!(
-        "WITH src AS ({source}),
+        "{with},
          sessions AS (
-             SELECT session_id, count(DISTINCT ab_test_bucket) AS buckets FROM src
-             WHERE session_id IS NOT NULL AND ab_test_bucket IS NOT NULL AND {conditions}
+             SELECT session_id, count(DISTINCT ab_test_bucket) AS buckets FROM picked
+             WHERE session_id IS NOT NULL AND ab_test_bucket IS NOT NULL
              GROUP BY session_id
          )
          SELECT count(*), count(*) FILTER (WHERE buckets > 1) FROM sessions"
@@ -336,16 +326,14 @@ pub(crate) fn multiple_exposure(source: &str, conditions: &str) -> String {
 
 /// Suggestions per (rewrite-size band, outcome). Parameters: the conditions'.
 pub(crate) fn rewrite_outcomes(source: &str, conditions: &str) -> String {
-    let with = offers_with_answers(source, "id", conditions);
+    let with = picked(source, conditions);
     format!(
         "{with}
          -- least() skips NULLs in DuckDB: offers without a size keep a NULL band.
          SELECT CASE WHEN sizes.rewrite_pct IS NOT NULL
                      THEN CAST(least(floor(sizes.rewrite_pct / 10), 9) AS INTEGER) END AS band,
-                first.outcome, count(*) AS n
-         FROM offers
-         LEFT JOIN coachboard_rewrites sizes ON sizes.offer_id = offers.id
-         LEFT JOIN first ON first.offer_id = offers.id
+                picked.outcome, count(*) AS n
+         FROM picked LEFT JOIN coachboard_rewrites sizes ON sizes.offer_id = picked.offer_id
          GROUP BY ALL"
     )
 }
