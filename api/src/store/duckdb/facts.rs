@@ -69,17 +69,6 @@ pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(source, "TRUE")))
 }
 
-/// True when the table is there (a rebuild is due otherwise).
-pub(crate) fn exists(conn: &Connection) -> duckdb::Result<bool> {
-    let count: i64 = conn.query_row(
-        "SELECT count(*) FROM information_schema.tables
-         WHERE table_name = 'coachboard_suggestions' AND table_schema = 'main'",
-        [],
-        |row| row.get(0),
-    )?;
-    Ok(count > 0)
-}
-
 /// Inside the transaction of a write, after the links: the facts of every offer of the
 /// sessions in `touched` (a table of `session`) and of the offers in `named` (a table of
 /// `id`: the batch's offers and the offers its outcomes name).

@@ -10,8 +10,8 @@
 
 use duckdb::{Connection, OptionalExt, params};
 
-use super::facts;
 use super::schema::TABLE;
+use super::{facts, rewrites};
 
 pub(crate) const LINKS: &str = "coachboard_links";
 
@@ -111,21 +111,68 @@ fn save_state(conn: &Connection) -> duckdb::Result<()> {
     Ok(())
 }
 
-/// Creates the derived tables if missing and rebuilds the links when `coach_events` is not
-/// what they were built from. Returns true when it rebuilt them.
-pub(crate) fn ensure(conn: &Connection, source: &str) -> duckdb::Result<bool> {
-    conn.execute_batch(CREATE)?;
-    if state(conn)? == Some(current(conn)?) && facts::exists(conn)? {
+fn table_exists(conn: &Connection, name: &str) -> duckdb::Result<bool> {
+    let count: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables
+         WHERE table_name = ? AND table_schema = 'main'",
+        [name],
+        |row| row.get(0),
+    )?;
+    Ok(count > 0)
+}
+
+/// True when the derived tables (links, suggestion facts, rewrite sizes) must be built
+/// again: one is missing, or `coach_events` is not what they were built from. Reads only
+/// the catalog and the recorded state, so it also runs on a read-only connection.
+pub(crate) fn rebuild_due(conn: &Connection) -> duckdb::Result<bool> {
+    for table in [
+        "coachboard_derived_state",
+        LINKS,
+        facts::FACTS,
+        rewrites::TABLE,
+    ] {
+        if !table_exists(conn, table)? {
+            return Ok(true);
+        }
+    }
+    Ok(state(conn)? != Some(current(conn)?))
+}
+
+/// Reads every column of every event, as a rebuild will: on a read-only connection, before
+/// anything may write, a damaged block then refuses the file untouched.
+pub(crate) fn check_readable(conn: &Connection, source: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "WITH src AS ({source})
+         SELECT count(*), sum(length(id)), sum(length(event)), sum(length(session_id)),
+                sum(length(agent_draft)), sum(length(suggestion_used)),
+                sum(length(policy_refs)), sum(latency_ms), sum(length(ab_test_bucket)),
+                sum(length(offer_id)), min(ts), max(row_number)
+         FROM src"
+    ))
+}
+
+/// Builds every derived table afresh when one is due (dropped first: nothing of the old
+/// ones is read). Returns true when it rebuilt them.
+pub(crate) fn rebuild_if_due(conn: &Connection, source: &str) -> duckdb::Result<bool> {
+    if !rebuild_due(conn)? {
+        conn.execute_batch(CREATE)?;
         return Ok(false);
     }
     conn.execute_batch("BEGIN TRANSACTION")?;
     let rebuilt = (|| {
-        conn.execute_batch(&format!("DELETE FROM {LINKS}"))?;
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS {LINKS}; DROP TABLE IF EXISTS {};
+             DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS coachboard_derived_state;",
+            facts::FACTS,
+            rewrites::TABLE
+        ))?;
+        conn.execute_batch(CREATE)?;
         conn.execute_batch(&format!(
             "INSERT INTO {LINKS} {}",
             inference(source, "TRUE")
         ))?;
         facts::rebuild(conn, source)?;
+        rewrites::fill(conn, source)?;
         save_state(conn)
     })();
     match rebuilt {

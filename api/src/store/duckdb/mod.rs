@@ -108,22 +108,13 @@ impl DuckDbStore {
             .map_err(schema_error)?
             .ok_or_else(|| schema_error(format!("no table {} after creating it", schema::TABLE)))?;
         let started = Instant::now();
-        if links::ensure(&writer, &source.select)
+        if links::rebuild_if_due(&writer, &source.select)
             .map_err(|error| OpenError::from_duckdb(path, &error))?
         {
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "offer links inferred again: the events changed since they were last derived"
-            );
-        }
-        let started = Instant::now();
-        let added = rewrites::ensure(&writer, &source.select)
-            .map_err(|error| OpenError::from_duckdb(path, &error))?;
-        if added > 0 {
-            tracing::info!(
-                offers = added,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "rewrite sizes computed for offers that had none"
+                "links, suggestion facts and rewrite sizes derived again: the events changed \
+                 since they were last derived"
             );
         }
         Ok(Self {

@@ -2,8 +2,8 @@
 //! (`coachboard_contract::diff::rewrite_percent`, the dashboard's own diff). A word diff is
 //! not SQL, so it is computed once per offer, here in Rust, and kept in
 //! `coachboard_rewrites`, a table derived from `coach_events`: written in the same
-//! transaction as each new offer, filled in at start-up for offers that lack it (written by
-//! another program, or before this table existed), and safe to drop.
+//! transaction as each new offer, computed afresh with the other derived tables when they
+//! are rebuilt, and safe to drop.
 
 use coachboard_contract::diff::rewrite_percent;
 use duckdb::{Connection, params};
@@ -17,47 +17,34 @@ const CREATE: &str = "
         rewrite_pct DOUBLE NOT NULL
     )";
 
-const TABLE: &str = "coachboard_rewrites";
+pub(crate) const TABLE: &str = "coachboard_rewrites";
 
-/// Offers with both texts and no rewrite size yet.
-fn missing(source: &str) -> String {
+/// Offers with both texts.
+fn offers(source: &str) -> String {
     format!(
         "WITH src AS ({source})
          SELECT id, agent_draft, suggestion_used FROM src
          WHERE event = 'offered' AND id IS NOT NULL
-           AND agent_draft IS NOT NULL AND suggestion_used IS NOT NULL
-           AND id NOT IN (SELECT offer_id FROM {TABLE})"
+           AND agent_draft IS NOT NULL AND suggestion_used IS NOT NULL"
     )
 }
 
-/// Computes the rewrite size of every offer that lacks one. Returns how many it added.
-pub(crate) fn ensure(conn: &Connection, source: &str) -> duckdb::Result<u64> {
+/// Computes the rewrite size of every offer into an empty table (inside the caller's
+/// transaction, during a rebuild of the derived tables).
+pub(crate) fn fill(conn: &Connection, source: &str) -> duckdb::Result<()> {
     conn.execute_batch(CREATE)?;
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let added = (|| {
-        let mut statement = conn.prepare(&missing(source))?;
-        let mut rows = statement.query([])?;
-        let mut appender = conn.appender(TABLE)?;
-        let mut added = 0;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let draft: String = row.get(1)?;
-            let suggestion: String = row.get(2)?;
-            if let Some(percent) = rewrite_percent(&draft, &suggestion) {
-                appender.append_row(params![id, percent])?;
-                added += 1;
-            }
-        }
-        appender.flush()?;
-        Ok(added)
-    })();
-    match added {
-        Ok(added) => conn.execute_batch("COMMIT").map(|()| added),
-        Err(error) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(error)
+    let mut statement = conn.prepare(&offers(source))?;
+    let mut rows = statement.query([])?;
+    let mut appender = conn.appender(TABLE)?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let draft: String = row.get(1)?;
+        let suggestion: String = row.get(2)?;
+        if let Some(percent) = rewrite_percent(&draft, &suggestion) {
+            appender.append_row(params![id, percent])?;
         }
     }
+    appender.flush()
 }
 
 /// The rewrite sizes of a batch's offers, computed before the write takes the writer.
