@@ -10,7 +10,30 @@ use super::{DrawResult, Frame, count_axis, empty_message, label, px, text_style}
 use crate::format::duration_ms;
 use crate::theme::ChartTheme;
 
-const MARGINS: (f64, f64, f64, f64) = (22.0, 14.0, 24.0, 48.0);
+const MARGINS: (f64, f64, f64, f64) = (34.0, 14.0, 24.0, 48.0);
+/// Rough width of a character of the 11 px marker labels, to keep them apart.
+const CHAR_WIDTH: f64 = 6.3;
+/// How far a label is raised to clear its neighbour.
+const LINE_HEIGHT: f64 = 13.0;
+
+/// Where each marker label goes: centred over its line but kept inside the canvas, and the
+/// earlier one raised a line when the two would overlap. Each entry is (x, raise).
+pub fn label_spots(markers: &[(f64, usize)], width: f64) -> Vec<(f64, f64)> {
+    let mut spots: Vec<(f64, f64)> = Vec::with_capacity(markers.len());
+    let half = |chars: usize| chars as f64 * CHAR_WIDTH / 2.0;
+    for (index, &(at, chars)) in markers.iter().enumerate() {
+        let x = at.clamp(half(chars), (width - half(chars)).max(half(chars)));
+        if let Some(previous) = index.checked_sub(1) {
+            let (previous_x, _) = spots[previous];
+            let previous_chars = markers[previous].1;
+            if (x - previous_x).abs() < half(chars) + half(previous_chars) + 4.0 {
+                spots[previous].1 = LINE_HEIGHT;
+            }
+        }
+        spots.push((x, 0.0));
+    }
+    spots
+}
 
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -54,19 +77,29 @@ pub fn draw<DB: DrawingBackend>(
         )?;
     }
     let marker_text = text_style(theme, 11.0, &theme.marker, HPos::Center, VPos::Bottom);
-    for (name, value) in [("p50", latency.p50_ms), ("p95", latency.p95_ms)] {
-        let Some(value) = value else { continue };
-        let at = x.map(value.clamp(first.lower_ms, last.upper_ms));
+    let markers: Vec<(f64, String)> = [("p50", latency.p50_ms), ("p95", latency.p95_ms)]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value?;
+            Some((
+                x.map(value.clamp(first.lower_ms, last.upper_ms)),
+                format!("{name} {}", duration_ms(value)),
+            ))
+        })
+        .collect();
+    let spots = label_spots(
+        &markers
+            .iter()
+            .map(|(at, text)| (*at, text.chars().count()))
+            .collect::<Vec<_>>(),
+        f64::from(width),
+    );
+    for ((at, text), (label_x, raise)) in markers.iter().zip(spots) {
         area.draw(&PathElement::new(
-            vec![(px(at), px(frame.top)), (px(at), px(frame.bottom))],
+            vec![(px(*at), px(frame.top)), (px(*at), px(frame.bottom))],
             theme.marker.stroke_width(2),
         ))?;
-        label(
-            area,
-            &format!("{name} {}", duration_ms(value)),
-            (at, frame.top - 3.0),
-            &marker_text,
-        )?;
+        label(area, text, (label_x, frame.top - 3.0 - raise), &marker_text)?;
     }
     Ok(())
 }
@@ -80,5 +113,26 @@ pub fn describe(latency: &LatencyDistribution) -> String {
             duration_ms(p95)
         ),
         _ => "Latency distribution: no latency recorded in this range.".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_labels_stay_apart_and_inside() {
+        // Far apart: both on the first line, centred over their lines.
+        assert_eq!(
+            label_spots(&[(100.0, 10), (300.0, 10)], 600.0),
+            [(100.0, 0.0), (300.0, 0.0)]
+        );
+        // Close: the first is raised a line.
+        let close = label_spots(&[(500.0, 11), (540.0, 11)], 600.0);
+        assert_eq!(close[0].1, LINE_HEIGHT);
+        assert_eq!(close[1].1, 0.0);
+        // At the right edge: pulled inside the canvas.
+        let edge = label_spots(&[(598.0, 11)], 600.0);
+        assert!(edge[0].0 + 11.0 * CHAR_WIDTH / 2.0 <= 600.0);
     }
 }
