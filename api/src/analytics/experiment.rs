@@ -52,9 +52,8 @@ pub fn experiment(engine: &Engine, scope: &Scope) -> Result<Experiment, StoreErr
         in_several_buckets,
     });
     if let [control, treatment, ..] = experiment.buckets.as_slice() {
-        let control = guardrail_inputs(engine, scope, &control.bucket)?;
-        let treatment = guardrail_inputs(engine, scope, &treatment.bucket)?;
-        experiment.guardrails = guardrails(&control, &treatment);
+        let inputs = guardrail_inputs(engine, scope, [&control.bucket, &treatment.bucket])?;
+        experiment.guardrails = guardrails(&inputs[0], &inputs[1]);
     }
     Ok(experiment)
 }
@@ -68,24 +67,36 @@ struct GuardrailInputs {
     offers_with_policy: u64,
 }
 
+/// The guardrail inputs of two buckets: latency from each bucket's rows, the rest from one
+/// query of the scope's suggestions, split by bucket.
 fn guardrail_inputs(
     engine: &Engine,
     scope: &Scope,
-    bucket: &str,
-) -> Result<GuardrailInputs, StoreError> {
-    let scope = Scope {
-        bucket: Some(bucket.to_owned()),
-        ..scope.clone()
-    };
-    let mut inputs = GuardrailInputs {
-        latency: aggregate(engine, &scope, false)?.latency,
-        ..GuardrailInputs::default()
-    };
+    buckets: [&String; 2],
+) -> Result<Vec<GuardrailInputs>, StoreError> {
+    let mut inputs = Vec::with_capacity(2);
+    for bucket in buckets {
+        let scope = Scope {
+            bucket: Some(bucket.clone()),
+            ..scope.clone()
+        };
+        inputs.push(GuardrailInputs {
+            latency: aggregate(engine, &scope, false)?.latency,
+            ..GuardrailInputs::default()
+        });
+    }
     // No offer counts as unanswered here: the cut-off lies before any event.
     for row in engine
         .store()
-        .suggestions(&scope, DateTime::UNIX_EPOCH.naive_utc())?
+        .suggestions(scope, DateTime::UNIX_EPOCH.naive_utc())?
     {
+        let Some(index) = buckets
+            .iter()
+            .position(|bucket| row.bucket.as_ref() == Some(*bucket))
+        else {
+            continue;
+        };
+        let inputs = &mut inputs[index];
         inputs.offers += row.count;
         if row.touches_policy {
             inputs.offers_with_policy += row.count;

@@ -78,7 +78,6 @@ pub(crate) fn update(
     touched: &str,
     named: &str,
 ) -> duckdb::Result<()> {
-    conn.execute_batch(CREATE)?;
     let offers =
         format!("session_id IN (SELECT session FROM {touched}) OR id IN (SELECT id FROM {named})");
     conn.execute_batch(&format!(

@@ -65,7 +65,6 @@ pub(crate) fn record(conn: &Connection, sizes: &[(&str, f64)]) -> duckdb::Result
     if sizes.is_empty() {
         return Ok(());
     }
-    conn.execute_batch(CREATE)?;
     let mut appender = conn.appender(TABLE)?;
     for (id, percent) in sizes {
         appender.append_row(params![*id, *percent])?;
