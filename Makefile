@@ -14,6 +14,7 @@ API_BIN := $(CARGO_TARGET_DIR)/debug/coachboard-api
 DB ?= data/coachboard.duckdb
 ADDR ?= 127.0.0.1:8000
 ROWS ?= 1000000
+ONLY ?=
 
 .PHONY: run test setup setup-browser dashboard api release lint unit-test api-contract-test browser-test bench clean
 
@@ -76,9 +77,10 @@ browser-test:
 	COACHBOARD_API_BIN=$(API_BIN) COACHBOARD_DIST=$(CURDIR)/dist COACHBOARD_DIST_SUBPATH=$(CURDIR)/target/dist-subpath \
 	  cargo test -p coachboard --test browser -- --test-threads=1
 
-## bench: Coachboard against the note's FastAPI system (ROWS=10000000 for 10M)
+## bench: Coachboard against the note's FastAPI system (ROWS=10000000 for 10M; ONLY=writers,
+## reads, ingest or dashboard for one section)
 bench: setup-browser dashboard api
-	bench/run.sh $(ROWS)
+	bench/run.sh $(ROWS) $(ONLY)
 
 clean:
 	rm -rf dist data .tools

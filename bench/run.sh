@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make bench: Coachboard against the note's FastAPI system on copies of one generated file.
-#   bench/run.sh [ROWS]   (default 1,000,000; ROWS=10000000 for 10M)
+#   bench/run.sh [ROWS] [SECTION]   (default 1,000,000 rows; ROWS=10000000 for 10M; SECTION
+#   one of reads, writers, ingest, dashboard to measure only that)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-1000000}"
+only="${2:-}"
 api_bin="${COACHBOARD_API_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/coachboard/target}/debug/coachboard-api}"
 end="2026-01-15T12:00:00Z"
 work=bench/work
@@ -37,5 +39,7 @@ for url in "http://127.0.0.1:$ours_port/healthz" "http://127.0.0.1:$theirs_port/
 done
 cargo run --quiet -p coachboard-bench -- \
   --coachboard "http://127.0.0.1:$ours_port" --baseline "http://127.0.0.1:$theirs_port" \
-  --rows "$rows" --dist dist --out bench/RESULTS.md --coachboard-pid "$ours" --end "$end"
-cp bench/RESULTS.md "bench/results-$rows.md"
+  --rows "$rows" --dist dist --out bench/RESULTS.md --coachboard-pid "$ours" --end "$end" \
+  ${only:+--only "$only"}
+# A full run is kept per size; a partial one only in RESULTS.md.
+[ -n "$only" ] || cp bench/RESULTS.md "bench/results-$rows.md"

@@ -84,36 +84,85 @@ fn traffic(at: NaiveDateTime, progress: f64) -> f64 {
 }
 
 /// Calls `emit` with `spec.rows` events in time order.
+///
+/// Each hour is generated from its own seed, so hours are independent: worker threads
+/// make them in parallel (hour `h` by worker `h % workers`) and hand them over in order
+/// through bounded channels, which keeps memory to a few hours of events.
 pub fn generate(spec: &DemoSpec, mut emit: impl FnMut(StoredEvent)) {
-    let mut rng = Rng(spec.seed);
-    let hours = (spec.days * 24).max(1);
-    let start = spec.end - Duration::hours(hours);
-    let weights: Vec<f64> = (0..hours)
-        .map(|h| {
-            traffic(start + Duration::hours(h), h as f64 / hours as f64) * (0.85 + 0.3 * rng.unit())
-        })
-        .collect();
-    let quotas = apportion(spec.rows, &weights);
-    let mut session_number: u64 = 0;
-    let mut hour_events = Vec::new();
-    for (hour, quota) in quotas.into_iter().enumerate() {
-        let hour_start = start + Duration::hours(hour as i64);
-        hour_events.clear();
-        while (hour_events.len() as u64) < quota {
+    let plan = Plan::new(spec);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let hours = plan.quotas.len();
+    std::thread::scope(|scope| {
+        let receivers: Vec<_> = (0..workers)
+            .map(|worker| {
+                let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<StoredEvent>>(2);
+                let plan = &plan;
+                scope.spawn(move || {
+                    for hour in (worker..hours).step_by(workers) {
+                        if sender.send(plan.hour(hour)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                receiver
+            })
+            .collect();
+        for hour in 0..hours {
+            let Ok(events) = receivers[hour % workers].recv() else {
+                return;
+            };
+            for event in events {
+                emit(event);
+            }
+        }
+    });
+}
+
+/// How many events each hour gets, and what each hour's events are made from.
+struct Plan {
+    seed: u64,
+    start: NaiveDateTime,
+    quotas: Vec<u64>,
+}
+
+impl Plan {
+    fn new(spec: &DemoSpec) -> Self {
+        let mut rng = Rng(spec.seed);
+        let hours = (spec.days * 24).max(1);
+        let start = spec.end - Duration::hours(hours);
+        let weights: Vec<f64> = (0..hours)
+            .map(|h| {
+                traffic(start + Duration::hours(h), h as f64 / hours as f64)
+                    * (0.85 + 0.3 * rng.unit())
+            })
+            .collect();
+        Self {
+            seed: spec.seed,
+            start,
+            quotas: apportion(spec.rows, &weights),
+        }
+    }
+
+    /// The events of one hour, in time order: whole sessions until its quota is met.
+    fn hour(&self, hour: usize) -> Vec<StoredEvent> {
+        let quota = self.quotas[hour];
+        // Every hour its own stream: SplitMix64 seeded with the seed and the hour mixed.
+        let mut rng =
+            Rng(Rng(self.seed ^ (hour as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)).next());
+        let hour_start = self.start + Duration::hours(hour as i64);
+        let mut events = Vec::with_capacity(quota as usize);
+        let mut session_number: u64 = 0;
+        while (events.len() as u64) < quota {
             session_number += 1;
-            let remaining = quota - hour_events.len() as u64;
-            session(
-                &mut rng,
-                session_number,
-                hour_start,
-                remaining,
-                &mut hour_events,
-            );
+            let remaining = quota - events.len() as u64;
+            // Unique across hours: the hour in the high bits.
+            let session_id = format!("sess-{:x}-{session_number:x}", hour);
+            session(&mut rng, session_id, hour_start, remaining, &mut events);
         }
-        hour_events.sort_by(|a: &StoredEvent, b| a.ts.cmp(&b.ts).then_with(|| a.id.cmp(&b.id)));
-        for event in hour_events.drain(..) {
-            emit(event);
-        }
+        events.sort_by(|a: &StoredEvent, b| a.ts.cmp(&b.ts).then_with(|| a.id.cmp(&b.id)));
+        events
     }
 }
 
@@ -138,12 +187,11 @@ fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
 /// One agent's session: a few suggestions, each offered then (mostly) answered.
 fn session(
     rng: &mut Rng,
-    number: u64,
+    session_id: String,
     hour_start: NaiveDateTime,
     budget: u64,
     out: &mut Vec<StoredEvent>,
 ) {
-    let session_id = format!("sess-{:06x}", number.wrapping_mul(0x9E37_79B9) & 0xFF_FFFF);
     let bucket = if rng.unit() < 0.5 { "A" } else { "B" };
     let suggestions = 1 + rng.below(4);
     let mut at = hour_start + Duration::milliseconds((rng.unit() * 3_300_000.0) as i64);

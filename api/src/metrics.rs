@@ -44,6 +44,7 @@ pub struct Metrics {
     pub events_stored: Gauge,
     pub rollup_cells: Gauge,
     pub rollup_bins: Gauge,
+    pub commits: Gauge,
 }
 
 impl Default for Metrics {
@@ -61,6 +62,7 @@ impl Default for Metrics {
             events_stored: Gauge::default(),
             rollup_cells: Gauge::default(),
             rollup_bins: Gauge::default(),
+            commits: Gauge::default(),
             registry: Registry::with_prefix("coachboard"),
         };
         let registry = &mut metrics.registry;
@@ -123,6 +125,11 @@ impl Default for Metrics {
             "rollup_bins",
             "Latency histogram bins held by the roll-up",
             metrics.rollup_bins.clone(),
+        );
+        registry.register(
+            "write_commits",
+            "Transactions that stored events since start-up: concurrent writes share one",
+            metrics.commits.clone(),
         );
         metrics
     }

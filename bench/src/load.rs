@@ -198,3 +198,65 @@ pub async fn batch_ingest(
     }
     Ok((size * batches) as f64 / started.elapsed().as_secs_f64())
 }
+
+/// What many concurrent single-event writers got through.
+#[derive(Debug, Clone)]
+pub struct Writers {
+    pub clients: usize,
+    pub events_per_second: f64,
+    /// Time from sending each event to its acknowledgement.
+    pub latencies: Samples,
+    pub errors: u64,
+}
+
+/// `clients` concurrent clients, each posting one event at a time (the next after the
+/// answer), for `window`: acknowledged events per second and their latency.
+pub async fn writers(client: &Client, base: &str, clients: usize, window: Duration) -> Writers {
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for writer in 0..clients {
+        let (client, url, stop, errors) = (
+            client.clone(),
+            format!("{base}/events"),
+            stop.clone(),
+            errors.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0_u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let event = json!({
+                    "event": if n.is_multiple_of(2) { "accepted" } else { "offered" },
+                    "session_id": format!("writer-{writer}-{}", n / 2),
+                    "latency_ms": 200 + n % 700,
+                    "ab_test_bucket": if writer % 2 == 0 { "A" } else { "B" },
+                    "policy_refs": ["PII-01"],
+                });
+                let started = Instant::now();
+                match client.post(&url).json(&event).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    tokio::time::sleep(window).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap_or_default());
+    }
+    Writers {
+        clients,
+        events_per_second: latencies.len() as f64 / window.as_secs_f64(),
+        latencies: Samples(latencies),
+        errors: errors.load(Ordering::Relaxed),
+    }
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::load::{batch_ingest, concurrency, sequential};
+use crate::load::{batch_ingest, concurrency, sequential, writers};
 use crate::report::{Report, Row};
 
 struct Options {
@@ -22,6 +22,8 @@ struct Options {
     out: PathBuf,
     coachboard_pid: Option<u32>,
     end: String,
+    /// Measure only this section (`reads`, `writers`, `ingest`, `dashboard`); all when empty.
+    only: String,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -34,6 +36,7 @@ fn options() -> anyhow::Result<Options> {
         out: PathBuf::from("bench/RESULTS.md"),
         coachboard_pid: None,
         end: "2026-01-15T12:00:00Z".to_owned(),
+        only: String::new(),
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -47,6 +50,7 @@ fn options() -> anyhow::Result<Options> {
             "--out" => options.out = value.into(),
             "--coachboard-pid" => options.coachboard_pid = Some(value.parse()?),
             "--end" => options.end = value,
+            "--only" => options.only = value,
             other => bail!("unknown option {other}"),
         }
     }
@@ -65,8 +69,68 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(16)
         .build()?;
     let mut report = Report::new(options.rows);
+    let wanted = |section: &str| options.only.is_empty() || options.only == section;
 
     // 1. The seed endpoints, sequentially, on both servers.
+    if wanted("reads") {
+        reads(&client, &options, &mut report).await?;
+    }
+
+    // 3. Four readers on the summary and one writer, 10 s, on each server.
+    if wanted("writers") {
+        let window = Duration::from_secs(10);
+        report.concurrency.push((
+            "Coachboard".to_owned(),
+            concurrency(&client, &options.coachboard, window).await,
+        ));
+        report.concurrency.push((
+            "baseline".to_owned(),
+            concurrency(&client, &options.baseline, window).await,
+        ));
+        // 4. Many single-event writers at once (group commit), on each server.
+        for clients in [1, 8, 32] {
+            let window = Duration::from_secs(8);
+            let ours = writers(&client, &options.coachboard, clients, window).await;
+            let theirs = writers(&client, &options.baseline, clients, window).await;
+            report.writers.push((ours, theirs));
+        }
+    }
+
+    // 5. Batch ingest over HTTP.
+    if wanted("ingest") {
+        report.batch_ingest = Some(batch_ingest(&client, &options.coachboard, 1000, 40).await?);
+    }
+
+    // 6. The dashboard: bundle size, and time to every panel drawn.
+    if wanted("dashboard") {
+        report.bundle = dashboard::bundle_sizes(&options.dist)?;
+        report.dashboard = match dashboard::time_to_drawn(&options.coachboard, 5).await {
+            Ok(samples) => Some(samples),
+            Err(error) => {
+                eprintln!("dashboard timing skipped: {error:#}");
+                None
+            }
+        };
+    }
+    report.peak_rss_mb = options.coachboard_pid.and_then(report::peak_rss_mb);
+    report.finish();
+    let text = report.markdown();
+    println!("{text}");
+    if let Some(folder) = options.out.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    std::fs::write(&options.out, &text)?;
+    eprintln!("written to {}", options.out.display());
+    Ok(())
+}
+
+/// The seed endpoints on both servers, then Coachboard's own, each fresh and cached.
+async fn reads(
+    client: &reqwest::Client,
+    options: &Options,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let client = client.clone();
     for (name, path) in [
         ("/analytics/summary", "/analytics/summary"),
         ("/analytics/events?limit=100", "/analytics/events?limit=100"),
@@ -119,6 +183,24 @@ async fn main() -> anyhow::Result<()> {
             "/analytics/events?limit=100&policy=PII-01".to_owned(),
         ),
         (
+            "summary, policy=PII-01",
+            "/analytics/summary?policy=PII-01".to_owned(),
+        ),
+        (
+            "timeseries, day, policy=PII-01",
+            "/analytics/timeseries?interval=day&policy=PII-01".to_owned(),
+        ),
+        (
+            "experiment, policy=PII-01",
+            "/analytics/experiment?policy=PII-01".to_owned(),
+        ),
+        ("suggestions", "/analytics/suggestions".to_owned()),
+        ("policy outcomes", "/analytics/policy-outcomes".to_owned()),
+        (
+            "summary, q=refund",
+            "/analytics/summary?q=refund".to_owned(),
+        ),
+        (
             "events, q=refund",
             "/analytics/events?limit=100&q=refund".to_owned(),
         ),
@@ -139,37 +221,5 @@ async fn main() -> anyhow::Result<()> {
         ));
     }
 
-    // 3. Four readers on the summary and one writer, 10 s, on each server.
-    let window = Duration::from_secs(10);
-    report.concurrency.push((
-        "Coachboard".to_owned(),
-        concurrency(&client, &options.coachboard, window).await,
-    ));
-    report.concurrency.push((
-        "baseline".to_owned(),
-        concurrency(&client, &options.baseline, window).await,
-    ));
-
-    // 4. Batch ingest over HTTP.
-    report.batch_ingest = Some(batch_ingest(&client, &options.coachboard, 1000, 40).await?);
-
-    // 5. The dashboard: bundle size, and time to every panel drawn.
-    report.bundle = dashboard::bundle_sizes(&options.dist)?;
-    report.dashboard = match dashboard::time_to_drawn(&options.coachboard, 5).await {
-        Ok(samples) => Some(samples),
-        Err(error) => {
-            eprintln!("dashboard timing skipped: {error:#}");
-            None
-        }
-    };
-    report.peak_rss_mb = options.coachboard_pid.and_then(report::peak_rss_mb);
-    report.finish();
-    let text = report.markdown();
-    println!("{text}");
-    if let Some(folder) = options.out.parent() {
-        std::fs::create_dir_all(folder)?;
-    }
-    std::fs::write(&options.out, &text)?;
-    eprintln!("written to {}", options.out.display());
     Ok(())
 }

@@ -41,13 +41,13 @@ fn words(text: &str) -> Vec<&str> {
 
 /// Which words of each side the diff keeps (`false`) or changes (`true`); `None` when a
 /// side is too long to compare.
-fn marks(left: &[&str], right: &[&str]) -> Option<(Vec<bool>, Vec<bool>)> {
+fn marks<'a>(left: &[&'a str], right: &[&'a str]) -> Option<(Vec<bool>, Vec<bool>)> {
     if left.len() > MAX_WORDS || right.len() > MAX_WORDS {
         return None;
     }
-    let key = |words: &[&str]| -> Vec<String> {
-        words.iter().map(|word| word.trim().to_owned()).collect()
-    };
+    // Compared without their surrounding whitespace; borrowed, not copied.
+    let key =
+        |words: &[&'a str]| -> Vec<&'a str> { words.iter().map(|word| word.trim()).collect() };
     let (old, new) = (key(left), key(right));
     let mut left_marks = vec![true; left.len()];
     let mut right_marks = vec![true; right.len()];

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, mpsc};
 use std::time::Instant;
 
 use chrono::NaiveDateTime;
@@ -23,6 +23,10 @@ pub struct Engine {
     recent: RwLock<Recent>,
     /// Held for the whole of a write: one writer at a time, and the id index with it.
     writer: Mutex<IdIndex>,
+    /// Writes waiting for the next group commit.
+    queue: Mutex<Vec<Pending>>,
+    /// Transactions that stored events: fewer than the writes when writes share commits.
+    commits: AtomicU64,
     /// Writes begun and writes finished: equal when no write is in flight.
     writes_started: AtomicU64,
     version: AtomicU64,
@@ -40,7 +44,9 @@ struct Derived {
 
 impl Derived {
     fn build(store: &dyn EventStore) -> Result<Self, StoreError> {
+        let started = Instant::now();
         let cube = Cube::build(store)?;
+        let rollup_ms = started.elapsed().as_millis() as u64;
         let mut hashes = Vec::with_capacity(cube.extent().total as usize);
         for (start, end) in row_chunks(cube.extent().last_row, ROW_CHUNK) {
             store.scan_ids(&Scope::row_chunk(start, end), &mut |id| {
@@ -48,9 +54,28 @@ impl Derived {
             })?;
         }
         let ids = IdIndex::from_ids(hashes);
+        let ids_ms = started.elapsed().as_millis() as u64 - rollup_ms;
         let recent = Recent::load(store)?;
+        tracing::debug!(
+            rollup_ms,
+            ids_ms,
+            recent_ms = started.elapsed().as_millis() as u64 - rollup_ms - ids_ms,
+            "derived data loaded"
+        );
         Ok(Self { cube, ids, recent })
     }
+}
+
+/// A write waiting in the group-commit queue, and where its answer goes.
+struct Pending {
+    events: Vec<StoredEvent>,
+    reply: mpsc::SyncSender<Result<WriteOutcome, StoreError>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What a write did.
@@ -102,6 +127,8 @@ impl Engine {
             cube: RwLock::new(cube),
             recent: RwLock::new(recent),
             writer: Mutex::new(ids),
+            queue: Mutex::new(Vec::new()),
+            commits: AtomicU64::new(0),
             writes_started: AtomicU64::new(0),
             version: AtomicU64::new(0),
             synced_generation: AtomicU64::new(generation),
@@ -145,6 +172,11 @@ impl Engine {
 
     pub fn extent(&self) -> Extent {
         self.read_cube().extent()
+    }
+
+    /// Transactions that stored events since start-up, for /metrics.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Cells and latency bins of the roll-up, for /metrics.
@@ -234,16 +266,113 @@ impl Engine {
 
     /// Writes events that are not stored yet, all or nothing, and records them in the
     /// roll-up. Returns only after the commit.
+    ///
+    /// Group commit: a write joins the queue, and whoever holds the writer commits every
+    /// queued write in one transaction, so concurrent writers share one commit (one WAL
+    /// sync) instead of waiting in line for one each. Each write is still answered only
+    /// after the commit that holds it.
     pub fn write(&self, events: Vec<StoredEvent>) -> Result<WriteOutcome, StoreError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        lock(&self.queue).push(Pending { events, reply });
+        let mut ids = lock(&self.writer);
+        // A leader before us may have committed this write while we waited for the writer;
+        // if not, it is still queued and we lead.
+        if let Ok(result) = answer.try_recv() {
+            return result;
+        }
+        let group = std::mem::take(&mut *lock(&self.queue));
+        self.commit_group(&mut ids, group);
+        drop(ids);
+        answer.recv().unwrap_or_else(|_| {
+            Err(StoreError::Database(
+                "the write was dropped before its commit".to_owned(),
+            ))
+        })
+    }
+
+    /// Commits a group of writes together and answers each. A write is never answered
+    /// with another's fault: when the table refuses the group, each write is tried on its
+    /// own, so one bad write fails alone.
+    fn commit_group(&self, ids: &mut IdIndex, group: Vec<Pending>) {
+        if group.len() == 1 {
+            for Pending { events, reply } in group {
+                let _ = reply.send(self.commit(ids, events));
+            }
+            return;
+        }
+        let writes: Vec<Vec<StoredEvent>> =
+            group.iter().map(|pending| pending.events.clone()).collect();
+        match self.commit_together(ids, writes) {
+            Ok(outcomes) => {
+                for (pending, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = pending.reply.send(Ok(outcome));
+                }
+            }
+            Err(StoreError::Rejected(_)) => {
+                for Pending { events, reply } in group {
+                    let _ = reply.send(self.commit(ids, events));
+                }
+            }
+            Err(error) => {
+                for pending in group {
+                    let _ = pending.reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+
+    /// Commits several writes as one; an id in two of them is stored by the first and a
+    /// duplicate for the later ones.
+    fn commit_together(
+        &self,
+        ids: &mut IdIndex,
+        writes: Vec<Vec<StoredEvent>>,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut repeated: Vec<HashSet<String>> = Vec::with_capacity(writes.len());
+        let mut merged: Vec<StoredEvent> = Vec::new();
+        for events in writes.iter() {
+            let mut again = HashSet::new();
+            for event in events {
+                if seen.insert(event.id.clone()) {
+                    merged.push(event.clone());
+                } else {
+                    again.insert(event.id.clone());
+                }
+            }
+            repeated.push(again);
+        }
+        let together = self.commit(ids, merged)?;
+        Ok(writes
+            .iter()
+            .zip(repeated)
+            .map(|(events, again)| {
+                let duplicates: HashSet<String> = events
+                    .iter()
+                    .filter(|event| {
+                        again.contains(&event.id) || together.duplicates.contains(&event.id)
+                    })
+                    .map(|event| event.id.clone())
+                    .collect();
+                WriteOutcome {
+                    stored: (events.len() - duplicates.len()) as u64,
+                    duplicates,
+                }
+            })
+            .collect())
+    }
+
+    /// Writes one batch, holding the writer.
+    fn commit(
+        &self,
+        ids: &mut IdIndex,
+        events: Vec<StoredEvent>,
+    ) -> Result<WriteOutcome, StoreError> {
         let started = Instant::now();
-        let mut ids = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // A store broken by a fault is reopened first (the insert reports it if it cannot
         // be), and what a reopen may have brought in is known before duplicates are judged.
         let _ = self.store.recover();
-        self.resync_if_reopened(&mut ids)?;
+        self.resync_if_reopened(ids)?;
         let maybe_stored: Vec<&str> = events
             .iter()
             .map(|event| event.id.as_str())
@@ -274,6 +403,7 @@ impl Engine {
             self.writes_started.fetch_add(1, Ordering::AcqRel);
             match self.store.insert(&fresh) {
                 Ok(()) => {
+                    self.commits.fetch_add(1, Ordering::Relaxed);
                     cube.record(&fresh);
                     self.recent
                         .write()

@@ -58,9 +58,32 @@ pub struct HourRange {
 }
 
 impl Cube {
-    /// Reads the whole table into a cube.
+    /// The cube of the whole table: from the roll-up the store keeps when it describes the
+    /// table as it is, else read from every row.
     pub fn build(store: &dyn EventStore) -> Result<Self, StoreError> {
-        Self::build_in_chunks(store, ROW_CHUNK)
+        let extent = store.extent()?;
+        match store.stored_rollup() {
+            Ok(Some(stored))
+                if stored.total == extent.total && stored.last_row == extent.last_row =>
+            {
+                let mut cube = Cube {
+                    extent,
+                    ..Cube::default()
+                };
+                for row in &stored.groups {
+                    cube.add_group_row(row);
+                }
+                for row in &stored.policies {
+                    cube.add_policy_row(row);
+                }
+                Ok(cube)
+            }
+            Ok(_) => Self::build_in_chunks(store, ROW_CHUNK),
+            Err(error) => {
+                tracing::warn!(%error, "the stored roll-up cannot be read: reading every row");
+                Self::build_in_chunks(store, ROW_CHUNK)
+            }
+        }
     }
 
     /// The same, reading `chunk` rows per query.

@@ -15,11 +15,12 @@ use crate::state::AppState;
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
     let engine = state.engine.clone();
     // Sizes are read when scraped: the file's size is a system call, the rest is memory.
-    let (bytes, extent, (cells, bins)) = tokio::task::spawn_blocking(move || {
+    let (bytes, extent, (cells, bins), commits) = tokio::task::spawn_blocking(move || {
         (
             engine.store().size_bytes(),
             engine.extent(),
             engine.rollup_size(),
+            engine.commits(),
         )
     })
     .await
@@ -29,6 +30,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
     metrics.events_stored.set(gauge(extent.total));
     metrics.rollup_cells.set(gauge(cells as u64));
     metrics.rollup_bins.set(gauge(bins as u64));
+    metrics.commits.set(gauge(commits));
     let text = metrics
         .encode()
         .map_err(|error| AppError::Internal(format!("cannot encode metrics: {error}")))?;

@@ -84,6 +84,17 @@ pub struct PolicyRow {
     pub count: u64,
 }
 
+/// The hourly roll-up's groups as the store keeps them, and the table they reflect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRollup {
+    pub total: u64,
+    pub last_row: Option<i64>,
+    /// Groups per (hour, bucket, event, latency bin).
+    pub groups: Vec<GroupRow>,
+    /// Policy references per (hour, bucket, event, policy).
+    pub policies: Vec<PolicyRow>,
+}
+
 /// Suggestions (offers in a scope) of one (bucket, outcome, decision-time bin) group.
 /// A suggestion's outcome is its first answer in time, linked by `offer_id` or inferred.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +251,9 @@ pub trait EventStore: Send + Sync + 'static {
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError>;
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError>;
     fn extent(&self) -> Result<Extent, StoreError>;
+    /// The hourly roll-up as the store keeps it (`None` when it keeps none): start-up
+    /// builds the in-memory roll-up from it instead of from every event.
+    fn stored_rollup(&self) -> Result<Option<StoredRollup>, StoreError>;
     /// Which of these ids are stored already.
     fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError>;
     /// Calls `visit` with every stored id of the rows in the scope's row range.

@@ -3,7 +3,7 @@
 use chrono::Duration;
 use coachboard_api::analytics::{Aggregate, Engine, Wants};
 use coachboard_api::generate::{DemoSpec, generate};
-use coachboard_api::store::{Scope, StoredEvent};
+use coachboard_api::store::{EventStore, Scope, StoredEvent};
 use serde_json::json;
 
 use crate::common::{TestApi, at};
@@ -129,38 +129,74 @@ async fn rollup_and_raw_queries_agree() {
     }
 }
 
+/// Every cell of a roll-up (by hour or all time), in a comparable order.
+#[allow(clippy::type_complexity)]
+fn cells(
+    cube: &coachboard_api::rollup::Cube,
+    by_hour: bool,
+) -> Vec<(
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    u64,
+    i64,
+    Vec<(u16, u64)>,
+    Vec<(String, u64)>,
+)> {
+    let mut seen = Vec::new();
+    let all = coachboard_api::rollup::HourRange {
+        start: std::ops::Bound::Unbounded,
+        end: std::ops::Bound::Unbounded,
+        untimed: true,
+    };
+    cube.visit(all, None, None, by_hour, |hour, cell| {
+        let bins: Vec<(u16, u64)> = cell.latency_bins().collect();
+        let mut policies: Vec<(String, u64)> =
+            cell.policies().map(|(p, n)| (p.to_owned(), n)).collect();
+        policies.sort();
+        seen.push((
+            hour,
+            cell.bucket().map(str::to_owned),
+            cell.event().map(str::to_owned),
+            cell.count(),
+            cell.latency_sum(),
+            bins,
+            policies,
+        ));
+    });
+    seen.sort();
+    seen
+}
+
+/// Appends events the way another program would, while the API is down.
+fn append_as_another_program(dir: &tempfile::TempDir, events: &[StoredEvent]) {
+    let conn = duckdb::Connection::open(crate::common::db_path(dir)).expect("open");
+    let mut appender = conn.appender("coach_events").expect("appender");
+    for event in events {
+        appender
+            .append_row(duckdb::params![
+                event.id,
+                event.ts,
+                event.event,
+                event.session_id,
+                event.agent_draft,
+                event.suggestion_used,
+                event.policy_refs,
+                event.latency_ms,
+                event.ab_test_bucket,
+                event.offer_id
+            ])
+            .expect("append");
+    }
+    appender.flush().expect("flush");
+}
+
 /// Start-up reads a large table in chunks of rows: chunked or not, the roll-up is the same.
 #[tokio::test]
 async fn chunked_start_up_builds_the_same_rollup() {
-    use coachboard_api::rollup::{Cube, HourRange};
-    use std::ops::Bound;
+    use coachboard_api::rollup::Cube;
     let api = TestApi::with_events(&generated(30_000));
     let store = crate::common::open_store_of(&api);
-    let cells = |cube: &Cube, by_hour: bool| {
-        let mut seen = Vec::new();
-        let all = HourRange {
-            start: Bound::Unbounded,
-            end: Bound::Unbounded,
-            untimed: true,
-        };
-        cube.visit(all, None, None, by_hour, |hour, cell| {
-            let bins: Vec<(u16, u64)> = cell.latency_bins().collect();
-            let mut policies: Vec<(String, u64)> =
-                cell.policies().map(|(p, n)| (p.to_owned(), n)).collect();
-            policies.sort();
-            seen.push((
-                hour,
-                cell.bucket().map(str::to_owned),
-                cell.event().map(str::to_owned),
-                cell.count(),
-                cell.latency_sum(),
-                bins,
-                policies,
-            ));
-        });
-        seen.sort();
-        seen
-    };
     let whole = Cube::build_in_chunks(&store, 1_000_000).expect("one chunk");
     let chunked = Cube::build_in_chunks(&store, 7_001).expect("five chunks");
     assert!(
@@ -174,12 +210,52 @@ async fn chunked_start_up_builds_the_same_rollup() {
     assert_eq!(whole.extent(), chunked.extent());
 }
 
-/// Links and rewrite sizes kept up to date write by write (batches out of time order, so
-/// outcomes often arrive before their offers) agree exactly with ones derived afresh from the
+/// The roll-up kept on disk, brought up to date after the API's writes and after rows
+/// another program appended, builds exactly the cube that reading every row builds.
+#[tokio::test]
+async fn the_stored_rollup_builds_the_same_cube_as_every_row() {
+    use coachboard_api::rollup::Cube;
+    let events = generated(30_000);
+    let api = TestApi::with_events(&events[..20_000]);
+    // Out of time order, in several writes, partial groups pile up.
+    for batch in events[20_000..25_000].chunks(700).rev() {
+        api.engine.write(batch.to_vec()).expect("write");
+        api.json("/analytics/suggestions").await;
+    }
+    let dir = api.into_dir();
+    append_as_another_program(&dir, &events[25_000..]);
+    let store = crate::common::open_store(&crate::common::db_path(&dir));
+    let stored = store
+        .stored_rollup()
+        .expect("readable")
+        .expect("the store keeps a roll-up");
+    assert_eq!(
+        (stored.total, stored.last_row),
+        (30_000, Some(29_999)),
+        "up to date with every row"
+    );
+    let from_disk = Cube::build(&store).expect("from the stored roll-up");
+    let from_rows = Cube::build_in_chunks(&store, 1_000_000).expect("from every row");
+    assert!(
+        cells(&from_disk, true) == cells(&from_rows, true),
+        "hourly cells differ"
+    );
+    assert!(
+        cells(&from_disk, false) == cells(&from_rows, false),
+        "all-time cells differ"
+    );
+    assert_eq!(from_disk.extent(), from_rows.extent());
+}
+
+/// Links, suggestion facts and rewrite sizes brought up to date after each write (batches
+/// out of time order, so outcomes often arrive before their offers), and after rows another
+/// program appended while the API was down, agree exactly with ones derived afresh from the
 /// whole table.
 #[tokio::test]
 async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
-    let events = generated(12_000);
+    let mut events = generated(12_600);
+    // The last rows are appended by another program while the API is down.
+    let by_another_program = events.split_off(12_000);
     let api = TestApi::with_events(&[]);
     // Batches of 97 events, every third one sent late: a session's events cross batches.
     let batches: Vec<&[StoredEvent]> = events.chunks(97).collect();
@@ -189,6 +265,8 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         .partition(|(index, _)| index % 3 == 0);
     for (_, batch) in on_time.into_iter().chain(late) {
         api.engine.write(batch.to_vec()).expect("write");
+        // A read that needs the derived tables brings them up to date with this batch.
+        api.json("/analytics/suggestions").await;
     }
     let endpoints = [
         "/analytics/suggestions?unanswered_after=600",
@@ -232,5 +310,118 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
             expected,
             "{endpoint} after a rebuild"
         );
+    }
+    // Another program appends rows while the API is down: at start-up only their sessions
+    // are derived again, and the answers are those of a rebuild from scratch.
+    let dir = api.into_dir();
+    append_as_another_program(&dir, &by_another_program);
+    let api = TestApi::open(dir, coachboard_api::Settings::default());
+    let mut caught_up = Vec::new();
+    for endpoint in endpoints {
+        caught_up.push(api.json(endpoint).await);
+    }
+    assert_ne!(caught_up, before, "the appended rows are in the answers");
+    let dir = api.into_dir();
+    {
+        let conn = duckdb::Connection::open(crate::common::db_path(&dir)).expect("open");
+        conn.execute_batch("DROP TABLE coachboard_derived_state")
+            .expect("drop");
+    }
+    let api = TestApi::open(dir, coachboard_api::Settings::default());
+    for (endpoint, expected) in endpoints.iter().zip(&caught_up) {
+        assert_eq!(
+            &api.json(endpoint).await,
+            expected,
+            "{endpoint}: caught up at start-up vs rebuilt"
+        );
+    }
+}
+
+/// A policy filter answered from the policy rows agrees with the same filter worked out on
+/// the events table (each outcome followed to its offer), on generated data written out of
+/// order. Every generated row has a space in its draft, so adding the text filter `" "`
+/// sends a query down the direct path without changing which rows match.
+#[tokio::test]
+async fn policy_rows_agree_with_following_each_outcome_to_its_offer() {
+    use coachboard_api::store::{EventsQuery, GroupRow, PolicyRow};
+    use coachboard_contract::{SortKey, SortOrder};
+    let events = generated(12_000);
+    let api = TestApi::with_events(&events[..8_000]);
+    for batch in events[8_000..].chunks(500).rev() {
+        api.engine.write(batch.to_vec()).expect("write");
+    }
+    let store = api.engine.store();
+    let groups = |mut rows: Vec<GroupRow>| {
+        rows.sort_by(|a, b| {
+            (a.slot, &a.bucket, &a.event, a.bin).cmp(&(b.slot, &b.bucket, &b.event, b.bin))
+        });
+        rows
+    };
+    let policies = |mut rows: Vec<PolicyRow>| {
+        rows.sort_by(|a, b| {
+            (a.slot, &a.bucket, &a.event, &a.policy).cmp(&(b.slot, &b.bucket, &b.event, &b.policy))
+        });
+        rows
+    };
+    let start = at("2025-10-12T05:00:00Z");
+    for policy in ["PII-01", "TONE-02", "ACCESS-12", "NOT-A-POLICY"] {
+        for narrowed in [
+            Scope::default(),
+            Scope {
+                bucket: Some("B".into()),
+                from: Some(start),
+                to: Some(start + Duration::hours(30)),
+                ..Scope::default()
+            },
+            Scope {
+                event: Some("accepted".into()),
+                ..Scope::default()
+            },
+        ] {
+            let fast = Scope {
+                policy: Some(policy.into()),
+                ..narrowed
+            };
+            let direct = Scope {
+                text: Some(" ".into()),
+                ..fast.clone()
+            };
+            let label = format!("{fast:?}");
+            assert_eq!(
+                groups(store.aggregate(&fast, Some(3600)).expect("fast")),
+                groups(store.aggregate(&direct, Some(3600)).expect("direct")),
+                "counts: {label}"
+            );
+            assert_eq!(
+                policies(store.policy_counts(&fast, None).expect("fast")),
+                policies(store.policy_counts(&direct, None).expect("direct")),
+                "policy counts: {label}"
+            );
+            let count = store.count(&fast).expect("fast");
+            assert_eq!(count, store.count(&direct).expect("direct"), "{label}");
+            assert!(
+                count > 0 || policy == "NOT-A-POLICY",
+                "{label} selects rows"
+            );
+            for (sort, offset) in [
+                (SortKey::Ts, 0),
+                (SortKey::LatencyMs, 0),
+                (SortKey::Ts, 250),
+            ] {
+                let page = |scope: &Scope| {
+                    store
+                        .events(&EventsQuery {
+                            scope: scope.clone(),
+                            sort,
+                            order: SortOrder::Desc,
+                            limit: 100,
+                            offset,
+                            after: None,
+                        })
+                        .expect("page")
+                };
+                assert_eq!(page(&fast), page(&direct), "page of {label}");
+            }
+        }
     }
 }

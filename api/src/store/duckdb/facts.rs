@@ -1,9 +1,8 @@
 //! One row per suggestion (offer) with what became of it, in `coachboard_suggestions`: the
 //! offer's time, bucket and session, its first answer (type, time, how it was linked), how
-//! many answers it had, the decision time and whether it references a policy. Derived from
-//! `coach_events` and the links, maintained with them (rebuilt together, updated in the
-//! transaction of each write), so the suggestion answers read a narrow table instead of
-//! pairing every offer with its outcomes per query. Offers are known by id, never by row id:
+//! many answers it had, the decision time and the policies it references. Derived from
+//! `coach_events` and the links, kept in step with them (`derive.rs`), so the suggestion
+//! answers read a narrow table instead of pairing every offer with its outcomes per query. Offers are known by id, never by row id:
 //! rows appended inside a transaction have provisional row ids until it commits.
 
 use duckdb::Connection;
@@ -14,7 +13,7 @@ use crate::histogram::MAX_LATENCY_MS;
 
 pub(crate) const FACTS: &str = "coachboard_suggestions";
 
-const CREATE: &str = "
+pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
     CREATE TABLE IF NOT EXISTS coachboard_suggestions (
         offer_id       VARCHAR NOT NULL,
@@ -25,13 +24,16 @@ const CREATE: &str = "
         inferred       BOOLEAN NOT NULL,
         answers        BIGINT NOT NULL,
         decision_bin   INTEGER,
-        touches_policy BOOLEAN NOT NULL
+        touches_policy BOOLEAN NOT NULL,
+        policies       VARCHAR[]
     )";
 
-/// The facts of the offers `{offers}` selects (a condition on the offer's columns).
-fn facts(source: &str, offers: &str) -> String {
+/// The facts of the offers `{offers}` selects (a condition on the offer's columns), from
+/// `input`: rows shaped like the source holding those offers and every outcome linked to
+/// them.
+fn facts(input: &str, offers: &str) -> String {
     format!(
-        "WITH src AS ({source}),
+        "WITH src AS ({input}),
          offers AS (
              SELECT id, ts, ab_test_bucket, session_id, policy_refs FROM src
              WHERE event = 'offered' AND id IS NOT NULL AND ({offers})
@@ -57,32 +59,31 @@ fn facts(source: &str, offers: &str) -> String {
          binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM decided),
          exact AS (SELECT *, {EXPONENT} AS e FROM binned)
          SELECT id, ts, ab_test_bucket, session_id, outcome, inferred, answers,
-                {LATENCY_BIN} AS decision_bin, coalesce(len({POLICY_LIST}), 0) > 0
-         FROM exact"
+                {LATENCY_BIN} AS decision_bin, coalesce(len(policies), 0) > 0, policies
+         FROM (SELECT *, {POLICY_LIST} AS policies FROM exact)"
     )
 }
 
 /// Replaces every row (inside the caller's transaction).
-pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    conn.execute_batch(CREATE)?;
+pub(crate) fn rebuild(conn: &Connection, input: &str) -> duckdb::Result<()> {
     conn.execute_batch(&format!("DELETE FROM {FACTS}"))?;
-    conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(source, "TRUE")))
+    conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(input, "TRUE")))
 }
 
-/// Inside the transaction of a write, after the links: the facts of every offer of the
+/// Inside the caller's transaction, after the links: the facts of every offer of the
 /// sessions in `touched` (a table of `session`) and of the offers in `named` (a table of
-/// `id`: the batch's offers and the offers its outcomes name).
+/// `id`), derived from `input` (which holds them and their outcomes).
 pub(crate) fn update(
     conn: &Connection,
-    source: &str,
+    input: &str,
     touched: &str,
     named: &str,
 ) -> duckdb::Result<()> {
     let offers =
         format!("session_id IN (SELECT session FROM {touched}) OR id IN (SELECT id FROM {named})");
     conn.execute_batch(&format!(
-        "DELETE FROM {FACTS} WHERE session_id IN (SELECT session FROM {touched})
-            OR offer_id IN (SELECT id FROM {named})"
+        "DELETE FROM {FACTS} WHERE session_id IN (SELECT session FROM {touched});
+         DELETE FROM {FACTS} WHERE offer_id IN (SELECT id FROM {named});"
     ))?;
-    conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(source, &offers)))
+    conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(input, &offers)))
 }

@@ -2,15 +2,18 @@
 //! writer connection and a pool of cloned reader connections. After a fault that breaks the
 //! instance (a full disk, a failed checkpoint) the database is reopened inside the process.
 
+mod derive;
 mod facts;
 mod faults;
 mod links;
 mod open;
+mod policy_rows;
 mod rewrites;
+mod rollup;
 mod schema;
 mod sql;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
@@ -30,7 +33,7 @@ use sql::timestamp;
 
 use super::{
     EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, RewriteRow, Scope,
-    StoreError, StoredEvent, SuggestionRow,
+    StoreError, StoredEvent, StoredRollup, SuggestionRow,
 };
 
 /// Resource settings handed to DuckDB.
@@ -63,6 +66,11 @@ pub struct DuckDbStore {
     /// Why writes are refused, after a fault, until a reopen succeeds.
     fault: Mutex<Option<Broken>>,
     generation: AtomicU64,
+    /// Commits (and reopens) so far, and how many of them the derived tables are known to
+    /// include: unequal, the derived tables are brought up to date before a query reads
+    /// them.
+    appends: AtomicU64,
+    derived_appends: AtomicU64,
 }
 
 /// One DuckDB database instance: a writer connection and idle readers cloned from it.
@@ -108,13 +116,13 @@ impl DuckDbStore {
             .map_err(schema_error)?
             .ok_or_else(|| schema_error(format!("no table {} after creating it", schema::TABLE)))?;
         let started = Instant::now();
-        if links::rebuild_if_due(&writer, &source.select)
-            .map_err(|error| OpenError::from_duckdb(path, &error))?
-        {
+        let due = derive::bring_up_to_date(&writer, &source.select)
+            .map_err(|error| OpenError::from_duckdb(path, &error))?;
+        if due != derive::Due::Nothing {
             tracing::info!(
+                ?due,
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "links, suggestion facts and rewrite sizes derived again: the events changed \
-                 since they were last derived"
+                "links, suggestion facts and rewrite sizes brought up to date with the events"
             );
         }
         Ok(Self {
@@ -128,6 +136,8 @@ impl DuckDbStore {
             })),
             fault: Mutex::new(None),
             generation: AtomicU64::new(0),
+            appends: AtomicU64::new(0),
+            derived_appends: AtomicU64::new(0),
         })
     }
 
@@ -283,6 +293,7 @@ impl DuckDbStore {
             }
         };
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.appends.fetch_add(1, Ordering::AcqRel);
         *slot = connection.map(|writer| Instance {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
@@ -320,6 +331,42 @@ impl DuckDbStore {
             }
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.appends.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Brings the derived tables up to date when a commit may have left them behind. On a
+    /// read-only instance (a full disk) they cannot be written: a query that needs them is
+    /// refused with the fault while they are behind.
+    fn derive_if_behind(&self) -> Result<(), StoreError> {
+        let target = self.appends.load(Ordering::Acquire);
+        if self.derived_appends.load(Ordering::Acquire) >= target {
+            return Ok(());
+        }
+        if self.is_read_only() {
+            if self.read(derive::due)? != derive::Due::Nothing {
+                return Err(self.closed());
+            }
+        } else {
+            let source = self.source();
+            let started = Instant::now();
+            let due = self.write(|conn| Ok(derive::bring_up_to_date(conn, &source.select)?))?;
+            tracing::debug!(
+                ?due,
+                micros = started.elapsed().as_micros() as u64,
+                "derived tables brought up to date"
+            );
+        }
+        self.derived_appends.fetch_max(target, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// The derived tables up to date when the scope's filters read them (a policy or text
+    /// filter follows outcomes to their offers).
+    fn derive_for(&self, scope: &Scope) -> Result<(), StoreError> {
+        if scope.policy.is_some() || scope.text.is_some() {
+            self.derive_if_behind()?;
+        }
+        Ok(())
     }
 
     /// Streams the events of a query, at most `limit`, until `visit` returns false.
@@ -329,14 +376,25 @@ impl DuckDbStore {
         limit: i64,
         visit: &mut dyn FnMut(EventRecord) -> bool,
     ) -> Result<(), StoreError> {
-        let conditions = sql::conditions(&query.scope);
-        let text = sql::events_page(&self.source().select, query, &conditions.sql);
-        let mut params = conditions.params;
-        if let Some((ts, id)) = &query.after {
-            params.extend([timestamp(*ts), timestamp(*ts), Value::Text(id.clone())]);
-        }
-        params.push(Value::BigInt(limit));
-        params.push(Value::BigInt(query.offset.min(i64::MAX as u64) as i64));
+        self.derive_for(&query.scope)?;
+        let mut params = Vec::new();
+        let text = match self.page_by_policy_rows(query, limit)? {
+            // A policy-filtered page: its row numbers from the policy rows, then those rows.
+            Some(rows) => {
+                let (Some(first), Some(last)) = (rows.iter().min(), rows.iter().max()) else {
+                    return Ok(());
+                };
+                params.extend([Value::BigInt(*first), Value::BigInt(*last)]);
+                params.extend(rows.iter().map(|row| Value::BigInt(*row)));
+                sql::events_at_rows(&self.source().select, query, rows.len())
+            }
+            None => {
+                let conditions = sql::conditions(&query.scope);
+                params = conditions.params;
+                page_parameters(&mut params, query, limit);
+                sql::events_page(&self.source().select, query, &conditions.sql)
+            }
+        };
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&text)?;
             let mut rows = statement.query(params_from_iter(params))?;
@@ -360,6 +418,40 @@ impl DuckDbStore {
             }
             Ok(())
         })
+    }
+
+    /// The row numbers of a page whose only filter through offers is a policy, chosen from
+    /// the policy rows; `None` for any other query, and for long exports (read directly).
+    fn page_by_policy_rows(
+        &self,
+        query: &EventsQuery,
+        limit: i64,
+    ) -> Result<Option<Vec<i64>>, StoreError> {
+        const MAX_PAGE: i64 = 1_000;
+        if !uses_policy_rows(&query.scope) || limit > MAX_PAGE {
+            return Ok(None);
+        }
+        let conditions = sql::policy_row_conditions(&query.scope);
+        let text = sql::page_rows(policy_rows::SOURCE, query, &conditions.sql);
+        let mut params = conditions.params;
+        page_parameters(&mut params, query, limit);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&text)?;
+            let rows = statement.query_map(params_from_iter(params), |row| row.get(0))?;
+            rows.collect::<Result<Vec<i64>, _>>().map(Some)
+        })
+    }
+
+    /// Where a scope's rows are read from, and with which conditions.
+    fn rows_of(&self, scope: &Scope) -> (String, sql::Conditions) {
+        if uses_policy_rows(scope) {
+            (
+                policy_rows::SOURCE.to_owned(),
+                sql::policy_row_conditions(scope),
+            )
+        } else {
+            (self.source().select.clone(), sql::conditions(scope))
+        }
     }
 
     fn source(&self) -> Arc<Source> {
@@ -471,6 +563,20 @@ fn rejected_by_table(error: &duckdb::Error) -> Option<StoreError> {
     refused.then(|| StoreError::Rejected(message.lines().next().unwrap_or_default().to_owned()))
 }
 
+/// True when a scope's only filter through offers is a policy: the policy rows answer it.
+fn uses_policy_rows(scope: &Scope) -> bool {
+    scope.policy.is_some() && scope.text.is_none()
+}
+
+/// The keyset cursor, limit and offset of a page, after its conditions' parameters.
+fn page_parameters(params: &mut Vec<Value>, query: &EventsQuery, limit: i64) {
+    if let Some((ts, id)) = &query.after {
+        params.extend([timestamp(*ts), timestamp(*ts), Value::Text(id.clone())]);
+    }
+    params.push(Value::BigInt(limit));
+    params.push(Value::BigInt(query.offset.min(i64::MAX as u64) as i64));
+}
+
 fn with_slot(slot_seconds: Option<i64>, params: Vec<Value>) -> Vec<Value> {
     match slot_seconds {
         Some(seconds) => std::iter::once(Value::BigInt(seconds))
@@ -490,12 +596,9 @@ impl EventStore for DuckDbStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError> {
-        let conditions = sql::conditions(scope);
-        let query = sql::aggregate(
-            &self.source().select,
-            &conditions.sql,
-            slot_seconds.is_some(),
-        );
+        self.derive_for(scope)?;
+        let (source, conditions) = self.rows_of(scope);
+        let query = sql::aggregate(&source, &conditions.sql, slot_seconds.is_some());
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -518,12 +621,9 @@ impl EventStore for DuckDbStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError> {
-        let conditions = sql::conditions(scope);
-        let query = sql::policy_counts(
-            &self.source().select,
-            &conditions.sql,
-            slot_seconds.is_some(),
-        );
+        self.derive_for(scope)?;
+        let (source, conditions) = self.rows_of(scope);
+        let query = sql::policy_counts(&source, &conditions.sql, slot_seconds.is_some());
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -541,8 +641,9 @@ impl EventStore for DuckDbStore {
     }
 
     fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
-        let conditions = sql::conditions(scope);
-        let query = sql::count(&self.source().select, &conditions.sql);
+        self.derive_for(scope)?;
+        let (source, conditions) = self.rows_of(scope);
+        let query = sql::count(&source, &conditions.sql);
         self.read(|conn| {
             let count: i64 =
                 conn.query_row(&query, params_from_iter(conditions.params), |row| {
@@ -557,6 +658,7 @@ impl EventStore for DuckDbStore {
         scope: &Scope,
         unanswered_before: NaiveDateTime,
     ) -> Result<Vec<SuggestionRow>, StoreError> {
+        self.derive_if_behind()?;
         let conditions = sql::suggestion_conditions(scope);
         let query = sql::suggestions(&self.source().select, &conditions.sql);
         let mut params = conditions.params;
@@ -580,6 +682,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
+        self.derive_if_behind()?;
         let conditions = sql::suggestion_conditions(scope);
         let query = sql::policy_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
@@ -596,6 +699,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
+        self.derive_if_behind()?;
         let conditions = sql::suggestion_conditions(scope);
         let query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
@@ -614,6 +718,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn session_links(&self, session_id: &str) -> Result<Vec<(String, String, bool)>, StoreError> {
+        self.derive_if_behind()?;
         let query = sql::session_links(&self.source().select);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -625,6 +730,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
+        self.derive_if_behind()?;
         let conditions = sql::suggestion_conditions(scope);
         let query = sql::multiple_exposure(&self.source().select, &conditions.sql);
         self.read(|conn| {
@@ -649,6 +755,23 @@ impl EventStore for DuckDbStore {
         visit: &mut dyn FnMut(EventRecord) -> bool,
     ) -> Result<(), StoreError> {
         self.each_event(query, i64::MAX, visit)
+    }
+
+    fn stored_rollup(&self) -> Result<Option<StoredRollup>, StoreError> {
+        self.derive_if_behind()?;
+        self.read(|conn| {
+            // One snapshot: the groups and the state they were derived from.
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            let read = derive::state(conn).and_then(|state| Ok((state, rollup::read(conn)?)));
+            let _ = conn.execute_batch("ROLLBACK");
+            let (state, (groups, policies)) = read?;
+            Ok(state.map(|(rows, last_row)| StoredRollup {
+                total: rows.max(0) as u64,
+                last_row,
+                groups,
+                policies,
+            }))
+        })
     }
 
     fn ping(&self) -> Result<(), StoreError> {
@@ -710,27 +833,9 @@ impl EventStore for DuckDbStore {
             self.add_offer_id_column()?;
         }
         let source = self.source();
-        let rewrite_sizes = rewrites::sizes(events);
-        let sessions: BTreeSet<&str> = events
-            .iter()
-            .filter_map(|event| event.session_id.as_deref())
-            .collect();
-        // The offers written, and the ones the outcomes name: their facts change.
-        let offers: BTreeSet<&str> = events
-            .iter()
-            .filter_map(|event| match event.event.as_str() {
-                "offered" => Some(event.id.as_str()),
-                _ => event.offer_id.as_deref(),
-            })
-            .collect();
         let outcome = self.write(|conn| {
             conn.execute_batch("BEGIN TRANSACTION")?;
-            // The events and the links they change commit together, or not at all.
-            let written = append(conn, &source, events).and_then(|()| {
-                links::update(conn, &source.select, sessions, offers)?;
-                Ok(rewrites::record(conn, &rewrite_sizes)?)
-            });
-            match written {
+            match append(conn, &source, events) {
                 Ok(()) => Ok(conn.execute_batch("COMMIT")),
                 Err(error) => {
                     // The transaction holds the only trace of the failed batch; dropping it
@@ -740,6 +845,8 @@ impl EventStore for DuckDbStore {
                 }
             }
         })?;
+        // Whatever the commit reports, the derived tables are checked before the next read.
+        self.appends.fetch_add(1, Ordering::AcqRel);
         // The commit itself: DuckDB may report a durable commit whose checkpoint failed.
         match outcome {
             Ok(()) => Ok(()),

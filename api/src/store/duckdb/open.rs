@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use duckdb::{AccessMode, Config, Connection};
 
 use super::StoreOptions;
-use super::{links, schema};
+use super::{derive, schema};
 
 /// Why the database file could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -87,12 +87,11 @@ pub(super) fn validate(path: &Path, options: &StoreOptions) -> Result<(), OpenEr
         path: path.to_owned(),
         message,
     })?;
-    // The derived tables will be built from every event: every event is read first.
+    // When the derived tables will be built from every event, every event is read first.
     if let Some(source) = source {
-        let due = links::rebuild_due(&connection)
-            .map_err(|error| OpenError::from_duckdb(path, &error))?;
-        if due {
-            links::check_readable(&connection, &source.select).map_err(|error| {
+        let due = derive::due(&connection).map_err(|error| OpenError::from_duckdb(path, &error))?;
+        if due == derive::Due::Everything {
+            derive::check_readable(&connection, &source.select).map_err(|error| {
                 OpenError::Schema {
                     path: path.to_owned(),
                     message: format!("its events cannot all be read: {error}"),

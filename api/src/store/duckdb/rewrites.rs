@@ -1,16 +1,13 @@
 //! How much each offer's suggestion rewrote the agent's draft, in percent of words
 //! (`coachboard_contract::diff::rewrite_percent`, the dashboard's own diff). A word diff is
 //! not SQL, so it is computed once per offer, here in Rust, and kept in
-//! `coachboard_rewrites`, a table derived from `coach_events`: written in the same
-//! transaction as each new offer, computed afresh with the other derived tables when they
-//! are rebuilt, and safe to drop.
+//! `coachboard_rewrites`, a table derived from `coach_events` and kept in step with it
+//! (`derive.rs`); safe to drop.
 
 use coachboard_contract::diff::rewrite_percent;
 use duckdb::{Connection, params};
 
-use crate::store::StoredEvent;
-
-const CREATE: &str = "
+pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
     CREATE TABLE IF NOT EXISTS coachboard_rewrites (
         offer_id    VARCHAR NOT NULL,
@@ -19,55 +16,69 @@ const CREATE: &str = "
 
 pub(crate) const TABLE: &str = "coachboard_rewrites";
 
-/// Offers with both texts.
+/// Offers with both texts among the rows after row id `after_row`.
 fn offers(source: &str) -> String {
     format!(
         "WITH src AS ({source})
          SELECT id, agent_draft, suggestion_used FROM src
-         WHERE event = 'offered' AND id IS NOT NULL
+         WHERE event = 'offered' AND id IS NOT NULL AND row_number > ?
            AND agent_draft IS NOT NULL AND suggestion_used IS NOT NULL"
     )
 }
 
-/// Computes the rewrite size of every offer into an empty table (inside the caller's
-/// transaction, during a rebuild of the derived tables).
-pub(crate) fn fill(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    conn.execute_batch(CREATE)?;
+/// Computes the rewrite size of every offer after row id `after_row` (inside the caller's
+/// transaction, which has removed any earlier size of them). The word diffs are the costly
+/// part: each chunk of offers is split over the available cores.
+pub(crate) fn fill(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
+    const CHUNK: usize = 20_000;
     let mut statement = conn.prepare(&offers(source))?;
-    let mut rows = statement.query([])?;
+    let mut rows = statement.query([after_row])?;
     let mut appender = conn.appender(TABLE)?;
-    while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        let draft: String = row.get(1)?;
-        let suggestion: String = row.get(2)?;
-        if let Some(percent) = rewrite_percent(&draft, &suggestion) {
+    let mut chunk: Vec<(String, String, String)> = Vec::with_capacity(CHUNK);
+    loop {
+        let row = rows.next()?;
+        if let Some(row) = row {
+            chunk.push((row.get(0)?, row.get(1)?, row.get(2)?));
+            if chunk.len() < CHUNK {
+                continue;
+            }
+        }
+        for (id, percent) in sizes(&chunk) {
             appender.append_row(params![id, percent])?;
+        }
+        chunk.clear();
+        if row.is_none() {
+            break;
         }
     }
     appender.flush()
 }
 
-/// The rewrite sizes of a batch's offers, computed before the write takes the writer.
-pub(crate) fn sizes(events: &[StoredEvent]) -> Vec<(&str, f64)> {
-    events
-        .iter()
-        .filter(|event| event.event == "offered")
-        .filter_map(|event| {
-            let draft = event.agent_draft.as_deref()?;
-            let suggestion = event.suggestion_used.as_deref()?;
-            Some((event.id.as_str(), rewrite_percent(draft, suggestion)?))
-        })
-        .collect()
-}
-
-/// Inside the transaction of a write: the rewrite sizes of its offers.
-pub(crate) fn record(conn: &Connection, sizes: &[(&str, f64)]) -> duckdb::Result<()> {
-    if sizes.is_empty() {
-        return Ok(());
-    }
-    let mut appender = conn.appender(TABLE)?;
-    for (id, percent) in sizes {
-        appender.append_row(params![*id, *percent])?;
-    }
-    appender.flush()
+/// The rewrite size of each (id, draft, suggestion) that has one, computed in parallel.
+fn sizes(offers: &[(String, String, String)]) -> Vec<(&str, f64)> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_worker = offers.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = offers
+            .chunks(per_worker)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|(id, draft, suggestion)| {
+                            Some((id.as_str(), rewrite_percent(draft, suggestion)?))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A worker's panic is a bug: raised again here, never a silently missing row.
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }

@@ -208,18 +208,27 @@ pub(crate) fn extent(source: &str) -> String {
     format!("WITH src AS ({source}) SELECT count(*), min(ts), max(ts), max(row_number) FROM src")
 }
 
-/// A page of events. Parameters: the conditions', [cursor ts, ts, id], limit, offset.
-pub(crate) fn events_page(source: &str, query: &EventsQuery, conditions: &str) -> String {
+/// The ORDER BY of an events page.
+fn order_by(query: &EventsQuery) -> String {
     let direction = match query.order {
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    let order_by = match query.sort {
+    match query.sort {
         SortKey::Ts => format!("ts {direction}, id {direction}"),
         SortKey::LatencyMs => {
             format!("latency_ms {direction} NULLS LAST, ts {direction}, id {direction}")
         }
-    };
+    }
+}
+
+/// The columns of an events page, from `src`.
+const EVENT_COLUMNS: &str = "id, ts, event, session_id, agent_draft, suggestion_used,
+    policy_refs, latency_ms, ab_test_bucket, offer_id";
+
+/// The rows of an events page: `columns` of the rows `conditions` select in the query's
+/// order. Parameters: the conditions', [cursor ts, ts, id], limit, offset.
+fn page(source: &str, columns: &str, query: &EventsQuery, conditions: &str) -> String {
     let after = match (query.after.is_some(), query.order) {
         (false, _) => "",
         (true, SortOrder::Desc) => " AND (ts < ? OR (ts = ? AND id < ?))",
@@ -227,10 +236,34 @@ pub(crate) fn events_page(source: &str, query: &EventsQuery, conditions: &str) -
     };
     format!(
         "WITH src AS ({source})
-         SELECT id, ts, event, session_id, agent_draft, suggestion_used, policy_refs,
-                latency_ms, ab_test_bucket, offer_id
+         SELECT {columns}
          FROM src WHERE ts IS NOT NULL AND {conditions}{after}
-         ORDER BY {order_by} LIMIT ? OFFSET ?"
+         ORDER BY {} LIMIT ? OFFSET ?",
+        order_by(query)
+    )
+}
+
+/// A page of events. Parameters: the conditions', [cursor ts, ts, id], limit, offset.
+pub(crate) fn events_page(source: &str, query: &EventsQuery, conditions: &str) -> String {
+    page(source, EVENT_COLUMNS, query, conditions)
+}
+
+/// The row numbers of a page of events, chosen from `source` (narrower than the events').
+/// Parameters as for [`events_page`].
+pub(crate) fn page_rows(source: &str, query: &EventsQuery, conditions: &str) -> String {
+    page(source, "row_number", query, conditions)
+}
+
+/// The events of `count` row numbers, in the query's order. Parameters: the smallest and
+/// largest row number (a range DuckDB skips row groups by), then each row number.
+pub(crate) fn events_at_rows(source: &str, query: &EventsQuery, count: usize) -> String {
+    let each = vec!["?"; count.max(1)].join(", ");
+    format!(
+        "WITH src AS ({source})
+         SELECT {EVENT_COLUMNS} FROM src
+         WHERE row_number BETWEEN ? AND ? AND row_number IN ({each})
+         ORDER BY {}",
+        order_by(query)
     )
 }
 
@@ -264,12 +297,36 @@ pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
         ..scope.clone()
     };
     let mut conditions = own_conditions(&own);
-    if let Some(offer) = offer_conditions(scope) {
+    if let Some(policy) = &scope.policy {
+        // The facts keep each offer's policies, parsed as the note counts them.
+        conditions.sql = format!("{} AND list_contains(policies, ?)", conditions.sql);
+        conditions.params.push(Value::Text(policy.clone()));
+    }
+    let text_only = Scope {
+        policy: None,
+        ..scope.clone()
+    };
+    if let Some(offer) = offer_conditions(&text_only) {
         conditions.sql = format!(
             "{} AND offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {})",
             conditions.sql, offer.sql
         );
         conditions.params.extend(offer.params);
+    }
+    conditions
+}
+
+/// The conditions of a scope read from `coachboard_policy_rows` (see
+/// `policy_rows::SOURCE`): its policy through the `policy` column, which already follows
+/// outcomes to their offers, the other filters on the rows' own columns.
+pub(crate) fn policy_row_conditions(scope: &Scope) -> Conditions {
+    let mut conditions = own_conditions(&Scope {
+        policy: None,
+        ..scope.clone()
+    });
+    if let Some(policy) = &scope.policy {
+        conditions.sql = format!("{} AND policy = ?", conditions.sql);
+        conditions.params.push(Value::Text(policy.clone()));
     }
     conditions
 }

@@ -1,0 +1,287 @@
+//! Keeps the derived tables (links, suggestion facts, policy rows, rewrite sizes, roll-up)
+//! in step with `coach_events`. They are not written with each event: a write appends its
+//! rows and commits (many writers then share one cheap commit), and the derived tables are
+//! brought up to date when a query needs them, for every row appended since, in one
+//! transaction.
+//!
+//! `coachboard_derived_state` records the table's row count and largest row id they were
+//! derived from. When rows were only appended since (by this API, or by another program
+//! while it was down) just the sessions of those rows are derived again; when the table
+//! changed otherwise (rows deleted), or a derived table is missing, all are rebuilt. A
+//! crash between a write and its derivation leaves the state behind, never wrong.
+
+use duckdb::{Connection, OptionalExt, params};
+
+use super::schema::TABLE;
+use super::{facts, links, policy_rows, rewrites, rollup};
+
+const STATE: &str = "
+    -- What coach_events looked like when the derived tables were last brought up to date.
+    CREATE TABLE IF NOT EXISTS coachboard_derived_state (
+        name     VARCHAR PRIMARY KEY,
+        rows     BIGINT NOT NULL,
+        last_row BIGINT
+    )";
+
+/// The layout of the derived tables: a file whose tables were derived by a build with
+/// another layout has them all built afresh.
+const LAYOUT: i64 = 2;
+
+/// Per connection: the sessions whose links are inferred again and the offers whose facts
+/// are derived again, and every row those need.
+const SCRATCH: &str = "
+    CREATE TEMP TABLE IF NOT EXISTS coachboard_touched (session VARCHAR);
+    CREATE TEMP TABLE IF NOT EXISTS coachboard_named (id VARCHAR);";
+const TOUCHED: &str = "coachboard_touched";
+const NAMED: &str = "coachboard_named";
+const LOCAL: &str = "coachboard_local";
+const PENDING: &str = "coachboard_pending";
+
+/// What bringing the derived tables up to date takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Due {
+    Nothing,
+    /// Rows were only appended after this row id (-1: to an empty table).
+    Appended {
+        after_row: i64,
+    },
+    /// Build everything afresh.
+    Everything,
+}
+
+fn table_exists(conn: &Connection, name: &str) -> duckdb::Result<bool> {
+    let count: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables
+         WHERE table_name = ? AND table_schema = 'main'",
+        [name],
+        |row| row.get(0),
+    )?;
+    Ok(count > 0)
+}
+
+pub(crate) fn state(conn: &Connection) -> duckdb::Result<Option<(i64, Option<i64>)>> {
+    conn.query_row(
+        "SELECT rows, last_row FROM coachboard_derived_state WHERE name = 'links'",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
+}
+
+fn current(conn: &Connection) -> duckdb::Result<(i64, Option<i64>)> {
+    conn.query_row(
+        &format!("SELECT count(*), max(rowid) FROM {TABLE}"),
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+}
+
+fn save_state(conn: &Connection) -> duckdb::Result<()> {
+    let (rows, last_row) = current(conn)?;
+    conn.execute(
+        "INSERT OR REPLACE INTO coachboard_derived_state VALUES ('links', ?, ?)",
+        params![rows, last_row],
+    )?;
+    Ok(())
+}
+
+/// What is due. Reads only the catalog, the recorded state and the row ids, so it also
+/// runs on a read-only connection.
+pub(crate) fn due(conn: &Connection) -> duckdb::Result<Due> {
+    for table in [
+        "coachboard_derived_state",
+        links::LINKS,
+        facts::FACTS,
+        rewrites::TABLE,
+        rollup::GROUPS,
+        rollup::POLICIES,
+        policy_rows::TABLE,
+    ] {
+        if !table_exists(conn, table)? {
+            return Ok(Due::Everything);
+        }
+    }
+    let layout: Option<i64> = conn
+        .query_row(
+            "SELECT rows FROM coachboard_derived_state WHERE name = 'layout'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some((rows, last_row)) = state(conn)?.filter(|_| layout == Some(LAYOUT)) else {
+        return Ok(Due::Everything);
+    };
+    let now = current(conn)?;
+    if now == (rows, last_row) {
+        return Ok(Due::Nothing);
+    }
+    // Only appended: every row counted then is still there, and the rest came after.
+    let after_row = last_row.unwrap_or(-1);
+    let appended: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM {TABLE} WHERE rowid > ?"),
+        [after_row],
+        |row| row.get(0),
+    )?;
+    // Catching up walks the new rows' sessions; past a quarter of the table, building
+    // everything afresh is faster.
+    Ok(if rows + appended == now.0 && appended * 4 <= now.0 {
+        Due::Appended { after_row }
+    } else {
+        Due::Everything
+    })
+}
+
+/// Reads every column of every event, as a rebuild will: on a read-only connection, before
+/// anything may write, a damaged block then refuses the file untouched.
+pub(crate) fn check_readable(conn: &Connection, source: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "WITH src AS ({source})
+         SELECT count(*), sum(length(id)), sum(length(event)), sum(length(session_id)),
+                sum(length(agent_draft)), sum(length(suggestion_used)),
+                sum(length(policy_refs)), sum(latency_ms), sum(length(ab_test_bucket)),
+                sum(length(offer_id)), min(ts), max(row_number)
+         FROM src"
+    ))
+}
+
+/// Brings every derived table up to date in one transaction of its own; returns what was
+/// due.
+pub(crate) fn bring_up_to_date(conn: &Connection, source: &str) -> duckdb::Result<Due> {
+    conn.execute_batch(SCRATCH)?;
+    let due = due(conn)?;
+    if due == Due::Nothing {
+        return Ok(due);
+    }
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    let derived = match due {
+        Due::Nothing => Ok(()),
+        Due::Appended { after_row } => catch_up(conn, source, after_row),
+        Due::Everything => rebuild(conn, source),
+    }
+    .and_then(|()| save_state(conn));
+    match derived {
+        Ok(()) => conn.execute_batch("COMMIT").map(|()| due),
+        Err(error) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
+/// Logs (at debug) the time from its creation to each step, for finding slow steps.
+fn laps(what: &'static str) -> impl Fn(&str) {
+    let started = std::time::Instant::now();
+    move |step| {
+        tracing::debug!(
+            step,
+            micros = started.elapsed().as_micros() as u64,
+            "{what}"
+        );
+    }
+}
+
+/// Drops every derived table (nothing of the old ones is read) and builds them afresh.
+fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
+    for table in [
+        links::LINKS,
+        facts::FACTS,
+        rewrites::TABLE,
+        rollup::GROUPS,
+        rollup::POLICIES,
+        policy_rows::TABLE,
+        "coachboard_derived_state",
+    ] {
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
+    }
+    for create in [
+        STATE,
+        links::CREATE,
+        facts::CREATE,
+        rewrites::CREATE,
+        rollup::CREATE,
+        policy_rows::CREATE,
+    ] {
+        conn.execute_batch(create)?;
+    }
+    conn.execute(
+        "INSERT INTO coachboard_derived_state VALUES ('layout', ?, NULL)",
+        [LAYOUT],
+    )?;
+    let lap = laps("rebuilding derived tables");
+    links::replace(conn, source, None)?;
+    lap("links");
+    facts::rebuild(conn, source)?;
+    lap("suggestion facts");
+    policy_rows::rebuild(conn, source)?;
+    lap("policy rows");
+    rewrites::fill(conn, source, -1)?;
+    lap("rewrite sizes");
+    rollup::add_rows(conn, source, -1)?;
+    lap("roll-up");
+    Ok(())
+}
+
+/// Derives again what the rows after `after_row` change: the links of their sessions and
+/// of the sessions of the offers they name, the facts of those sessions' offers and of the
+/// named offers, and the rewrite sizes of the new offers. Reads only those sessions' rows
+/// (the few columns links and facts need, gathered once into a temporary table) and the
+/// outcomes naming their offers. Each statement is a plain filter or semi-join: an `OR`
+/// of two semi-joins would make DuckDB read every row.
+fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
+    let lap = laps("catching up derived tables");
+    const OUTCOME: &str = "event IN ('accepted', 'edited', 'rejected')";
+    const COLUMNS: &str =
+        "id, ts, event, session_id, policy_refs, latency_ms, ab_test_bucket, offer_id, row_number";
+    conn.execute(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE {PENDING} AS
+             WITH src AS ({source})
+             SELECT id, event, session_id, offer_id FROM src WHERE row_number > ?"
+        ),
+        [after_row],
+    )?;
+    conn.execute_batch(&format!(
+        "DELETE FROM {TOUCHED}; DELETE FROM {NAMED};
+         INSERT INTO {NAMED}
+         SELECT DISTINCT id FROM (
+             SELECT id FROM {PENDING} WHERE event = 'offered'
+             UNION ALL
+             SELECT offer_id FROM {PENDING} WHERE {OUTCOME}
+         ) WHERE id IS NOT NULL;
+         -- An offer named from earlier rows has its session in the facts already.
+         INSERT INTO {TOUCHED}
+         SELECT DISTINCT session_id FROM (
+             SELECT session_id FROM {PENDING}
+             UNION ALL
+             SELECT session_id FROM {facts} WHERE offer_id IN (SELECT id FROM {NAMED})
+         ) WHERE session_id IS NOT NULL;
+         CREATE OR REPLACE TEMP TABLE {LOCAL} AS
+         WITH src AS ({source})
+         SELECT {COLUMNS} FROM src WHERE session_id IN (SELECT session FROM {TOUCHED});
+         INSERT INTO {LOCAL}
+         WITH src AS ({source})
+         SELECT {COLUMNS} FROM src
+         WHERE session_id IS NULL AND id IN (SELECT id FROM {NAMED});
+         INSERT INTO {LOCAL}
+         WITH src AS ({source})
+         SELECT {COLUMNS} FROM src
+         WHERE {OUTCOME} AND offer_id IN (SELECT id FROM {LOCAL} WHERE event = 'offered')
+           AND (session_id IS NULL OR session_id NOT IN (SELECT session FROM {TOUCHED}));",
+        facts = facts::FACTS
+    ))?;
+    lap("rows gathered");
+    let input = format!("SELECT * FROM {LOCAL}");
+    links::replace(conn, &input, Some(TOUCHED))?;
+    lap("links");
+    facts::update(conn, &input, TOUCHED, NAMED)?;
+    lap("suggestion facts");
+    policy_rows::update(conn, &input)?;
+    lap("policy rows");
+    conn.execute_batch(&format!("DROP TABLE {LOCAL}; DROP TABLE {PENDING};"))?;
+    // New offers only: as a rebuild does, one size per offered row.
+    rewrites::fill(conn, source, after_row)?;
+    lap("rewrite sizes");
+    rollup::add_rows(conn, source, after_row)?;
+    lap("roll-up");
+    Ok(())
+}

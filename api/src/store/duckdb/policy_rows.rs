@@ -1,0 +1,82 @@
+//! The rows a policy filter selects, kept ready: one row per (event, policy of its
+//! suggestion) in `coachboard_policy_rows`, with the few columns the analytics read. A
+//! policy filter follows outcomes to their offers (an outcome is in scope when its offer
+//! references the policy), which is a join per query on the events table; here that join
+//! is done once, when the rows are derived (`derive.rs`), and a policy-filtered query
+//! reads only this narrow table with `policy = ?`.
+
+use duckdb::Connection;
+
+use super::facts::FACTS;
+use super::links::LINKS;
+use super::sql::POLICY_LIST;
+
+pub(crate) const TABLE: &str = "coachboard_policy_rows";
+
+pub(crate) const CREATE: &str = "
+    -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
+    CREATE TABLE IF NOT EXISTS coachboard_policy_rows (
+        policy         VARCHAR NOT NULL,
+        row_number     BIGINT NOT NULL,
+        id             VARCHAR,
+        ts             TIMESTAMP,
+        event          VARCHAR,
+        session_id     VARCHAR,
+        policy_refs    VARCHAR,
+        latency_ms     BIGINT,
+        ab_test_bucket VARCHAR
+    )";
+
+/// The columns of the table, in the source's names: a source for queries whose only
+/// filter through offers is a policy (`policy = ?` then selects the rows).
+pub(crate) const SOURCE: &str = "SELECT policy, id, ts, event, session_id, policy_refs,
+        latency_ms, ab_test_bucket, row_number FROM coachboard_policy_rows";
+
+/// The policy rows of every row of `input` (rows shaped like the source). An offer's
+/// policies are its own; an outcome's are its own and those of the offer it answers (named
+/// or inferred), read from the suggestion facts, which must be up to date.
+fn rows(input: &str) -> String {
+    format!(
+        "WITH src AS ({input}),
+         inferred AS (
+             SELECT outcome_id, offer_id FROM {LINKS}
+             WHERE outcome_id IN (SELECT id FROM src)
+         ),
+         answered AS (
+             SELECT src.*,
+                    CASE WHEN src.event = 'offered' THEN src.id
+                         WHEN src.event IN ('accepted', 'edited', 'rejected')
+                         THEN coalesce(src.offer_id, inferred.offer_id) END AS suggestion
+             FROM src LEFT JOIN inferred
+               ON inferred.outcome_id = src.id AND src.offer_id IS NULL
+         ),
+         listed AS (
+             SELECT answered.*,
+                    list_distinct(list_concat(coalesce({POLICY_LIST}, []),
+                                              coalesce(facts.policies, []))) AS policies
+             FROM answered LEFT JOIN {FACTS} facts ON facts.offer_id = answered.suggestion
+         )
+         -- Once per row and policy, even if another program stored an offer id twice.
+         SELECT DISTINCT ON (row_number, policy) * FROM (
+             SELECT unnest(policies) AS policy, row_number, id, ts, event, session_id,
+                    policy_refs, latency_ms, ab_test_bucket
+             FROM listed WHERE len(policies) > 0
+         )"
+    )
+}
+
+/// Replaces every row (inside the caller's transaction, after the facts).
+pub(crate) fn rebuild(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!("DELETE FROM {TABLE}"))?;
+    conn.execute_batch(&format!("INSERT INTO {TABLE} {}", rows(input)))
+}
+
+/// Derives again the rows of `input` (the rows a catch-up gathered: every row whose
+/// suggestion may have changed), inside the caller's transaction, after the facts.
+pub(crate) fn update(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "DELETE FROM {TABLE} WHERE row_number IN (SELECT row_number FROM ({input}));
+         INSERT INTO {TABLE} {}",
+        rows(input)
+    ))
+}

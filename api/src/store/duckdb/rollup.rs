@@ -1,0 +1,113 @@
+//! The hourly roll-up kept on disk, so start-up reads a few thousand groups instead of
+//! aggregating every event: the same groups the in-memory roll-up is built from (count and
+//! latency bins per hour, bucket and event; policy references per hour, bucket, event and
+//! policy), computed by the same SQL as any raw query. Derived from `coach_events` and
+//! kept in step with the other derived tables (`derive.rs`): the rows each catch-up adds
+//! are appended as partial groups, which add up, and folded together now and then.
+
+use duckdb::{Connection, OptionalExt, params};
+
+use super::sql;
+use crate::rollup::HOUR;
+use crate::store::{GroupRow, PolicyRow};
+
+pub(crate) const GROUPS: &str = "coachboard_rollup_groups";
+pub(crate) const POLICIES: &str = "coachboard_rollup_policies";
+
+pub(crate) const CREATE: &str = "
+    -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
+    CREATE TABLE IF NOT EXISTS coachboard_rollup_groups (
+        slot BIGINT, bucket VARCHAR, event VARCHAR, bin INTEGER,
+        n BIGINT NOT NULL, latency_sum BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS coachboard_rollup_policies (
+        slot BIGINT, bucket VARCHAR, event VARCHAR, policy VARCHAR NOT NULL, n BIGINT NOT NULL
+    );";
+
+/// Adds the groups of the rows after row id `after_row` (inside the caller's transaction).
+pub(crate) fn add_rows(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
+    let condition = "row_number > ?";
+    conn.execute(
+        &format!(
+            "INSERT INTO {GROUPS} {}",
+            sql::aggregate(source, condition, true)
+        ),
+        params![HOUR, after_row],
+    )?;
+    conn.execute(
+        &format!(
+            "INSERT INTO {POLICIES} {}",
+            sql::policy_counts(source, condition, true)
+        ),
+        params![HOUR, after_row],
+    )?;
+    compact_if_grown(conn)
+}
+
+/// Folds partial groups together once the tables have grown to twice their size after the
+/// last fold (recorded in the derived state as `rollup`).
+fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {GROUPS}"), [], |row| {
+        row.get(0)
+    })?;
+    let folded: Option<i64> = conn
+        .query_row(
+            "SELECT rows FROM coachboard_derived_state WHERE name = 'rollup'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if folded.is_some_and(|folded| rows <= 2 * folded + 10_000) {
+        return Ok(());
+    }
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE coachboard_folded AS
+             SELECT slot, bucket, event, bin, sum(n)::BIGINT AS n,
+                    sum(latency_sum)::BIGINT AS latency_sum
+             FROM {GROUPS} GROUP BY ALL;
+         DELETE FROM {GROUPS};
+         INSERT INTO {GROUPS} SELECT * FROM coachboard_folded;
+         CREATE OR REPLACE TEMP TABLE coachboard_folded_policies AS
+             SELECT slot, bucket, event, policy, sum(n)::BIGINT AS n
+             FROM {POLICIES} GROUP BY ALL;
+         DELETE FROM {POLICIES};
+         INSERT INTO {POLICIES} SELECT * FROM coachboard_folded_policies;
+         DROP TABLE coachboard_folded; DROP TABLE coachboard_folded_policies;
+         INSERT OR REPLACE INTO coachboard_derived_state
+             SELECT 'rollup', count(*), NULL FROM {GROUPS};"
+    ))
+}
+
+/// Every group as stored: partial groups of the same key add up in the reader's roll-up.
+pub(crate) fn read(conn: &Connection) -> duckdb::Result<(Vec<GroupRow>, Vec<PolicyRow>)> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT slot, bucket, event, bin, n, latency_sum FROM {GROUPS}"
+    ))?;
+    let groups = statement
+        .query_map([], |row| {
+            Ok(GroupRow {
+                slot: row.get(0)?,
+                bucket: row.get(1)?,
+                event: row.get(2)?,
+                bin: row.get::<_, Option<i64>>(3)?.map(|bin| bin as u16),
+                count: row.get::<_, i64>(4)? as u64,
+                latency_sum: row.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut statement = conn.prepare(&format!(
+        "SELECT slot, bucket, event, policy, n FROM {POLICIES}"
+    ))?;
+    let policies = statement
+        .query_map([], |row| {
+            Ok(PolicyRow {
+                slot: row.get(0)?,
+                bucket: row.get(1)?,
+                event: row.get(2)?,
+                policy: row.get(3)?,
+                count: row.get::<_, i64>(4)? as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((groups, policies))
+}
