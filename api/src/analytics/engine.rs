@@ -27,6 +27,8 @@ pub struct Engine {
     queue: Mutex<Vec<Pending>>,
     /// Transactions that stored events: fewer than the writes when writes share commits.
     commits: AtomicU64,
+    /// Held (shared) by queries that read the table, (exclusive) by each commit.
+    commit_gate: RwLock<()>,
     /// Writes begun and writes finished: equal when no write is in flight.
     writes_started: AtomicU64,
     version: AtomicU64,
@@ -129,6 +131,7 @@ impl Engine {
             writer: Mutex::new(ids),
             queue: Mutex::new(Vec::new()),
             commits: AtomicU64::new(0),
+            commit_gate: RwLock::new(()),
             writes_started: AtomicU64::new(0),
             version: AtomicU64::new(0),
             synced_generation: AtomicU64::new(generation),
@@ -197,8 +200,16 @@ impl Engine {
             vec![Part::Raw(scope.clone())]
         };
         let uses_rollup = parts.iter().any(|part| matches!(part, Part::Rollup(_)));
-        // While the roll-up answers part of a query, hold it for the raw parts too, so that a
-        // write committing in between is either wholly in the answer or wholly out of it.
+        let uses_table = parts.iter().any(|part| matches!(part, Part::Raw(_)));
+        // A query that reads the table holds the commit gate, so no commit lands between its
+        // parts (roll-up and table, or two statements): a write is wholly in the answer or
+        // wholly out of it. One the roll-up alone answers needs no gate, and never waits for
+        // a commit.
+        let _gate = uses_table.then(|| {
+            self.commit_gate
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        });
         let cube = uses_rollup.then(|| self.read_cube());
         for part in parts {
             match part {
@@ -393,17 +404,22 @@ impl Engine {
                 duplicates,
             });
         }
-        // The commit, the roll-up and the version move together under the roll-up's lock, so
-        // no reader of the roll-up sees one without the others.
+        // The commit happens behind the commit gate, so no query that reads the table runs
+        // across it; the roll-up and the version then move together under the roll-up's lock,
+        // held only for that, so queries the roll-up answers never wait for the disk.
         let committed = {
-            let mut cube = self
-                .cube
+            let _gate = self
+                .commit_gate
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.writes_started.fetch_add(1, Ordering::AcqRel);
             match self.store.insert(&fresh) {
                 Ok(()) => {
                     self.commits.fetch_add(1, Ordering::Relaxed);
+                    let mut cube = self
+                        .cube
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
                     cube.record(&fresh);
                     self.recent
                         .write()
