@@ -5,11 +5,12 @@
 //! is done once, when the rows are derived (`derive.rs`), and a policy-filtered query
 //! reads only this narrow table with `policy = ?`.
 
-use duckdb::Connection;
+use duckdb::{Connection, params};
 
 use super::facts::FACTS;
 use super::links::LINKS;
 use super::sql::POLICY_LIST;
+use crate::store::{ROW_CHUNK, row_chunks};
 
 pub(crate) const TABLE: &str = "coachboard_policy_rows";
 
@@ -50,11 +51,16 @@ fn rows(input: &str) -> String {
              FROM src LEFT JOIN inferred
                ON inferred.outcome_id = src.id AND src.offer_id IS NULL
          ),
+         -- Only the offers these rows answer: the join then holds no more than them.
+         offers AS (
+             SELECT offer_id, policies FROM {FACTS}
+             WHERE len(policies) > 0 AND offer_id IN (SELECT suggestion FROM answered)
+         ),
          listed AS (
              SELECT answered.*,
                     list_distinct(list_concat(coalesce({POLICY_LIST}, []),
-                                              coalesce(facts.policies, []))) AS policies
-             FROM answered LEFT JOIN {FACTS} facts ON facts.offer_id = answered.suggestion
+                                              coalesce(offers.policies, []))) AS policies
+             FROM answered LEFT JOIN offers ON offers.offer_id = answered.suggestion
          )
          -- Once per row and policy, even if another program stored an offer id twice.
          SELECT DISTINCT ON (row_number, policy) * FROM (
@@ -65,10 +71,22 @@ fn rows(input: &str) -> String {
     )
 }
 
-/// Replaces every row (inside the caller's transaction, after the facts).
-pub(crate) fn rebuild(conn: &Connection, input: &str) -> duckdb::Result<()> {
+/// Replaces every row (inside the caller's transaction, after the facts), from the rows
+/// of `source` a chunk of row ids at a time: each join then holds one chunk, so a large
+/// table stays within DuckDB's memory limit.
+pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     conn.execute_batch(&format!("DELETE FROM {TABLE}"))?;
-    conn.execute_batch(&format!("INSERT INTO {TABLE} {}", rows(input)))
+    let last_row: Option<i64> = conn.query_row(
+        &format!("SELECT max(row_number) FROM ({source})"),
+        [],
+        |row| row.get(0),
+    )?;
+    let chunk = format!("SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?");
+    let insert = format!("INSERT INTO {TABLE} {}", rows(&chunk));
+    for (start, end) in row_chunks(last_row, ROW_CHUNK) {
+        conn.execute(&insert, params![start, end])?;
+    }
+    Ok(())
 }
 
 /// Derives again the rows of `input` (the rows a catch-up gathered: every row whose
