@@ -271,6 +271,9 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Writes the WAL into the database file.
     fn checkpoint(&self) -> Result<(), StoreError>;
+    /// Brings what the store derives from the events up to date now, rather than when a
+    /// query first needs it (after a bulk load, so the first dashboard does not wait).
+    fn settle(&self) -> Result<(), StoreError>;
     /// Whether writes can be taken now; the error a write would get when not.
     fn health(&self) -> Result<(), StoreError>;
     /// After a fault, tries to make the store whole again (for DuckDB: reopen the database

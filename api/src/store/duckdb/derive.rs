@@ -37,6 +37,17 @@ const NAMED: &str = "coachboard_named";
 const LOCAL: &str = "coachboard_local";
 const PENDING: &str = "coachboard_pending";
 
+/// Every derived table, the state included.
+const DERIVED_TABLES: [&str; 7] = [
+    "coachboard_derived_state",
+    links::LINKS,
+    facts::FACTS,
+    rewrites::TABLE,
+    rollup::GROUPS,
+    rollup::POLICIES,
+    policy_rows::TABLE,
+];
+
 /// What bringing the derived tables up to date takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Due {
@@ -88,15 +99,7 @@ fn save_state(conn: &Connection) -> duckdb::Result<()> {
 /// What is due. Reads only the catalog, the recorded state and the row ids, so it also
 /// runs on a read-only connection.
 pub(crate) fn due(conn: &Connection) -> duckdb::Result<Due> {
-    for table in [
-        "coachboard_derived_state",
-        links::LINKS,
-        facts::FACTS,
-        rewrites::TABLE,
-        rollup::GROUPS,
-        rollup::POLICIES,
-        policy_rows::TABLE,
-    ] {
+    for table in DERIVED_TABLES {
         if !table_exists(conn, table)? {
             return Ok(Due::Everything);
         }
@@ -182,15 +185,7 @@ fn laps(what: &'static str) -> impl Fn(&str) {
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
 fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    for table in [
-        links::LINKS,
-        facts::FACTS,
-        rewrites::TABLE,
-        rollup::GROUPS,
-        rollup::POLICIES,
-        policy_rows::TABLE,
-        "coachboard_derived_state",
-    ] {
+    for table in DERIVED_TABLES {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     }
     for create in [

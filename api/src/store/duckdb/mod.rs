@@ -602,16 +602,7 @@ impl EventStore for DuckDbStore {
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(params), |row| {
-                Ok(GroupRow {
-                    slot: row.get(0)?,
-                    bucket: row.get(1)?,
-                    event: row.get(2)?,
-                    bin: row.get::<_, Option<i64>>(3)?.map(|bin| bin as u16),
-                    count: row.get::<_, i64>(4)? as u64,
-                    latency_sum: row.get(5)?,
-                })
-            })?;
+            let rows = statement.query_map(params_from_iter(params), sql::group_row)?;
             rows.collect::<Result<_, _>>()
         })
     }
@@ -627,15 +618,7 @@ impl EventStore for DuckDbStore {
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(params), |row| {
-                Ok(PolicyRow {
-                    slot: row.get(0)?,
-                    bucket: row.get(1)?,
-                    event: row.get(2)?,
-                    policy: row.get(3)?,
-                    count: row.get::<_, i64>(4)? as u64,
-                })
-            })?;
+            let rows = statement.query_map(params_from_iter(params), sql::policy_row)?;
             rows.collect::<Result<_, _>>()
         })
     }
@@ -859,6 +842,10 @@ impl EventStore for DuckDbStore {
             }
             Err(error) => Err(self.write_error(&error)),
         }
+    }
+
+    fn settle(&self) -> Result<(), StoreError> {
+        self.derive_if_behind()
     }
 
     fn checkpoint(&self) -> Result<(), StoreError> {

@@ -84,30 +84,13 @@ pub(crate) fn read(conn: &Connection) -> duckdb::Result<(Vec<GroupRow>, Vec<Poli
         "SELECT slot, bucket, event, bin, n, latency_sum FROM {GROUPS}"
     ))?;
     let groups = statement
-        .query_map([], |row| {
-            Ok(GroupRow {
-                slot: row.get(0)?,
-                bucket: row.get(1)?,
-                event: row.get(2)?,
-                bin: row.get::<_, Option<i64>>(3)?.map(|bin| bin as u16),
-                count: row.get::<_, i64>(4)? as u64,
-                latency_sum: row.get(5)?,
-            })
-        })?
+        .query_map([], sql::group_row)?
         .collect::<Result<Vec<_>, _>>()?;
     let mut statement = conn.prepare(&format!(
         "SELECT slot, bucket, event, policy, n FROM {POLICIES}"
     ))?;
     let policies = statement
-        .query_map([], |row| {
-            Ok(PolicyRow {
-                slot: row.get(0)?,
-                bucket: row.get(1)?,
-                event: row.get(2)?,
-                policy: row.get(3)?,
-                count: row.get::<_, i64>(4)? as u64,
-            })
-        })?
+        .query_map([], sql::policy_row)?
         .collect::<Result<Vec<_>, _>>()?;
     Ok((groups, policies))
 }

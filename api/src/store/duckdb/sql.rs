@@ -8,7 +8,7 @@ use duckdb::types::{TimeUnit, Value};
 
 use super::facts::FACTS;
 use super::links::{ALL_LINKS, LINKS};
-use super::{EventsQuery, Scope};
+use super::{EventsQuery, GroupRow, PolicyRow, Scope};
 use crate::histogram::MAX_LATENCY_MS;
 
 /// `histogram::bin_of` in SQL, over a positive latency `lat` (NULL stays NULL). `log2` is
@@ -40,6 +40,29 @@ pub(crate) const POLICY_LIST: &str = "CASE WHEN json_valid(policy_refs) THEN
             WHEN 'VARCHAR' THEN CASE WHEN length(policy_refs ->> '$') > 0 THEN string_split(policy_refs ->> '$', '') END
         END END
      END";
+
+/// A row of [`aggregate`]'s columns.
+pub(crate) fn group_row(row: &duckdb::Row<'_>) -> duckdb::Result<GroupRow> {
+    Ok(GroupRow {
+        slot: row.get(0)?,
+        bucket: row.get(1)?,
+        event: row.get(2)?,
+        bin: row.get::<_, Option<i64>>(3)?.map(|bin| bin as u16),
+        count: row.get::<_, i64>(4)? as u64,
+        latency_sum: row.get(5)?,
+    })
+}
+
+/// A row of [`policy_counts`]' columns.
+pub(crate) fn policy_row(row: &duckdb::Row<'_>) -> duckdb::Result<PolicyRow> {
+    Ok(PolicyRow {
+        slot: row.get(0)?,
+        bucket: row.get(1)?,
+        event: row.get(2)?,
+        policy: row.get(3)?,
+        count: row.get::<_, i64>(4)? as u64,
+    })
+}
 
 /// A WHERE clause and its parameters, in order.
 pub(crate) struct Conditions {
