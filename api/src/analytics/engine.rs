@@ -27,7 +27,8 @@ pub struct Engine {
     queue: Mutex<Vec<Pending>>,
     /// Transactions that stored events: fewer than the writes when writes share commits.
     commits: AtomicU64,
-    /// Held (shared) by queries that read the table, (exclusive) by each commit.
+    /// Held (shared) by queries that read the roll-up and the table, (exclusive) by each
+    /// commit.
     commit_gate: RwLock<()>,
     /// Writes begun and writes finished: equal when no write is in flight.
     writes_started: AtomicU64,
@@ -201,11 +202,10 @@ impl Engine {
         };
         let uses_rollup = parts.iter().any(|part| matches!(part, Part::Rollup(_)));
         let uses_table = parts.iter().any(|part| matches!(part, Part::Raw(_)));
-        // A query that reads the table holds the commit gate, so no commit lands between its
-        // parts (roll-up and table, or two statements): a write is wholly in the answer or
-        // wholly out of it. One the roll-up alone answers needs no gate, and never waits for
-        // a commit.
-        let _gate = uses_table.then(|| {
+        // A query answered by both the roll-up and the table holds the commit gate, so no
+        // commit lands between the two: a write is wholly in the answer or wholly out of it.
+        // The others never wait for a commit (nor does a commit wait for a slow search).
+        let _gate = (uses_rollup && uses_table).then(|| {
             self.commit_gate
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -311,9 +311,7 @@ impl Engine {
             }
             return;
         }
-        let writes: Vec<Vec<StoredEvent>> =
-            group.iter().map(|pending| pending.events.clone()).collect();
-        match self.commit_together(ids, writes) {
+        match self.commit_together(ids, &group) {
             Ok(outcomes) => {
                 for (pending, outcome) in group.into_iter().zip(outcomes) {
                     let _ = pending.reply.send(Ok(outcome));
@@ -337,31 +335,31 @@ impl Engine {
     fn commit_together(
         &self,
         ids: &mut IdIndex,
-        writes: Vec<Vec<StoredEvent>>,
+        group: &[Pending],
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut repeated: Vec<HashSet<String>> = Vec::with_capacity(writes.len());
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut repeated: Vec<HashSet<&str>> = Vec::with_capacity(group.len());
         let mut merged: Vec<StoredEvent> = Vec::new();
-        for events in writes.iter() {
+        for Pending { events, .. } in group {
             let mut again = HashSet::new();
             for event in events {
-                if seen.insert(event.id.clone()) {
+                if seen.insert(&event.id) {
                     merged.push(event.clone());
                 } else {
-                    again.insert(event.id.clone());
+                    again.insert(event.id.as_str());
                 }
             }
             repeated.push(again);
         }
         let together = self.commit(ids, merged)?;
-        Ok(writes
+        Ok(group
             .iter()
             .zip(repeated)
-            .map(|(events, again)| {
+            .map(|(Pending { events, .. }, again)| {
                 let duplicates: HashSet<String> = events
                     .iter()
                     .filter(|event| {
-                        again.contains(&event.id) || together.duplicates.contains(&event.id)
+                        again.contains(event.id.as_str()) || together.duplicates.contains(&event.id)
                     })
                     .map(|event| event.id.clone())
                     .collect();
@@ -404,9 +402,9 @@ impl Engine {
                 duplicates,
             });
         }
-        // The commit happens behind the commit gate, so no query that reads the table runs
-        // across it; the roll-up and the version then move together under the roll-up's lock,
-        // held only for that, so queries the roll-up answers never wait for the disk.
+        // The commit happens behind the commit gate, so no query that reads both the roll-up
+        // and the table runs across it; the roll-up and the version then move together under
+        // the roll-up's lock, held only for that, so queries never wait for the disk on it.
         let committed = {
             let _gate = self
                 .commit_gate
@@ -463,10 +461,7 @@ impl Engine {
     /// resume (and `/readyz` turns ready) without waiting for a write to try.
     pub fn recover(&self) -> Result<(), StoreError> {
         if self.store.recover()? {
-            let mut ids = self
-                .writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut ids = lock(&self.writer);
             self.resync_if_reopened(&mut ids)?;
         }
         Ok(())

@@ -7,8 +7,9 @@
 //! `coachboard_derived_state` records the table's row count and largest row id they were
 //! derived from. When rows were only appended since (by this API, or by another program
 //! while it was down) just the sessions of those rows are derived again; when the table
-//! changed otherwise (rows deleted), or a derived table is missing, all are rebuilt. A
-//! crash between a write and its derivation leaves the state behind, never wrong.
+//! changed otherwise (rows deleted), a quarter of it is new, a derived table is missing or
+//! was derived with another layout, all are rebuilt. A crash between a write and its
+//! derivation leaves the state behind, never wrong.
 
 use duckdb::{Connection, OptionalExt, params};
 
@@ -60,14 +61,18 @@ pub(crate) enum Due {
     Everything,
 }
 
-fn table_exists(conn: &Connection, name: &str) -> duckdb::Result<bool> {
+/// True when every derived table exists (one catalog query).
+fn tables_exist(conn: &Connection) -> duckdb::Result<bool> {
+    let names = vec!["?"; DERIVED_TABLES.len()].join(", ");
     let count: i64 = conn.query_row(
-        "SELECT count(*) FROM information_schema.tables
-         WHERE table_name = ? AND table_schema = 'main'",
-        [name],
+        &format!(
+            "SELECT count(*) FROM information_schema.tables
+             WHERE table_schema = 'main' AND table_name IN ({names})"
+        ),
+        duckdb::params_from_iter(DERIVED_TABLES),
         |row| row.get(0),
     )?;
-    Ok(count > 0)
+    Ok(count == DERIVED_TABLES.len() as i64)
 }
 
 pub(crate) fn state(conn: &Connection) -> duckdb::Result<Option<(i64, Option<i64>)>> {
@@ -99,10 +104,8 @@ fn save_state(conn: &Connection) -> duckdb::Result<()> {
 /// What is due. Reads only the catalog, the recorded state and the row ids, so it also
 /// runs on a read-only connection.
 pub(crate) fn due(conn: &Connection) -> duckdb::Result<Due> {
-    for table in DERIVED_TABLES {
-        if !table_exists(conn, table)? {
-            return Ok(Due::Everything);
-        }
+    if !tables_exist(conn)? {
+        return Ok(Due::Everything);
     }
     let layout: Option<i64> = conn
         .query_row(

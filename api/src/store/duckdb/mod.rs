@@ -122,7 +122,7 @@ impl DuckDbStore {
             tracing::info!(
                 ?due,
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "links, suggestion facts and rewrite sizes brought up to date with the events"
+                "derived tables brought up to date with the events"
             );
         }
         Ok(Self {

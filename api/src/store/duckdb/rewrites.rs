@@ -26,9 +26,9 @@ fn offers(source: &str) -> String {
     )
 }
 
-/// Computes the rewrite size of every offer after row id `after_row` (inside the caller's
-/// transaction, which has removed any earlier size of them). The word diffs are the costly
-/// part: each chunk of offers is split over the available cores.
+/// Computes the rewrite size of every offer after row id `after_row`, inside the caller's
+/// transaction (a rebuild's, into an empty table, or a catch-up's, for the new offers only).
+/// The word diffs are the costly part: each chunk of offers is split over the cores.
 pub(crate) fn fill(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
     const CHUNK: usize = 20_000;
     let mut statement = conn.prepare(&offers(source))?;

@@ -27,20 +27,15 @@ pub(crate) const CREATE: &str = "
 /// Adds the groups of the rows after row id `after_row` (inside the caller's transaction).
 pub(crate) fn add_rows(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
     let condition = "row_number > ?";
-    conn.execute(
-        &format!(
-            "INSERT INTO {GROUPS} {}",
-            sql::aggregate(source, condition, true)
-        ),
-        params![HOUR, after_row],
-    )?;
-    conn.execute(
-        &format!(
-            "INSERT INTO {POLICIES} {}",
-            sql::policy_counts(source, condition, true)
-        ),
-        params![HOUR, after_row],
-    )?;
+    for (table, select) in [
+        (GROUPS, sql::aggregate(source, condition, true)),
+        (POLICIES, sql::policy_counts(source, condition, true)),
+    ] {
+        conn.execute(
+            &format!("INSERT INTO {table} {select}"),
+            params![HOUR, after_row],
+        )?;
+    }
     compact_if_grown(conn)
 }
 
