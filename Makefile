@@ -15,8 +15,10 @@ DB ?= data/coachboard.duckdb
 ADDR ?= 127.0.0.1:8000
 ROWS ?= 1000000
 ONLY ?=
+# STORE=cluster: `make run` on the local ClickHouse cluster (`make cluster`) instead of $(DB).
+STORE ?=
 
-.PHONY: run test setup setup-browser dashboard api release lint unit-test api-contract-test browser-test bench clean
+.PHONY: cluster cluster-down cluster-test run test setup setup-browser dashboard api release lint unit-test api-contract-test browser-test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -46,11 +48,30 @@ release: dashboard
 	  echo "release binary: $$bin ($$(( $$(stat -c %s $$bin) / 1048576 )) MiB, dashboard inside)"
 
 ## run: build everything, start the API on $(DB) with demo data, serve the dashboard
+## (STORE=cluster: on the local ClickHouse cluster, started first)
 run: dashboard api
+ifeq ($(STORE),cluster)
+	$(API_BIN) --store "$$(scripts/cluster.sh up)" --addr $(ADDR) --demo --static-dir dist
+else
 	$(API_BIN) --db $(DB) --addr $(ADDR) --demo --static-dir dist
+endif
+
+## cluster: ZooKeeper and a 2-shard x 2-replica ClickHouse cluster on loopback (Debian's
+## packages, installed if missing); prints the --store URL. cluster-down stops it.
+cluster:
+	@scripts/cluster.sh up
+
+cluster-down:
+	@scripts/cluster.sh down
+
+## cluster-test: the API suite on a fresh cluster started (and removed) for the run, and
+## both stores compared endpoint by endpoint
+cluster-test: api
+	@echo "==> the API tests again, on a real ClickHouse cluster"
+	scripts/cluster-test.sh
 
 ## test: formatting, lints, every native test, schemathesis, then browser tests in headless Chromium
-test: setup-browser dashboard api lint unit-test api-contract-test browser-test
+test: setup-browser dashboard api lint unit-test cluster-test api-contract-test browser-test
 
 lint:
 	@echo "==> cargo fmt --check and clippy"

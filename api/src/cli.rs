@@ -5,11 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::store::{EnvCredentials, SpecError, StoreSpec};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "coachboard-api",
     version,
-    about = "The Coachboard API: owns the DuckDB file, serves analytics over HTTP"
+    about = "The Coachboard API: owns the DuckDB file (or shares a ClickHouse cluster), serves analytics over HTTP"
 )]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -30,6 +32,23 @@ pub enum Command {
     /// Ask a running API for a consistent copy of its database and write it to a file,
     /// while the API goes on serving.
     Backup(BackupArgs),
+    /// Copy every event from one store to another (a DuckDB file, the note's format
+    /// included, to a ClickHouse cluster or back). Run it again after an interruption: events
+    /// already there are skipped, never doubled. Stop the API on a DuckDB source first.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CopyArgs {
+    /// Where the events are: `duckdb:PATH` or `clickhouse://…`.
+    #[arg(long)]
+    pub from: String,
+    /// Where they go (created if missing): `duckdb:PATH` or `clickhouse://…`.
+    #[arg(long)]
+    pub to: String,
+    /// Events read and written per batch.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch: u32,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -57,6 +76,12 @@ pub struct ServeArgs {
     /// The DuckDB file; created with its folder if missing.
     #[arg(long, env = "COACHBOARD_DB", default_value = "data/coachboard.duckdb")]
     pub db: PathBuf,
+    /// The store, instead of --db: `duckdb:PATH`, or a ClickHouse cluster as
+    /// `clickhouse://USER:PASSWORD@HOST:HTTP_PORT/DATABASE?cluster=NAME&reader=USER`
+    /// (credentials also from COACHBOARD_CLICKHOUSE_USER, _PASSWORD, _READER,
+    /// _READER_PASSWORD).
+    #[arg(long, env = "COACHBOARD_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "COACHBOARD_ADDR", default_value = "127.0.0.1:8000")]
     pub addr: SocketAddr,
@@ -147,6 +172,19 @@ pub struct ServeArgs {
     pub tls_key: Option<PathBuf>,
 }
 
+/// A store named on the command line (`duckdb:PATH` or `clickhouse://…`).
+pub fn named_store(text: &str) -> Result<StoreSpec, SpecError> {
+    StoreSpec::parse(text, &EnvCredentials::from_env())
+}
+
+/// The store `--store` names, or the DuckDB file of `--db`.
+pub fn store_spec(store: Option<&str>, db: &std::path::Path) -> Result<StoreSpec, SpecError> {
+    match store {
+        Some(text) => StoreSpec::parse(text, &EnvCredentials::from_env()),
+        None => Ok(StoreSpec::DuckDb(db.to_path_buf())),
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
     /// How many events.
@@ -155,6 +193,9 @@ pub struct GenerateArgs {
     /// The DuckDB file to write (created if missing; events are appended).
     #[arg(long, env = "COACHBOARD_DB", default_value = "data/coachboard.duckdb")]
     pub db: PathBuf,
+    /// The store to write instead of --db (`duckdb:PATH` or `clickhouse://…`, as for serving).
+    #[arg(long, env = "COACHBOARD_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// Seed of the generator: the same seed gives the same events.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod cache;
 pub mod cli;
 pub mod connections;
+pub mod copy;
 pub mod error;
 #[cfg(test)]
 mod fuzz;

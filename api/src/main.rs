@@ -1,4 +1,5 @@
-//! `coachboard-api`: serve the API (default), generate demo data, or back up a running API.
+//! `coachboard-api`: serve the API (default), generate demo data, back up a running API, or
+//! copy events between stores.
 
 use clap::Parser;
 use coachboard_api::cli::{Cli, Command};
@@ -9,6 +10,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::Generate(args)) => coachboard_api::serve::generate_file(&args),
         Some(Command::Backup(args)) => coachboard_api::backup::run(&args),
+        Some(Command::Copy(args)) => coachboard_api::copy::run(&args),
         None => coachboard_api::serve::run(cli.serve),
     };
     match result {

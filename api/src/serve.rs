@@ -13,12 +13,15 @@ use tracing_subscriber::EnvFilter;
 
 use crate::access::{Access, Need};
 use crate::analytics::Engine;
+use crate::cli::store_spec;
 use crate::cli::{GenerateArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
 use crate::generate::{DemoSpec, generate};
 use crate::ingest::Limits;
 use crate::state::{AppState, Settings, Timeouts};
-use crate::store::{DuckDbStore, EventStore, StoreError, StoreOptions, StoredEvent};
+use crate::store::{
+    ClickHouseStore, DuckDbStore, EventStore, StoreError, StoreOptions, StoreSpec, StoredEvent,
+};
 
 /// How long a fault other than a full disk may keep the database from reopening before the
 /// process gives up and exits.
@@ -72,10 +75,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         threads: args.threads,
         memory_limit: args.memory_limit.clone(),
     };
-    let db = args.db.clone();
-    let store = tokio::task::spawn_blocking(move || DuckDbStore::open(&db, &options)).await??;
-    tracing::info!(db = %store.path().display(), native_schema = store.native_schema(), "database open");
-    let store: Arc<dyn EventStore> = Arc::new(store);
+    let spec = store_spec(args.store.as_deref(), &args.db)?;
+    let described = describe(&spec);
+    let store = tokio::task::spawn_blocking(move || open_store(spec, &options)).await??;
     if args.demo {
         let store = store.clone();
         let rows = args.demo_rows;
@@ -85,10 +87,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let store = store.clone();
         let built = tokio::task::spawn_blocking(move || Engine::start(store)).await?;
         Arc::new(built.with_context(|| {
-            format!(
-                "cannot read the events of {} (the file was not changed)",
-                args.db.display()
-            )
+            format!("cannot read the events of {described} (nothing was changed)")
         })?)
     };
     for need in [Need::Read, Need::Ingest] {
@@ -129,7 +128,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Slowloris defence: headers (and the wait for the next request on a kept-alive
     // connection) within this time, or the connection is closed.
     let header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));
-    tokio::spawn(keep_recovering(engine, shutdown.clone()));
+    tokio::spawn(keep_recovering(engine.clone(), shutdown.clone()));
+    tokio::spawn(keep_polling(engine, shutdown.clone()));
     let router = crate::app(state);
     let handle = axum_server::Handle::new();
     let signals = StopSignals::register().context("cannot listen for SIGTERM and SIGINT")?;
@@ -198,6 +198,22 @@ fn server<Acc>(
         .http1()
         .header_read_timeout(header_timeout);
     Ok(server)
+}
+
+/// On a store other replicas write to, looks every second for rows they added, so this
+/// replica's live streams hear of them (a no-op for a store this process owns).
+async fn keep_polling(engine: Arc<Engine>, shutdown: tokio_util::sync::CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let engine = engine.clone();
+        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || engine.poll_changes()).await {
+            tracing::debug!(%error, "looking for other replicas' writes failed");
+        }
+    }
 }
 
 /// While a fault keeps the store from writing (a full disk, a fatal error), tries every
@@ -313,6 +329,36 @@ fn load_access(args: &ServeArgs) -> anyhow::Result<Access> {
     Ok(Access::new(&read, &ingest))
 }
 
+/// Opens the store a spec names.
+pub(crate) fn open_store(
+    spec: StoreSpec,
+    options: &StoreOptions,
+) -> anyhow::Result<Arc<dyn EventStore>> {
+    Ok(match spec {
+        StoreSpec::DuckDb(path) => {
+            let store = DuckDbStore::open(&path, options)?;
+            tracing::info!(db = %store.path().display(), native_schema = store.native_schema(), "database open");
+            Arc::new(store)
+        }
+        StoreSpec::ClickHouse(config) => {
+            let store = ClickHouseStore::open(config)?;
+            tracing::info!(config = ?store.config(), "ClickHouse cluster open");
+            Arc::new(store)
+        }
+    })
+}
+
+/// The store for messages: a file's path, or a cluster's URL without credentials.
+pub(crate) fn describe(spec: &StoreSpec) -> String {
+    match spec {
+        StoreSpec::DuckDb(path) => path.display().to_string(),
+        StoreSpec::ClickHouse(config) => format!(
+            "the ClickHouse database {} at {} (cluster {})",
+            config.database, config.http_url, config.cluster
+        ),
+    }
+}
+
 /// Fills an empty table with demo events; leaves any data alone.
 fn fill_demo(store: &dyn EventStore, rows: u64) -> anyhow::Result<()> {
     if store.extent()?.total > 0 {
@@ -363,7 +409,9 @@ fn write_generated(store: &dyn EventStore, spec: &DemoSpec) -> anyhow::Result<u6
 /// `coachboard-api generate`: appends generated events to a database file.
 pub fn generate_file(args: &GenerateArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = DuckDbStore::open(&args.db, &StoreOptions::default())?;
+    let spec = store_spec(args.store.as_deref(), &args.db)?;
+    let described = describe(&spec);
+    let store = open_store(spec, &StoreOptions::default())?;
     let end = match &args.end {
         Some(text) => coachboard_contract::parse_instant(text)
             .map_err(anyhow::Error::msg)?
@@ -378,16 +426,11 @@ pub fn generate_file(args: &GenerateArgs) -> anyhow::Result<()> {
         end,
         days: args.days,
     };
-    let written = write_generated(&store, &spec)?;
+    let written = write_generated(store.as_ref(), &spec)?;
     store.checkpoint()?;
     println!(
-        "wrote {written} events to {} in {:.1} s",
-        display(&args.db),
+        "wrote {written} events to {described} in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
 }

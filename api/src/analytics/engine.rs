@@ -19,6 +19,11 @@ use crate::store::{EventStore, Extent, ROW_CHUNK, Scope, StoreError, StoredEvent
 
 pub struct Engine {
     store: Arc<dyn EventStore>,
+    /// True when other processes write to the same store (ClickHouse): nothing derived is
+    /// kept in memory and every answer comes from the store.
+    shared: bool,
+    /// The total last announced to live streams, for a shared store's change polling.
+    announced_total: AtomicU64,
     cube: RwLock<Cube>,
     recent: RwLock<Recent>,
     /// Held for the whole of a write: one writer at a time, and the id index with it.
@@ -109,8 +114,21 @@ impl Engine {
     /// Builds the roll-up and the id index from the stored events.
     pub fn start(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {
         let started = Instant::now();
-        let Derived { cube, ids, recent } = Derived::build(store.as_ref())?;
-        let extent = cube.extent();
+        let shared = !store.keeps_state();
+        let Derived { cube, ids, recent } = if shared {
+            Derived {
+                cube: Cube::default(),
+                ids: IdIndex::default(),
+                recent: Recent::default(),
+            }
+        } else {
+            Derived::build(store.as_ref())?
+        };
+        let extent = if shared {
+            store.extent()?
+        } else {
+            cube.extent()
+        };
         let (cells, bins) = cube.size();
         tracing::info!(
             events = extent.total,
@@ -127,6 +145,8 @@ impl Engine {
         });
         Ok(Self {
             store,
+            shared,
+            announced_total: AtomicU64::new(extent.total),
             cube: RwLock::new(cube),
             recent: RwLock::new(recent),
             writer: Mutex::new(ids),
@@ -147,6 +167,10 @@ impl Engine {
     /// The version, when no write is in flight: an answer computed between two equal
     /// readings shows exactly that version's data and may be cached under it.
     pub fn settled_version(&self) -> Option<u64> {
+        if self.shared {
+            // Other replicas write too: no version of this process describes the data.
+            return None;
+        }
         let version = self.version.load(Ordering::Acquire);
         let started = self.writes_started.load(Ordering::Acquire);
         (started == version).then_some(version)
@@ -168,14 +192,40 @@ impl Engine {
         offset: u64,
         limit: u32,
     ) -> Option<Vec<coachboard_contract::EventRecord>> {
+        if self.shared {
+            return None;
+        }
         self.recent
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .page(offset, limit)
     }
 
-    pub fn extent(&self) -> Extent {
-        self.read_cube().extent()
+    /// Row count and time extent of the table.
+    pub fn extent(&self) -> Result<Extent, StoreError> {
+        if self.shared {
+            self.store.extent()
+        } else {
+            Ok(self.read_cube().extent())
+        }
+    }
+
+    /// For a store other replicas write to: tells live streams when the table changed
+    /// (called every second by the server).
+    pub fn poll_changes(&self) -> Result<(), StoreError> {
+        if !self.shared {
+            return Ok(());
+        }
+        let total = self.store.extent()?.total;
+        if self.announced_total.swap(total, Ordering::AcqRel) != total {
+            let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+            self.writes_started.store(version, Ordering::Release);
+            self.changes.send_replace(DataChanged {
+                version,
+                total_events: total,
+            });
+        }
+        Ok(())
     }
 
     /// Transactions that stored events since start-up, for /metrics.
@@ -195,7 +245,7 @@ impl Engine {
         wants: Wants,
         sink: &mut impl Accumulate,
     ) -> Result<(), StoreError> {
-        let parts = if wants.rollup {
+        let parts = if wants.rollup && !self.shared {
             plan(scope)
         } else {
             vec![Part::Raw(scope.clone())]
@@ -242,7 +292,7 @@ impl Engine {
     /// Row counts per whole roll-up hour inside a scope the roll-up can answer, newest or
     /// oldest first; `None` when it cannot. Partial hours at the ends are left out.
     pub fn hour_counts(&self, scope: &Scope, newest_first: bool) -> Option<Vec<(i64, u64)>> {
-        if !scope.fits_rollup() {
+        if self.shared || !scope.fits_rollup() {
             return None;
         }
         let mut counts: Vec<(i64, u64)> = Vec::new();
@@ -385,7 +435,8 @@ impl Engine {
         let maybe_stored: Vec<&str> = events
             .iter()
             .map(|event| event.id.as_str())
-            .filter(|id| ids.may_contain(id))
+            // A shared store's ids are not in this process's index: ask the store.
+            .filter(|id| self.shared || ids.may_contain(id))
             .collect();
         let duplicates = if maybe_stored.is_empty() {
             HashSet::new()
@@ -412,6 +463,15 @@ impl Engine {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.writes_started.fetch_add(1, Ordering::AcqRel);
             match self.store.insert(&fresh) {
+                Ok(()) if self.shared => {
+                    self.commits.fetch_add(1, Ordering::Relaxed);
+                    let version = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+                    let total = self
+                        .announced_total
+                        .fetch_add(fresh.len() as u64, Ordering::AcqRel)
+                        + fresh.len() as u64;
+                    Ok((total, version))
+                }
                 Ok(()) => {
                     self.commits.fetch_add(1, Ordering::Relaxed);
                     let mut cube = self
@@ -477,7 +537,7 @@ impl Engine {
             return Ok(());
         }
         let stored = self.store.extent()?;
-        let known = self.extent();
+        let known = self.read_cube().extent();
         if (stored.total, stored.last_row) != (known.total, known.last_row) {
             tracing::warn!(
                 stored = stored.total,

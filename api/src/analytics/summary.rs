@@ -59,7 +59,7 @@ pub fn summary(
             let Some(start) = from.checked_sub_signed(to - from) else {
                 return Ok(Summary {
                     figures: figures(&current),
-                    ..summarise_extent(engine, scope)
+                    ..summarise_extent(engine, scope)?
                 });
             };
             let before = aggregate(engine, &scope.with_range(Some(start), Some(from)), false)?;
@@ -74,14 +74,14 @@ pub fn summary(
     Ok(Summary {
         figures: figures(&current),
         previous,
-        ..summarise_extent(engine, scope)
+        ..summarise_extent(engine, scope)?
     })
 }
 
 /// The period and database parts of a summary.
-fn summarise_extent(engine: &Engine, scope: &Scope) -> Summary {
-    let extent = engine.extent();
-    Summary {
+fn summarise_extent(engine: &Engine, scope: &Scope) -> Result<Summary, StoreError> {
+    let extent = engine.extent()?;
+    Ok(Summary {
         figures: Figures::default(),
         period: Some(Period {
             from: scope.from.map(|from| from.and_utc()),
@@ -93,5 +93,5 @@ fn summarise_extent(engine: &Engine, scope: &Scope) -> Summary {
             first_event_at: extent.first.map(|first| first.and_utc()),
             last_event_at: extent.last.map(|last| last.and_utc()),
         }),
-    }
+    })
 }

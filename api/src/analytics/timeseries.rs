@@ -31,7 +31,7 @@ pub fn timeseries(
     interval: Interval,
     tz: Tz,
 ) -> Result<Timeseries, TimeseriesError> {
-    let extent = engine.extent();
+    let extent = engine.extent()?;
     let from = scope.from.or(extent.first);
     let to = scope
         .to

@@ -20,9 +20,10 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
     let engine = state.engine.clone();
     // A real query, not the roll-up: ready means the database itself answers.
-    tokio::task::spawn_blocking(move || {
+    let total = tokio::task::spawn_blocking(move || {
         engine.store().health()?;
-        engine.store().ping()
+        engine.store().ping()?;
+        engine.extent().map(|extent| extent.total)
     })
     .await
     .map_err(|error| AppError::Internal(error.to_string()))?
@@ -34,7 +35,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, AppEr
     })?;
     Ok(Json(Health {
         status: "ready".to_owned(),
-        total_events: Some(state.engine.extent().total),
+        total_events: Some(total),
         version: Some(env!("CARGO_PKG_VERSION").to_owned()),
     }))
 }

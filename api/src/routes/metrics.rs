@@ -18,7 +18,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
     let (bytes, extent, (cells, bins), commits) = tokio::task::spawn_blocking(move || {
         (
             engine.store().size_bytes(),
-            engine.extent(),
+            engine.extent().unwrap_or_default(),
             engine.rollup_size(),
             engine.commits(),
         )

@@ -1,8 +1,12 @@
 //! The storage interface: everything the API needs from a database, as plain data, and the
-//! errors any engine reports. `duckdb/` implements it and holds all of its SQL, so another
-//! engine can be added beside it without touching handlers or analytics.
+//! errors any engine reports. Each engine implements it in its own folder with all of its
+//! SQL: `duckdb/` (one file, one owner; derived data persisted beside the events) and
+//! `clickhouse/` (a cluster several API replicas share; the API keeps no state). `spec.rs`
+//! reads which one `--store` names. Handlers and analytics never know which answers.
 
+mod clickhouse;
 mod duckdb;
+mod spec;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -10,7 +14,11 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 use coachboard_contract::{EventRecord, SortKey, SortOrder};
 
+pub use self::clickhouse::{
+    ClickHouseConfig, ClickHouseOpenError, ClickHouseStore, ConfigError, EnvCredentials,
+};
 pub use self::duckdb::{DuckDbStore, OpenError, StoreOptions};
+pub use self::spec::{SpecError, StoreSpec};
 
 /// The rows a query covers: every filter the analytics endpoints accept, validated.
 /// Times are UTC; `from` is inclusive and `to` exclusive.
@@ -97,7 +105,7 @@ pub struct StoredRollup {
 
 /// Suggestions (offers in a scope) of one (bucket, outcome, decision-time bin) group.
 /// A suggestion's outcome is its first answer in time, linked by `offer_id` or inferred.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SuggestionRow {
     /// The offer's bucket.
     pub bucket: Option<String>,
@@ -287,4 +295,11 @@ pub trait EventStore: Send + Sync + 'static {
     fn backup(&self, to: &Path) -> Result<(), StoreError>;
     /// Bytes the database takes on disk.
     fn size_bytes(&self) -> u64;
+    /// True when this process is the data's only owner, so the engine may keep what it
+    /// derives from the rows in memory (roll-up, id index, newest events) and update it with
+    /// its own writes. False for a store that several API replicas share: every answer
+    /// then comes from the store.
+    fn keeps_state(&self) -> bool {
+        true
+    }
 }

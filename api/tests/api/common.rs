@@ -1,5 +1,6 @@
-//! Shared test helpers: real DuckDB files in temporary folders, the real router driven with
-//! `oneshot`, and events built tersely.
+//! Shared test helpers: real DuckDB files in temporary folders (or, when
+//! `COACHBOARD_TEST_CLICKHOUSE` names a cluster, a database of their own on it), the real
+//! router driven with `oneshot`, and events built tersely.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +10,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use chrono::NaiveDateTime;
 use coachboard_api::analytics::Engine;
-use coachboard_api::store::{DuckDbStore, EventStore, StoreOptions, StoredEvent};
+use coachboard_api::store::{ClickHouseStore, DuckDbStore, EventStore, StoreOptions, StoredEvent};
+
+pub use crate::server::{cluster, database_for};
 use coachboard_api::{AppState, Settings};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -66,6 +69,20 @@ pub fn open_store(path: &Path) -> DuckDbStore {
     DuckDbStore::open(path, &StoreOptions::default()).expect("database opens")
 }
 
+/// The store the suite runs on for a test folder: its DuckDB file, or on the cluster the
+/// database named after that file (so reopening a folder reopens the same data).
+pub fn open_any_store(path: &Path) -> Arc<dyn EventStore> {
+    match cluster() {
+        Some(config) => {
+            let config = config
+                .with_database(&database_for(path))
+                .expect("a plain database name");
+            Arc::new(ClickHouseStore::open(config).expect("the cluster opens"))
+        }
+        None => Arc::new(open_store(path)),
+    }
+}
+
 impl TestApi {
     /// A fresh database holding `events`.
     pub fn with_events(events: &[StoredEvent]) -> Self {
@@ -75,15 +92,20 @@ impl TestApi {
     pub fn with_events_and(events: &[StoredEvent], settings: Settings) -> Self {
         let dir = TempDir::new().expect("temp dir");
         {
-            let store = open_store(&db_path(&dir));
+            let store = open_any_store(&db_path(&dir));
             store.insert(events).expect("fixture inserted");
         }
         Self::open(dir, settings)
     }
 
-    /// Serves an existing database folder (its `events.duckdb`).
+    /// Serves an existing database folder (its `events.duckdb`, or its cluster database).
     pub fn open(dir: TempDir, settings: Settings) -> Self {
-        let store: Arc<dyn EventStore> = Arc::new(open_store(&db_path(&dir)));
+        let store = open_any_store(&db_path(&dir));
+        Self::on_store(dir, store, settings)
+    }
+
+    /// Serves `store`; `dir` lives as long as the API.
+    pub fn on_store(dir: TempDir, store: Arc<dyn EventStore>, settings: Settings) -> Self {
         let engine = Arc::new(Engine::start(store).expect("engine starts"));
         let router = coachboard_api::app(AppState::new(engine.clone(), settings));
         Self {

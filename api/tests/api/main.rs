@@ -1,10 +1,12 @@
-//! HTTP tests of coachboard-api against real DuckDB files. One test binary (the DuckDB
+//! HTTP tests of coachboard-api against real DuckDB files (and, run by
+//! `scripts/cluster-test.sh`, the same tests against a real ClickHouse cluster). One test binary (the DuckDB
 //! library is large to link), one module per concern.
 
 mod bad_requests;
 mod common;
 mod concurrency;
 mod consistency;
+mod cross_store;
 mod damaged_files;
 mod disk_full;
 mod durability;
@@ -13,6 +15,7 @@ mod filters;
 mod ingest;
 mod operations;
 mod process;
+mod replicas;
 mod security;
 mod seed_format;
 #[path = "../support/server.rs"]

@@ -205,7 +205,8 @@ async fn metrics_count_requests_ingest_and_sizes() {
         .find_map(|line| line.strip_prefix("coachboard_rollup_cells "))
         .and_then(|value| value.trim().parse::<u64>().ok())
         .expect("roll-up size");
-    assert!(cells > 0);
+    // On a cluster the roll-up is ClickHouse's; the API keeps none in memory.
+    assert_eq!(cells > 0, crate::common::cluster().is_none(), "{cells}");
     assert!(terminate(&mut server).success());
 }
 

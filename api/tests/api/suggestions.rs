@@ -380,6 +380,10 @@ async fn rewrite_sizes_are_computed_once_per_offer() {
         assert_eq!(answer["without_text"], 1);
     };
     check(api.json("/analytics/rewrites").await);
+    if crate::common::cluster().is_some() {
+        // On a cluster sizes are worked out per query: there is no table to throw away.
+        return;
+    }
     // Thrown away, the sizes come back at the next start, the same.
     let dir = api.into_dir();
     {

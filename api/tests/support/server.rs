@@ -16,12 +16,46 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The cluster the suite runs on instead of DuckDB files, when `COACHBOARD_TEST_CLICKHOUSE`
+/// holds its store URL (`make test` sets it for the suite's second run).
+pub fn cluster() -> Option<coachboard_api::store::ClickHouseConfig> {
+    let url = std::env::var("COACHBOARD_TEST_CLICKHOUSE").ok()?;
+    let env = coachboard_api::store::EnvCredentials::default();
+    Some(coachboard_api::store::ClickHouseConfig::parse(&url, &env).expect("a valid store URL"))
+}
+
+/// The cluster database standing for a test's DuckDB file: one per path, the same each time.
+pub fn database_for(path: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    format!("t_{:016x}", hasher.finish())
+}
+
+/// How the binary is told its store: `--db FILE`, or on the cluster `--store URL` of the
+/// database standing for that file.
+pub fn store_args(db: &Path) -> Vec<String> {
+    match cluster() {
+        Some(_) => {
+            let url = std::env::var("COACHBOARD_TEST_CLICKHOUSE").unwrap_or_default();
+            let mut url = url::Url::parse(&url).expect("a valid store URL");
+            url.set_path(&database_for(db));
+            vec!["--store".to_owned(), url.to_string()]
+        }
+        None => vec![
+            "--db".to_owned(),
+            db.to_str().expect("utf-8 path").to_owned(),
+        ],
+    }
+}
+
 /// Starts `coachboard-api` on `db` and waits until it listens; returns it and its address.
 pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(BINARY)
-        .args(["--db", db.to_str().expect("utf-8 path"), "--addr", &addr])
+        .args(store_args(db))
+        .args(["--addr", &addr])
         .args(extra)
         .env("COACHBOARD_LOG", "error")
         .stdout(Stdio::piped())

@@ -1,0 +1,590 @@
+//! The ClickHouse implementation of [`EventStore`]: a sharded, replicated cluster that any
+//! number of API replicas share. The API keeps no state of its own here; every answer is
+//! ClickHouse's. All SQL is in `sql.rs` and `schema.rs`; rows in `rows.rs`.
+//!
+//! The `clickhouse` crate is async; the store trait blocks. Each call runs on a small runtime
+//! of the ClickHouse client's own (one per process, never dropped) and the caller waits on a
+//! channel, so it works from any thread, inside a Tokio runtime or not.
+
+mod config;
+mod links;
+mod pairing;
+mod rows;
+mod schema;
+mod sql;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::NaiveDateTime;
+use clickhouse::Client;
+use coachboard_contract::EventRecord;
+
+pub use config::{ClickHouseConfig, ConfigError, EnvCredentials};
+use rows::{ColumnFields, EventRow, ExtentFields, GroupFields, InsertRow, PolicyFields};
+use sql::{Arg, Statement};
+
+use super::{
+    EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, RewriteRow, Scope,
+    StoreError, StoredEvent, StoredRollup, SuggestionRow,
+};
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ClickHouseOpenError {
+    #[error("the ClickHouse store URL: {0}")]
+    Config(#[from] ConfigError),
+    #[error("cannot start the ClickHouse client: {0}")]
+    Runtime(#[from] std::io::Error),
+    #[error("cannot reach the cluster at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("the cluster refused to create the tables: {0}")]
+    Schema(String),
+    #[error(
+        "{database}.{table} on the cluster is not a table this API understands ({detail}); \
+         it is left untouched: use another database in the URL"
+    )]
+    UnknownSchema {
+        database: String,
+        table: String,
+        detail: String,
+    },
+}
+
+pub struct ClickHouseStore {
+    config: ClickHouseConfig,
+    /// The servers the API may talk to, the URL's first; each with a client per user.
+    servers: Vec<Server>,
+    /// The server that answered last: tried first.
+    preferred: AtomicUsize,
+    runtime: tokio::runtime::Handle,
+    /// Orders the rows this process writes at the same instant.
+    seq: AtomicU64,
+}
+
+/// The runtime every ClickHouse store of the process runs its requests on.
+fn client_runtime() -> std::io::Result<tokio::runtime::Handle> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("clickhouse-client")
+                .enable_all()
+                .build()
+                .map_err(|error| error.to_string())
+        })
+        .as_ref()
+        .map(|runtime| runtime.handle().clone())
+        .map_err(|error| std::io::Error::other(error.clone()))
+}
+
+struct Server {
+    writer: Client,
+    reader: Client,
+}
+
+/// Which user a statement runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// DDL, inserts, and reads of system tables through table functions.
+    Writer,
+    /// Every other read (`readonly` on the server).
+    Reader,
+}
+
+/// How long a statement may take before the store reports the cluster unavailable.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn client(url: &str, config: &ClickHouseConfig, user: &config::Credentials) -> Client {
+    Client::default()
+        .with_url(url)
+        .with_database(&config.database)
+        .with_user(&user.user)
+        .with_password(&user.password)
+        .with_validation(false)
+}
+
+impl ClickHouseStore {
+    /// Connects, creates the tables where missing (on every server of the cluster) and
+    /// checks that existing ones are ours.
+    pub fn open(config: ClickHouseConfig) -> Result<Self, ClickHouseOpenError> {
+        let runtime = client_runtime()?;
+        let store = Self {
+            servers: std::iter::once(&config.http_url)
+                .chain(&config.fallbacks)
+                .map(|url| Server {
+                    writer: client(url, &config, &config.writer),
+                    reader: client(url, &config, &config.reader),
+                })
+                .collect(),
+            preferred: AtomicUsize::new(0),
+            config,
+            runtime,
+            seq: AtomicU64::new(0),
+        };
+        store.create_schema()?;
+        Ok(store)
+    }
+
+    pub fn config(&self) -> &ClickHouseConfig {
+        &self.config
+    }
+
+    fn create_schema(&self) -> Result<(), ClickHouseOpenError> {
+        let (db, cluster) = (&self.config.database, &self.config.cluster);
+        // The server's default database: ours may not exist yet.
+        self.run(Role::Writer, |client| {
+            let admin = client.with_database("system");
+            async move { admin.query("SELECT 1").execute().await }
+        })
+        .map_err(|error| ClickHouseOpenError::Unreachable {
+            url: std::iter::once(&self.config.http_url)
+                .chain(&self.config.fallbacks)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            detail: error.to_string(),
+        })?;
+        let statements = [
+            schema::create_database(db, cluster),
+            schema::create_local(db, cluster),
+            schema::create_distributed(db, cluster),
+            schema::create_links_local(db, cluster),
+            schema::create_links(db, cluster),
+        ]
+        .into_iter()
+        .chain(schema::create_derived(db, cluster));
+        for ddl in statements {
+            self.run(Role::Writer, |client| {
+                let query = client
+                    .with_database("system")
+                    .query(&ddl)
+                    .with_setting("distributed_ddl_task_timeout", "60");
+                async move { query.execute().await }
+            })
+            .map_err(|error| ClickHouseOpenError::Schema(error.to_string()))?;
+        }
+        for (table, expected) in [
+            (schema::LOCAL, schema::COLUMNS),
+            (schema::DISTRIBUTED, schema::COLUMNS),
+            (schema::LINKS_LOCAL, schema::LINK_COLUMNS),
+            (schema::LINKS, schema::LINK_COLUMNS),
+            (schema::STEPS_LOCAL, schema::STEP_COLUMNS),
+            (schema::STEPS, schema::STEP_COLUMNS),
+            (schema::CLAIMS_LOCAL, schema::CLAIM_COLUMNS),
+            (schema::CLAIMS, schema::CLAIM_COLUMNS),
+        ] {
+            let columns: Vec<ColumnFields> = self
+                .run(Role::Reader, |client| {
+                    let query = client
+                        .query(schema::TABLE_COLUMNS)
+                        .bind(db.as_str())
+                        .bind(table);
+                    async move { query.fetch_all().await }
+                })
+                .map_err(|error| ClickHouseOpenError::Schema(error.to_string()))?;
+            let found: Vec<(String, String)> = columns
+                .into_iter()
+                .map(|column| (column.name, column.kind))
+                .collect();
+            if let Some(detail) = schema::mismatch(expected, &found) {
+                return Err(ClickHouseOpenError::UnknownSchema {
+                    database: db.clone(),
+                    table: table.to_owned(),
+                    detail,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a statement made by `work` for a server's client as `role`: on the server that
+    /// answered last, then, while servers do not answer at all, on the next. A statement is
+    /// only sent again when the server was unreachable; an insert sent again is the same
+    /// block, which replicated tables store once.
+    pub(crate) fn run<T, F, Fut>(&self, role: Role, work: F) -> clickhouse::error::Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = clickhouse::error::Result<T>> + Send + 'static,
+    {
+        let count = self.servers.len();
+        let first = self.preferred.load(Ordering::Relaxed) % count.max(1);
+        let mut failure = None;
+        for step in 0..count {
+            let index = (first + step) % count;
+            let server = &self.servers[index];
+            let client = match role {
+                Role::Writer => server.writer.clone(),
+                Role::Reader => server.reader.clone(),
+            };
+            match self.block(work(client)) {
+                Err(error @ clickhouse::error::Error::Network(_)) => {
+                    tracing::warn!(server = index, %error, "a ClickHouse server does not answer");
+                    failure = Some(error);
+                }
+                result => {
+                    if step > 0 {
+                        self.preferred.store(index, Ordering::Relaxed);
+                    }
+                    return result;
+                }
+            }
+        }
+        Err(failure.unwrap_or(clickhouse::error::Error::TimedOut))
+    }
+
+    /// Runs a future on the store's runtime and waits for it.
+    fn block<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = clickhouse::error::Result<T>> + Send + 'static,
+    ) -> clickhouse::error::Result<T> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        self.runtime.spawn(async move {
+            let result = match tokio::time::timeout(QUERY_TIMEOUT, future).await {
+                Ok(result) => result,
+                Err(_) => Err(clickhouse::error::Error::TimedOut),
+            };
+            let _ = sender.send(result);
+        });
+        receiver
+            .recv()
+            .unwrap_or(Err(clickhouse::error::Error::TimedOut))
+    }
+
+    /// Fetches every row of a read statement, as the read-only user.
+    fn fetch<T>(&self, statement: Statement) -> Result<Vec<T>, StoreError>
+    where
+        T: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = T> + Send + 'static,
+    {
+        self.run(Role::Reader, |client| {
+            let query = bind(client.query(&statement.sql), statement.args.clone());
+            async move { query.fetch_all::<T>().await }
+        })
+        .map_err(store_error)
+    }
+
+    /// Inserts rows through a Distributed table, synchronously: answered only once every
+    /// shard's part is written on a replica (and queued to the others by replication).
+    pub(crate) fn insert_rows<R>(&self, table: &'static str, rows: Vec<R>) -> Result<(), StoreError>
+    where
+        R: clickhouse::Row + for<'b> clickhouse::RowWrite<Value<'b> = R> + Send + Sync + 'static,
+    {
+        let rows = std::sync::Arc::new(rows);
+        self.run(Role::Writer, |client| {
+            let rows = rows.clone();
+            async move {
+                let mut insert = client
+                    .insert::<R>(table)
+                    .await?
+                    .with_setting("insert_distributed_sync", "1");
+                for row in rows.iter() {
+                    insert.write(row).await?;
+                }
+                insert.end().await
+            }
+        })
+        .map_err(store_error)
+    }
+
+    fn next_seq(&self, rows: usize) -> u64 {
+        // Microseconds of the wall clock, times 1024 rows: increasing across restarts.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_micros() as u64);
+        let floor = now.saturating_mul(1024);
+        let reserved = rows as u64;
+        let previous = self
+            .seq
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
+                Some(current.max(floor) + reserved)
+            })
+            .unwrap_or(floor);
+        previous.max(floor)
+    }
+}
+
+fn bind(mut query: clickhouse::query::Query, args: Vec<Arg>) -> clickhouse::query::Query {
+    for arg in args {
+        query = match arg {
+            Arg::Text(text) => query.bind(text),
+            Arg::Int(number) => query.bind(number),
+        };
+    }
+    query
+}
+
+/// What a client error means for the API: the cluster (or a shard of it) unreachable is a
+/// fault that passes; anything else is the database's.
+fn store_error(error: clickhouse::error::Error) -> StoreError {
+    use clickhouse::error::Error;
+    let text = error.to_string();
+    match error {
+        Error::Network(_) | Error::TimedOut => {
+            StoreError::Unavailable(format!("the ClickHouse cluster does not answer ({text})"))
+        }
+        _ if unavailable(&text) => StoreError::Unavailable(format!(
+            "a shard of the ClickHouse cluster has no replica that answers ({})",
+            first_line(&text)
+        )),
+        _ if text.contains("Code: 241") || text.contains("Memory limit") => {
+            StoreError::OutOfMemory {
+                detail: first_line(&text),
+            }
+        }
+        _ if text.contains("Code: 243") || text.contains("Cannot reserve") => {
+            StoreError::DiskFull {
+                place: "a ClickHouse server".to_owned(),
+                detail: first_line(&text),
+            }
+        }
+        _ => StoreError::Database(first_line(&text)),
+    }
+}
+
+/// Server error codes of an unreachable shard or replica: ALL_CONNECTION_TRIES_FAILED (279),
+/// NETWORK_ERROR (210), SOCKET_TIMEOUT (209), NO_ZOOKEEPER (225), TABLE_IS_READ_ONLY (242),
+/// ALL_REPLICAS_ARE_STALE (369), UNKNOWN_STATUS_OF_INSERT (319), TOO_FEW_LIVE_REPLICAS (285).
+fn unavailable(text: &str) -> bool {
+    ["279", "210", "209", "225", "242", "369", "319", "285"]
+        .iter()
+        .any(|code| text.contains(&format!("Code: {code}")))
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect()
+}
+
+impl EventStore for ClickHouseStore {
+    fn aggregate(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<GroupRow>, StoreError> {
+        let rows: Vec<GroupFields> = self.fetch(sql::aggregate(scope, slot_seconds))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.into_row(slot_seconds.is_some()))
+            .collect())
+    }
+
+    fn policy_counts(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<Vec<PolicyRow>, StoreError> {
+        let rows: Vec<PolicyFields> = self.fetch(sql::policy_counts(scope, slot_seconds))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.into_row(slot_seconds.is_some()))
+            .collect())
+    }
+
+    fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
+        let rows: Vec<u64> = self.fetch(sql::count(scope))?;
+        Ok(rows.first().copied().unwrap_or(0))
+    }
+
+    fn suggestions(
+        &self,
+        scope: &Scope,
+        unanswered_before: NaiveDateTime,
+    ) -> Result<Vec<SuggestionRow>, StoreError> {
+        pairing::suggestions(self, scope, unanswered_before)
+    }
+
+    fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
+        pairing::policy_outcomes(self, scope)
+    }
+
+    fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
+        pairing::rewrite_outcomes(self, scope)
+    }
+
+    fn session_links(&self, session_id: &str) -> Result<Vec<(String, String, bool)>, StoreError> {
+        pairing::session_links(self, session_id)
+    }
+
+    fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
+        pairing::multiple_exposure(self, scope)
+    }
+
+    fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError> {
+        let rows: Vec<EventRow> = self.fetch(sql::events(query, Some(u64::from(query.limit))))?;
+        Ok(rows.into_iter().filter_map(EventRow::into_record).collect())
+    }
+
+    fn extent(&self) -> Result<Extent, StoreError> {
+        let rows: Vec<ExtentFields> = self.fetch(Statement {
+            sql: sql::EXTENT.to_owned(),
+            args: Vec::new(),
+        })?;
+        let Some(row) = rows.into_iter().next().filter(|row| row.total > 0) else {
+            return Ok(Extent::default());
+        };
+        Ok(Extent {
+            total: row.total,
+            first: rows::instant(row.first_us),
+            last: rows::instant(row.last_us),
+            last_row: None,
+        })
+    }
+
+    fn stored_rollup(&self) -> Result<Option<StoredRollup>, StoreError> {
+        // The roll-up lives in ClickHouse; the API keeps none.
+        Ok(None)
+    }
+
+    fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let mut found = HashSet::new();
+        for chunk in candidates.chunks(1000) {
+            let ids: Vec<String> = self.fetch(sql::stored_ids(chunk))?;
+            found.extend(ids);
+        }
+        Ok(found)
+    }
+
+    fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
+        let query = EventsQuery {
+            scope: Scope {
+                rows: None,
+                ..scope.clone()
+            },
+            sort: coachboard_contract::SortKey::Ts,
+            order: coachboard_contract::SortOrder::Asc,
+            limit: 0,
+            offset: 0,
+            after: None,
+        };
+        self.export(&query, &mut |event| {
+            visit(&event.id);
+            true
+        })
+    }
+
+    fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let first = self.next_seq(events.len());
+        let rows: Vec<InsertRow> = events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| InsertRow::new(event, first + index as u64))
+            .collect();
+        // Synchronous through the Distributed table: answered only once every shard's part
+        // is written on a replica (and queued to the others by ClickHouse's replication).
+        let started = std::time::Instant::now();
+        self.insert_rows(schema::DISTRIBUTED, rows)?;
+        let inserted = started.elapsed();
+        pairing::relink(self, events)?;
+        tracing::debug!(
+            rows = events.len(),
+            insert_ms = inserted.as_millis() as u64,
+            relink_ms = (started.elapsed() - inserted).as_millis() as u64,
+            "events written"
+        );
+        Ok(())
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        let _: Vec<u8> = self.fetch(Statement {
+            sql: "SELECT toUInt8(1)".to_owned(),
+            args: Vec::new(),
+        })?;
+        Ok(())
+    }
+
+    fn export(
+        &self,
+        query: &EventsQuery,
+        visit: &mut dyn FnMut(EventRecord) -> bool,
+    ) -> Result<(), StoreError> {
+        // Keyset pages of 10,000 rows in time order; other orders read with OFFSET.
+        const PAGE: u32 = 10_000;
+        let mut page = EventsQuery {
+            limit: PAGE,
+            ..query.clone()
+        };
+        loop {
+            let events = self.events(&page)?;
+            let full = events.len() == PAGE as usize;
+            let last = events
+                .last()
+                .map(|event| (event.ts.naive_utc(), event.id.clone()));
+            for event in events {
+                if !visit(event) {
+                    return Ok(());
+                }
+            }
+            if !full {
+                return Ok(());
+            }
+            match (page.sort, last) {
+                (coachboard_contract::SortKey::Ts, Some(last)) => {
+                    page.after = Some(last);
+                    page.offset = 0;
+                }
+                _ => page.offset += u64::from(PAGE),
+            }
+        }
+    }
+
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        // ClickHouse writes parts durably itself.
+        Ok(())
+    }
+
+    fn settle(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        self.ping()
+    }
+
+    fn recover(&self) -> Result<bool, StoreError> {
+        // Nothing to reopen: every request goes to the cluster afresh.
+        Ok(false)
+    }
+
+    fn generation(&self) -> u64 {
+        0
+    }
+
+    fn backup(&self, _to: &Path) -> Result<(), StoreError> {
+        Err(StoreError::Rejected(
+            "a backup to a file is the DuckDB store's; a ClickHouse cluster keeps its data \
+             on replicas (back it up with ClickHouse's own tools)"
+                .to_owned(),
+        ))
+    }
+
+    fn size_bytes(&self) -> u64 {
+        // One replica of each shard: the size of one copy of the data. As the writer: a
+        // read-only user may not call table functions (`cluster`).
+        self.run(Role::Writer, |client| {
+            let query = client
+                .query(&sql::size_bytes(&self.config.cluster))
+                .bind(self.config.database.as_str());
+            async move { query.fetch_all::<u64>().await }
+        })
+        .ok()
+        .and_then(|sizes| sizes.first().copied())
+        .unwrap_or(0)
+    }
+
+    fn keeps_state(&self) -> bool {
+        false
+    }
+}

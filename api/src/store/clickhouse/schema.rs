@@ -1,0 +1,221 @@
+//! The tables on the cluster, created `ON CLUSTER` when missing (never dropped or altered):
+//! the events on each shard (`events_local`, replicated) and `events` over all shards
+//! (Distributed, sharded by id so that a re-sent id lands on the shard that has it).
+//!
+//! ClickHouse 18.16 has no DateTime64: `ts` holds the second (for partitions and the
+//! primary key) and `ts_us` the exact time in microseconds since the epoch.
+
+/// The layout this API reads and writes; a table with other columns is refused.
+pub(crate) const COLUMNS: &[(&str, &str)] = &[
+    ("id", "String"),
+    ("ts", "DateTime"),
+    ("ts_us", "Int64"),
+    ("event", "String"),
+    ("session_id", "Nullable(String)"),
+    ("agent_draft", "Nullable(String)"),
+    ("suggestion_used", "Nullable(String)"),
+    ("policy_refs", "Nullable(String)"),
+    ("policies", "Array(String)"),
+    ("latency_ms", "Nullable(Int64)"),
+    ("ab_test_bucket", "Nullable(String)"),
+    ("offer_id", "Nullable(String)"),
+    ("seq", "UInt64"),
+];
+
+pub(crate) const LOCAL: &str = "events_local";
+pub(crate) const DISTRIBUTED: &str = "events";
+
+/// The inferred links (`pairing.rs`): the latest version of an outcome's row holds; an empty
+/// `offer_id` says the outcome answers no inferred offer any more.
+pub(crate) const LINK_COLUMNS: &[(&str, &str)] = &[
+    ("outcome_id", "String"),
+    ("offer_id", "String"),
+    ("session_id", "String"),
+    ("version", "UInt64"),
+];
+pub(crate) const LINKS_LOCAL: &str = "links_local";
+pub(crate) const LINKS: &str = "links";
+
+pub(crate) fn create_database(db: &str, cluster: &str) -> String {
+    format!("CREATE DATABASE IF NOT EXISTS {db} ON CLUSTER {cluster}")
+}
+
+/// Replicated per shard; the ZooKeeper path holds the database so that several databases
+/// share a cluster. `ReplacingMergeTree` on (day, id): an id stored twice by a race between
+/// two API replicas collapses when parts merge (reads do not wait for that; see README).
+pub(crate) fn create_local(db: &str, cluster: &str) -> String {
+    let columns = column_list(COLUMNS);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {db}.{LOCAL} ON CLUSTER {cluster} (
+        {columns}
+    ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{db}.{LOCAL}', '{{replica}}')
+    PARTITION BY toYYYYMM(ts)
+    ORDER BY (toDate(ts), id)"
+    )
+}
+
+pub(crate) fn create_distributed(db: &str, cluster: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {db}.{DISTRIBUTED} ON CLUSTER {cluster} AS {db}.{LOCAL}
+    ENGINE = Distributed({cluster}, {db}, {LOCAL}, cityHash64(id))"
+    )
+}
+
+/// What the link inference reads of each event, ordered by session so that the sessions a
+/// write touched are found without a scan: filled by a materialized view from
+/// `events_local` on each shard (its SELECT is flat and names exactly these columns: an MV
+/// that fails at insert time would leave it behind the events).
+pub(crate) const STEP_COLUMNS: &[(&str, &str)] = &[
+    ("session_id", "String"),
+    ("ts_us", "Int64"),
+    ("id", "String"),
+    ("seq", "UInt64"),
+    ("event", "String"),
+    ("offer_id", "Nullable(String)"),
+];
+pub(crate) const STEPS_LOCAL: &str = "steps_local";
+pub(crate) const STEPS: &str = "steps";
+const STEPS_VIEW: &str = "steps_view";
+
+/// Outcomes that name their offer, ordered by that offer: which offers are claimed.
+pub(crate) const CLAIM_COLUMNS: &[(&str, &str)] = &[("offer_id", "String"), ("id", "String")];
+pub(crate) const CLAIMS_LOCAL: &str = "claims_local";
+pub(crate) const CLAIMS: &str = "claims";
+const CLAIMS_VIEW: &str = "claims_view";
+
+/// A replicated table on each shard and a Distributed table over them (sharded like the
+/// events, since the view writes each row on its event's shard).
+fn derived_pair(
+    db: &str,
+    cluster: &str,
+    local: &str,
+    distributed: &str,
+    columns: &[(&str, &str)],
+    order_by: &str,
+) -> [String; 2] {
+    [
+        format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{local} ON CLUSTER {cluster} ({})
+    ENGINE = ReplicatedMergeTree('/clickhouse/tables/{{shard}}/{db}.{local}', '{{replica}}')
+    ORDER BY ({order_by})",
+            column_list(columns)
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{distributed} ON CLUSTER {cluster} AS {db}.{local}
+    ENGINE = Distributed({cluster}, {db}, {local}, cityHash64(id))"
+        ),
+    ]
+}
+
+/// The step and claim tables and the views that fill them, in creation order.
+pub(crate) fn create_derived(db: &str, cluster: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    statements.extend(derived_pair(
+        db,
+        cluster,
+        STEPS_LOCAL,
+        STEPS,
+        STEP_COLUMNS,
+        "session_id, ts_us, id",
+    ));
+    statements.push(format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{STEPS_VIEW} ON CLUSTER {cluster}
+    TO {db}.{STEPS_LOCAL} AS
+    SELECT assumeNotNull(session_id) AS session_id, ts_us, id, seq, event, offer_id
+    FROM {db}.{LOCAL}
+    WHERE isNotNull(session_id) AND event IN ('offered', 'accepted', 'edited', 'rejected')"
+    ));
+    statements.extend(derived_pair(
+        db,
+        cluster,
+        CLAIMS_LOCAL,
+        CLAIMS,
+        CLAIM_COLUMNS,
+        "offer_id, id",
+    ));
+    statements.push(format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{CLAIMS_VIEW} ON CLUSTER {cluster}
+    TO {db}.{CLAIMS_LOCAL} AS
+    SELECT assumeNotNull(offer_id) AS offer_id, id
+    FROM {db}.{LOCAL}
+    WHERE isNotNull(offer_id) AND event IN ('accepted', 'edited', 'rejected')"
+    ));
+    statements
+}
+
+/// Derived by the API from `events` (an outcome's row sits on its event's shard), ordered by
+/// session (an outcome's session never changes, so its versions still replace each other)
+/// so that relinking a session reads only its rows.
+pub(crate) fn create_links_local(db: &str, cluster: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {db}.{LINKS_LOCAL} ON CLUSTER {cluster} ({})
+    ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{db}.{LINKS_LOCAL}', '{{replica}}', version)
+    ORDER BY (session_id, outcome_id)",
+        column_list(LINK_COLUMNS)
+    )
+}
+
+pub(crate) fn create_links(db: &str, cluster: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {db}.{LINKS} ON CLUSTER {cluster} AS {db}.{LINKS_LOCAL}
+    ENGINE = Distributed({cluster}, {db}, {LINKS_LOCAL}, cityHash64(outcome_id))"
+    )
+}
+
+fn column_list(columns: &[(&str, &str)]) -> String {
+    columns
+        .iter()
+        .map(|(name, kind)| format!("{name} {kind}"))
+        .collect::<Vec<_>>()
+        .join(",\n        ")
+}
+
+/// The columns of one table of the database, as `(name, type)`.
+pub(crate) const TABLE_COLUMNS: &str =
+    "SELECT name, type FROM system.columns WHERE database = ? AND table = ?";
+
+/// Compares a table's columns with `expected` in any order (every statement names its
+/// columns): `None` when they match, else what differs.
+pub(crate) fn mismatch(expected: &[(&str, &str)], found: &[(String, String)]) -> Option<String> {
+    let mut expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(name, kind)| ((*name).to_owned(), (*kind).to_owned()))
+        .collect();
+    expected.sort();
+    let mut found = found.to_vec();
+    found.sort();
+    (found != expected).then(|| {
+        let show = |columns: &[(String, String)]| {
+            columns
+                .iter()
+                .map(|(name, kind)| format!("{name} {kind}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!("expected ({}), found ({})", show(&expected), show(&found))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_expected_columns_match_and_others_do_not() {
+        let ours: Vec<(String, String)> = COLUMNS
+            .iter()
+            .map(|(name, kind)| ((*name).to_owned(), (*kind).to_owned()))
+            .collect();
+        assert_eq!(mismatch(COLUMNS, &ours), None);
+        let mut other = ours.clone();
+        other[1].1 = "String".to_owned();
+        assert!(mismatch(COLUMNS, &other).is_some_and(|text| text.contains(", ts String,")));
+    }
+
+    #[test]
+    fn ddl_names_the_cluster_and_a_path_per_database() {
+        let ddl = create_local("coach", "main");
+        assert!(ddl.contains("coach.events_local ON CLUSTER main"));
+        assert!(ddl.contains("'/clickhouse/tables/{shard}/coach.events_local', '{replica}'"));
+    }
+}

@@ -1,0 +1,269 @@
+//! Every ClickHouse statement of the API, written out. Values are `?` placeholders bound by
+//! the client library (`clickhouse::sql::Bind`, which escapes them); the only text spliced
+//! in is the fixed fragments below and identifiers checked in `config.rs`.
+
+use chrono::NaiveDateTime;
+use coachboard_contract::{SortKey, SortOrder};
+
+use super::super::{EventsQuery, Scope};
+use crate::histogram::MAX_LATENCY_MS;
+
+/// A value for a `?` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text and its arguments, in order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Statement {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+pub(crate) fn micros(instant: NaiveDateTime) -> i64 {
+    instant.and_utc().timestamp_micros()
+}
+
+/// DuckDB's `time_bucket` origin for widths without months (Monday 2000-01-03 UTC): slots
+/// start where the DuckDB store's do, weeks on Mondays.
+const SLOT_ORIGIN: i64 = 946_857_600;
+
+/// Start of the row's slot `width` seconds wide, in seconds since the epoch.
+fn slot(width: Option<i64>) -> String {
+    match width {
+        Some(width) => format!(
+            "toInt64(floor((toInt64(ts) - {SLOT_ORIGIN}) / {width})) * {width} + {SLOT_ORIGIN}"
+        ),
+        None => "toInt64(0)".to_owned(),
+    }
+}
+
+/// `histogram::bin_of` over a positive latency `lat`: exact below 256, then 128 bins per
+/// power of two. `log2` is corrected by one where floating point lands on the wrong side.
+const LATENCY_BIN: &str = "if(lat < 256, lat, (e - 7) * 128 + bitShiftRight(lat, e - 7))";
+const EXPONENT: &str = "e0 - if(bitShiftLeft(toInt64(1), e0) > lat, 1, 0)
+        + if(bitShiftLeft(toInt64(1), e0 + 1) <= lat, 1, 0)";
+
+/// The conditions of a scope on `events`' own columns, joined with AND (`1` when none).
+/// `policy` and `text` select a row when it or the offer it answers matches; the links an
+/// outcome does not name are in `links`.
+pub(crate) fn conditions(scope: &Scope) -> Statement {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args = Vec::new();
+    if let Some(from) = scope.from {
+        clauses.push("ts_us >= ?".into());
+        args.push(Arg::Int(micros(from)));
+    }
+    if let Some(to) = scope.to {
+        clauses.push("ts_us < ?".into());
+        args.push(Arg::Int(micros(to)));
+    }
+    if let Some(bucket) = &scope.bucket {
+        clauses.push("ab_test_bucket = ?".into());
+        args.push(Arg::Text(bucket.clone()));
+    }
+    if let Some(event) = &scope.event {
+        clauses.push("event = ?".into());
+        args.push(Arg::Text(event.clone()));
+    }
+    if let Some(session_id) = &scope.session_id {
+        clauses.push("session_id = ?".into());
+        args.push(Arg::Text(session_id.clone()));
+    }
+    if let Some(offer) = offer_conditions(scope) {
+        // The row itself, or an outcome whose offer (named or inferred) matches.
+        clauses.push(format!(
+            "({p} OR (event IN ('accepted', 'edited', 'rejected') AND (
+                offer_id GLOBAL IN (SELECT id FROM events WHERE event = 'offered' AND {p})
+                OR id GLOBAL IN (SELECT outcome_id FROM links FINAL WHERE offer_id GLOBAL IN
+                          (SELECT id FROM events WHERE event = 'offered' AND {p})))))",
+            p = offer.sql
+        ));
+        for _ in 0..3 {
+            args.extend(offer.args.iter().cloned());
+        }
+    }
+    Statement {
+        sql: if clauses.is_empty() {
+            "1".to_owned()
+        } else {
+            clauses.join(" AND ")
+        },
+        args,
+    }
+}
+
+/// What a suggestion's offer says (policies, text), on unqualified columns.
+fn offer_conditions(scope: &Scope) -> Option<Statement> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut args = Vec::new();
+    if let Some(text) = &scope.text {
+        // A case-insensitive substring (positionCaseInsensitiveUTF8: 18.16's `match` ignores
+        // `(?i)`).
+        clauses.push(
+            "(positionCaseInsensitiveUTF8(ifNull(agent_draft, ''), ?) > 0
+              OR positionCaseInsensitiveUTF8(ifNull(suggestion_used, ''), ?) > 0)"
+                .into(),
+        );
+        args.push(Arg::Text(text.clone()));
+        args.push(Arg::Text(text.clone()));
+    }
+    if let Some(policy) = &scope.policy {
+        clauses.push("has(policies, ?)".into());
+        args.push(Arg::Text(policy.clone()));
+    }
+    (!clauses.is_empty()).then(|| Statement {
+        sql: format!("({})", clauses.join(" AND ")),
+        args,
+    })
+}
+
+/// Rows per (slot, bucket, event, latency bin): count and sum of positive latencies.
+pub(crate) fn aggregate(scope: &Scope, width: Option<i64>) -> Statement {
+    let Statement { sql: cond, args } = conditions(scope);
+    let slot = slot(width);
+    Statement {
+        sql: format!(
+            "SELECT slot, bucket, event, if(lat > 0, {LATENCY_BIN}, -1) AS bin,
+                    count() AS n, toInt64(sum(lat)) AS latency_sum
+             FROM (
+                 SELECT slot, bucket, event, lat, {EXPONENT} AS e
+                 FROM (
+                     SELECT {slot} AS slot, ab_test_bucket AS bucket, event,
+                            if(ifNull(latency_ms, 0) > 0, least(assumeNotNull(latency_ms), toInt64({MAX_LATENCY_MS})), 0) AS lat,
+                            if(lat > 0, toInt64(floor(log2(lat))), 0) AS e0
+                     FROM events WHERE {cond}
+                 )
+             )
+             GROUP BY slot, bucket, event, bin"
+        ),
+        args,
+    }
+}
+
+/// Policy references per (slot, bucket, event, policy).
+pub(crate) fn policy_counts(scope: &Scope, width: Option<i64>) -> Statement {
+    let Statement { sql: cond, args } = conditions(scope);
+    let slot = slot(width);
+    Statement {
+        sql: format!(
+            "SELECT {slot} AS slot, ab_test_bucket AS bucket, event, policy, count() AS n
+             FROM events ARRAY JOIN policies AS policy
+             WHERE {cond}
+             GROUP BY slot, bucket, event, policy"
+        ),
+        args,
+    }
+}
+
+pub(crate) fn count(scope: &Scope) -> Statement {
+    let Statement { sql: cond, args } = conditions(scope);
+    Statement {
+        sql: format!("SELECT count() FROM events WHERE {cond}"),
+        args,
+    }
+}
+
+pub(crate) const EXTENT: &str =
+    "SELECT count(), if(count() > 0, min(ts_us), 0), if(count() > 0, max(ts_us), 0) FROM events";
+
+/// The columns of an event, as `rows::EventRow` reads them.
+pub(crate) const EVENT_COLUMNS: &str = "id, ts_us, event, session_id, agent_draft, \
+     suggestion_used, policy_refs, latency_ms, ab_test_bucket, offer_id";
+
+/// A page (or, with no limit, every row) of events in the query's order.
+pub(crate) fn events(query: &EventsQuery, limit: Option<u64>) -> Statement {
+    let Statement {
+        sql: cond,
+        mut args,
+    } = conditions(&query.scope);
+    let direction = match query.order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    let mut after = "";
+    if let Some((ts, id)) = &query.after {
+        after = match query.order {
+            SortOrder::Desc => " AND (ts_us < ? OR (ts_us = ? AND id < ?))",
+            SortOrder::Asc => " AND (ts_us > ? OR (ts_us = ? AND id > ?))",
+        };
+        args.push(Arg::Int(micros(*ts)));
+        args.push(Arg::Int(micros(*ts)));
+        args.push(Arg::Text(id.clone()));
+    }
+    let order = match query.sort {
+        SortKey::Ts => format!("ts_us {direction}, id {direction}"),
+        SortKey::LatencyMs => {
+            format!("latency_ms {direction} NULLS LAST, ts_us {direction}, id {direction}")
+        }
+    };
+    let mut sql =
+        format!("SELECT {EVENT_COLUMNS} FROM events WHERE {cond}{after} ORDER BY {order}");
+    if let Some(limit) = limit {
+        sql.push_str(" LIMIT ?, ?");
+        args.push(Arg::Int(query.offset.min(i64::MAX as u64) as i64));
+        args.push(Arg::Int(limit.min(i64::MAX as u64) as i64));
+    } else if query.offset > 0 {
+        sql.push_str(" LIMIT ?, 18446744073709551615");
+        args.push(Arg::Int(query.offset.min(i64::MAX as u64) as i64));
+    }
+    Statement { sql, args }
+}
+
+/// Bytes of the database's active parts on one replica of each shard.
+pub(crate) fn size_bytes(cluster: &str) -> String {
+    format!(
+        "SELECT toUInt64(sum(bytes)) FROM cluster('{cluster}', system, parts)
+         WHERE database = ? AND active"
+    )
+}
+
+pub(crate) fn stored_ids(ids: &[&str]) -> Statement {
+    let placeholders = vec!["?"; ids.len().max(1)].join(", ");
+    Statement {
+        sql: format!("SELECT DISTINCT id FROM events WHERE id IN ({placeholders})"),
+        args: ids.iter().map(|id| Arg::Text((*id).to_owned())).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_is_a_placeholder() {
+        let scope = Scope {
+            bucket: Some("A' OR 1=1 --".into()),
+            policy: Some("PII-01".into()),
+            text: Some("re?und".into()),
+            ..Scope::default()
+        };
+        let statement = aggregate(&scope, Some(3600));
+        assert!(!statement.sql.contains("OR 1=1"));
+        assert!(!statement.sql.contains("re?und"));
+        let placeholders = statement.sql.matches('?').count();
+        assert_eq!(placeholders, statement.args.len());
+        assert_eq!(statement.args.len(), 1 + 3 * 3);
+    }
+
+    #[test]
+    fn pages_bind_their_cursor_offset_and_limit() {
+        let query = EventsQuery {
+            scope: Scope::default(),
+            sort: SortKey::Ts,
+            order: SortOrder::Desc,
+            limit: 50,
+            offset: 100,
+            after: None,
+        };
+        let statement = events(&query, Some(50));
+        assert!(
+            statement
+                .sql
+                .ends_with("ORDER BY ts_us DESC, id DESC LIMIT ?, ?")
+        );
+        assert_eq!(statement.args, vec![Arg::Int(100), Arg::Int(50)]);
+    }
+}
