@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
 use super::recent::Recent;
 use crate::ids::IdIndex;
-use crate::rollup::{Cube, HOUR, HourRange};
+use crate::rollup::{Cube, HourRange, ceil_hour, floor_hour};
 use crate::store::{EventStore, Extent, ROW_CHUNK, Scope, StoreError, StoredEvent, row_chunks};
 
 pub struct Engine {
@@ -567,20 +567,6 @@ impl Engine {
         }
         self.synced_generation.store(generation, Ordering::Release);
         Ok(())
-    }
-}
-
-pub fn floor_hour(instant: NaiveDateTime) -> i64 {
-    instant.and_utc().timestamp().div_euclid(HOUR) * HOUR
-}
-
-pub fn ceil_hour(instant: NaiveDateTime) -> i64 {
-    let utc = instant.and_utc();
-    let floor = floor_hour(instant);
-    if utc.timestamp() == floor && utc.timestamp_subsec_nanos() == 0 {
-        floor
-    } else {
-        floor + HOUR
     }
 }
 

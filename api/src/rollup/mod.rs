@@ -23,6 +23,22 @@ use crate::store::{
 /// Width of a roll-up cell.
 pub const HOUR: i64 = 3600;
 
+/// Start of the UTC hour holding `instant`, in seconds since the epoch.
+pub fn floor_hour(instant: chrono::NaiveDateTime) -> i64 {
+    instant.and_utc().timestamp().div_euclid(HOUR) * HOUR
+}
+
+/// Start of the first whole UTC hour at or after `instant`.
+pub fn ceil_hour(instant: chrono::NaiveDateTime) -> i64 {
+    let utc = instant.and_utc();
+    let floor = floor_hour(instant);
+    if utc.timestamp() == floor && utc.timestamp_subsec_nanos() == 0 {
+        floor
+    } else {
+        floor + HOUR
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Cube {
     names: Dictionary,

@@ -9,6 +9,7 @@
 mod config;
 mod links;
 mod pairing;
+mod rollup;
 mod rows;
 mod schema;
 mod sql;
@@ -158,7 +159,9 @@ impl ClickHouseStore {
             schema::create_links(db, cluster),
         ]
         .into_iter()
-        .chain(schema::create_derived(db, cluster));
+        .chain(schema::create_derived(db, cluster))
+        .chain(schema::create_rollups(db, cluster));
+        let had_rollup = self.table_exists(schema::HOURLY_LOCAL)?;
         for ddl in statements {
             self.run(Role::Writer, |client| {
                 let query = client
@@ -178,6 +181,10 @@ impl ClickHouseStore {
             (schema::STEPS, schema::STEP_COLUMNS),
             (schema::CLAIMS_LOCAL, schema::CLAIM_COLUMNS),
             (schema::CLAIMS, schema::CLAIM_COLUMNS),
+            (schema::HOURLY_LOCAL, schema::HOURLY_COLUMNS),
+            (schema::HOURLY, schema::HOURLY_COLUMNS),
+            (schema::HOURLY_POLICIES_LOCAL, schema::HOURLY_POLICY_COLUMNS),
+            (schema::HOURLY_POLICIES, schema::HOURLY_POLICY_COLUMNS),
         ] {
             let columns: Vec<ColumnFields> = self
                 .run(Role::Reader, |client| {
@@ -199,6 +206,51 @@ impl ClickHouseStore {
                     detail,
                 });
             }
+        }
+        if !had_rollup {
+            self.backfill_rollups()
+                .map_err(|error| ClickHouseOpenError::Schema(error.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn table_exists(&self, table: &'static str) -> Result<bool, ClickHouseOpenError> {
+        let db = self.config.database.clone();
+        self.run(Role::Reader, |client| {
+            // From `system`: the database itself may not exist yet.
+            let query = client
+                .with_database("system")
+                .query("SELECT count() FROM system.tables WHERE database = ? AND name = ?")
+                .bind(db.as_str())
+                .bind(table);
+            async move { query.fetch_all::<u64>().await }
+        })
+        .map(|counts| counts.first().is_some_and(|count| *count > 0))
+        .map_err(|error| ClickHouseOpenError::Schema(error.to_string()))
+    }
+
+    /// Roll-ups created beside events stored earlier (by an older version of the API) are
+    /// filled from them once; the views keep them in step from then on.
+    fn backfill_rollups(&self) -> Result<(), StoreError> {
+        let db = &self.config.database;
+        for (target, select) in [
+            (
+                schema::HOURLY,
+                schema::hourly_select(&format!("{db}.{}", schema::DISTRIBUTED)),
+            ),
+            (
+                schema::HOURLY_POLICIES,
+                schema::hourly_policies_select(&format!("{db}.{}", schema::DISTRIBUTED)),
+            ),
+        ] {
+            let statement = format!("INSERT INTO {db}.{target} {select}");
+            self.run(Role::Writer, |client| {
+                let query = client
+                    .query(&statement)
+                    .with_setting("insert_distributed_sync", "1");
+                async move { query.execute().await }
+            })
+            .map_err(store_error)?;
         }
         Ok(())
     }
@@ -371,7 +423,18 @@ impl EventStore for ClickHouseStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError> {
-        let rows: Vec<GroupFields> = self.fetch(sql::aggregate(scope, slot_seconds))?;
+        let plan = rollup::plan(scope, slot_seconds);
+        let mut rows: Vec<GroupFields> = Vec::new();
+        if let Some(hours) = plan.hours {
+            rows.extend(self.fetch::<GroupFields>(sql::rollup_aggregate(
+                scope,
+                hours,
+                slot_seconds,
+            ))?);
+        }
+        for part in &plan.raw {
+            rows.extend(self.fetch::<GroupFields>(sql::aggregate(part, slot_seconds))?);
+        }
         Ok(rows
             .into_iter()
             .map(|row| row.into_row(slot_seconds.is_some()))
@@ -383,7 +446,18 @@ impl EventStore for ClickHouseStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError> {
-        let rows: Vec<PolicyFields> = self.fetch(sql::policy_counts(scope, slot_seconds))?;
+        let plan = rollup::plan(scope, slot_seconds);
+        let mut rows: Vec<PolicyFields> = Vec::new();
+        if let Some(hours) = plan.hours {
+            rows.extend(self.fetch::<PolicyFields>(sql::rollup_policy_counts(
+                scope,
+                hours,
+                slot_seconds,
+            ))?);
+        }
+        for part in &plan.raw {
+            rows.extend(self.fetch::<PolicyFields>(sql::policy_counts(part, slot_seconds))?);
+        }
         Ok(rows
             .into_iter()
             .map(|row| row.into_row(slot_seconds.is_some()))
@@ -391,8 +465,23 @@ impl EventStore for ClickHouseStore {
     }
 
     fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
-        let rows: Vec<u64> = self.fetch(sql::count(scope))?;
-        Ok(rows.first().copied().unwrap_or(0))
+        let plan = rollup::plan(scope, None);
+        let mut total = 0;
+        if let Some(hours) = plan.hours {
+            total += self
+                .fetch::<u64>(sql::rollup_count(scope, hours))?
+                .first()
+                .copied()
+                .unwrap_or(0);
+        }
+        for part in &plan.raw {
+            total += self
+                .fetch::<u64>(sql::count(part))?
+                .first()
+                .copied()
+                .unwrap_or(0);
+        }
+        Ok(total)
     }
 
     fn suggestions(

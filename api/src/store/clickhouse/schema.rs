@@ -143,6 +143,115 @@ pub(crate) fn create_derived(db: &str, cluster: &str) -> Vec<String> {
     statements
 }
 
+/// The hourly roll-up: rows per (hour, bucket, event, latency bin), summed by ClickHouse as
+/// parts merge. `has_bucket` keeps a missing bucket apart from an empty one (the key cannot
+/// be Nullable).
+pub(crate) const HOURLY_COLUMNS: &[(&str, &str)] = &[
+    ("hour", "DateTime"),
+    ("has_bucket", "UInt8"),
+    ("bucket", "String"),
+    ("event", "String"),
+    ("bin", "Int32"),
+    ("n", "UInt64"),
+    ("latency_sum", "Int64"),
+];
+pub(crate) const HOURLY_LOCAL: &str = "hourly_local";
+pub(crate) const HOURLY: &str = "hourly";
+const HOURLY_VIEW: &str = "hourly_view";
+
+/// Policy references per (hour, bucket, event, policy).
+pub(crate) const HOURLY_POLICY_COLUMNS: &[(&str, &str)] = &[
+    ("hour", "DateTime"),
+    ("has_bucket", "UInt8"),
+    ("bucket", "String"),
+    ("event", "String"),
+    ("policy", "String"),
+    ("n", "UInt64"),
+];
+pub(crate) const HOURLY_POLICIES_LOCAL: &str = "hourly_policies_local";
+pub(crate) const HOURLY_POLICIES: &str = "hourly_policies";
+const HOURLY_POLICIES_VIEW: &str = "hourly_policies_view";
+
+/// `histogram::bin_of` of a latency column `lat` already capped (0: none), flat (a view's
+/// SELECT may not use a subquery): exact below 256, then 128 bins per power of two, `log2`
+/// corrected by one where floating point lands on the wrong side of a power of two.
+fn latency_bin(lat: &str) -> String {
+    let e0 = format!("toInt64(floor(log2(greatest({lat}, 1))))");
+    let e = format!(
+        "({e0} - if(bitShiftLeft(toInt64(1), {e0}) > {lat}, 1, 0) \
+         + if(bitShiftLeft(toInt64(1), {e0} + 1) <= {lat}, 1, 0))"
+    );
+    format!(
+        "toInt32(if({lat} > 0, if({lat} < 256, {lat}, ({e} - 7) * 128 + bitShiftRight({lat}, {e} - 7)), -1))"
+    )
+}
+
+/// A positive latency capped like `histogram::bin_of`, else 0.
+pub(crate) fn capped_latency() -> String {
+    format!(
+        "if(ifNull(latency_ms, 0) > 0, least(assumeNotNull(latency_ms), toInt64({})), toInt64(0))",
+        crate::histogram::MAX_LATENCY_MS
+    )
+}
+
+/// The roll-up tables and the views that fill them, in creation order.
+pub(crate) fn create_rollups(db: &str, cluster: &str) -> Vec<String> {
+    let key = "hour, has_bucket, bucket, event";
+    let mut statements = Vec::new();
+    for (local, distributed, columns, order) in [
+        (HOURLY_LOCAL, HOURLY, HOURLY_COLUMNS, format!("{key}, bin")),
+        (
+            HOURLY_POLICIES_LOCAL,
+            HOURLY_POLICIES,
+            HOURLY_POLICY_COLUMNS,
+            format!("{key}, policy"),
+        ),
+    ] {
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{local} ON CLUSTER {cluster} ({})
+    ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{{shard}}/{db}.{local}', '{{replica}}')
+    PARTITION BY toYYYYMM(hour)
+    ORDER BY ({order})",
+            column_list(columns)
+        ));
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{distributed} ON CLUSTER {cluster} AS {db}.{local}
+    ENGINE = Distributed({cluster}, {db}, {local}, rand())"
+        ));
+    }
+    statements.push(format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{HOURLY_VIEW} ON CLUSTER {cluster}
+    TO {db}.{HOURLY_LOCAL} AS {}",
+        hourly_select(&format!("{db}.{LOCAL}"))
+    ));
+    statements.push(format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{HOURLY_POLICIES_VIEW} ON CLUSTER {cluster}
+    TO {db}.{HOURLY_POLICIES_LOCAL} AS {}",
+        hourly_policies_select(&format!("{db}.{LOCAL}"))
+    ));
+    statements
+}
+
+/// The roll-up rows of the events in `table` (the views', and a backfill's).
+pub(crate) fn hourly_select(table: &str) -> String {
+    let lat = capped_latency();
+    format!(
+        "SELECT toStartOfHour(ts) AS hour, toUInt8(isNotNull(ab_test_bucket)) AS has_bucket,
+           ifNull(ab_test_bucket, '') AS bucket, event, {bin} AS bin, toUInt64(1) AS n,
+           {lat} AS latency_sum
+    FROM {table}",
+        bin = latency_bin(&lat)
+    )
+}
+
+pub(crate) fn hourly_policies_select(table: &str) -> String {
+    format!(
+        "SELECT toStartOfHour(ts) AS hour, toUInt8(isNotNull(ab_test_bucket)) AS has_bucket,
+           ifNull(ab_test_bucket, '') AS bucket, event, policy, toUInt64(1) AS n
+    FROM {table} ARRAY JOIN policies AS policy"
+    )
+}
+
 /// Derived by the API from `events` (an outcome's row sits on its event's shard), ordered by
 /// session (an outcome's session never changes, so its versions still replace each other)
 /// so that relinking a session reads only its rows.

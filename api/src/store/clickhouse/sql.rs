@@ -143,6 +143,85 @@ pub(crate) fn aggregate(scope: &Scope, width: Option<i64>) -> Statement {
     }
 }
 
+/// Whole hours `[start, end)` (seconds since the epoch; open where `None`) of the roll-ups,
+/// with the scope's bucket and event.
+fn rollup_conditions(scope: &Scope, hours: (Option<i64>, Option<i64>)) -> Statement {
+    let mut clauses = vec!["1".to_owned()];
+    let mut args = Vec::new();
+    if let Some(start) = hours.0 {
+        clauses.push("hour >= toDateTime(?)".into());
+        args.push(Arg::Int(start));
+    }
+    if let Some(end) = hours.1 {
+        clauses.push("hour < toDateTime(?)".into());
+        args.push(Arg::Int(end));
+    }
+    if let Some(bucket) = &scope.bucket {
+        clauses.push("has_bucket = 1 AND bucket = ?".into());
+        args.push(Arg::Text(bucket.clone()));
+    }
+    if let Some(event) = &scope.event {
+        clauses.push("event = ?".into());
+        args.push(Arg::Text(event.clone()));
+    }
+    Statement {
+        sql: clauses.join(" AND "),
+        args,
+    }
+}
+
+/// The slot of a roll-up row (its hour), as [`slot`] for events.
+fn hour_slot(width: Option<i64>) -> String {
+    slot(width).replace("toInt64(ts)", "toInt64(hour)")
+}
+
+/// [`aggregate`] over the whole hours of the roll-up.
+pub(crate) fn rollup_aggregate(
+    scope: &Scope,
+    hours: (Option<i64>, Option<i64>),
+    width: Option<i64>,
+) -> Statement {
+    let Statement { sql: cond, args } = rollup_conditions(scope, hours);
+    let slot = hour_slot(width);
+    Statement {
+        sql: format!(
+            "SELECT {slot} AS slot, if(has_bucket = 1, toNullable(bucket), NULL) AS bucket,
+                    event, toInt64(bin) AS bin, sum(n) AS n, sum(latency_sum) AS latency_sum
+             FROM hourly WHERE {cond}
+             GROUP BY slot, has_bucket, bucket, event, bin"
+        ),
+        args,
+    }
+}
+
+/// [`policy_counts`] over the whole hours of the roll-up.
+pub(crate) fn rollup_policy_counts(
+    scope: &Scope,
+    hours: (Option<i64>, Option<i64>),
+    width: Option<i64>,
+) -> Statement {
+    let Statement { sql: cond, args } = rollup_conditions(scope, hours);
+    let slot = hour_slot(width);
+    Statement {
+        sql: format!(
+            "SELECT {slot} AS slot, if(has_bucket = 1, toNullable(bucket), NULL) AS bucket,
+                    event, policy, sum(n) AS n
+             FROM hourly_policies WHERE {cond}
+             GROUP BY slot, has_bucket, bucket, event, policy"
+        ),
+        args,
+    }
+}
+
+/// [`count`] over the whole hours of the roll-up.
+pub(crate) fn rollup_count(scope: &Scope, hours: (Option<i64>, Option<i64>)) -> Statement {
+    let Statement { sql: cond, args } = rollup_conditions(scope, hours);
+    Statement {
+        sql: format!("SELECT sum(n) FROM hourly WHERE {cond}"),
+        args,
+    }
+}
+
 /// Policy references per (slot, bucket, event, policy).
 pub(crate) fn policy_counts(scope: &Scope, width: Option<i64>) -> Statement {
     let Statement { sql: cond, args } = conditions(scope);
