@@ -128,12 +128,13 @@ write_server_config() {
 EOF
   # default: the servers' own traffic (Distributed, ON CLUSTER) on loopback only.
   # writer: creates the schema and inserts. reader: readonly=1 on every query.
+  # A replica more than 2 s behind (one just restarted) is passed over by distributed reads.
   cat >"$root/users.xml" <<EOF
 <?xml version="1.0"?>
 <yandex>
   <profiles>
-    <default><max_memory_usage>4000000000</max_memory_usage><load_balancing>in_order</load_balancing></default>
-    <reader><readonly>1</readonly><max_memory_usage>4000000000</max_memory_usage><load_balancing>in_order</load_balancing></reader>
+    <default><max_memory_usage>4000000000</max_memory_usage><load_balancing>in_order</load_balancing><max_replica_delay_for_distributed_queries>2</max_replica_delay_for_distributed_queries></default>
+    <reader><readonly>1</readonly><max_memory_usage>4000000000</max_memory_usage><load_balancing>in_order</load_balancing><max_replica_delay_for_distributed_queries>2</max_replica_delay_for_distributed_queries></reader>
   </profiles>
   <users>
     <default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>
