@@ -213,17 +213,10 @@ fn offer_scope(scope: &Scope) -> Statement {
         text: None,
         ..scope.clone()
     });
-    if let Some(policy) = &scope.policy {
-        conditions.sql.push_str(" AND has(policies, ?)");
-        conditions.args.push(Arg::Text(policy.clone()));
-    }
-    if let Some(text) = &scope.text {
-        conditions.sql.push_str(
-            " AND (positionCaseInsensitiveUTF8(ifNull(agent_draft, ''), ?) > 0
-               OR positionCaseInsensitiveUTF8(ifNull(suggestion_used, ''), ?) > 0)",
-        );
-        conditions.args.push(Arg::Text(text.clone()));
-        conditions.args.push(Arg::Text(text.clone()));
+    // What the offer itself says: the same test as every other query's.
+    if let Some(offer) = sql::offer_conditions(scope) {
+        conditions.sql = format!("{} AND {}", conditions.sql, offer.sql);
+        conditions.args.extend(offer.args);
     }
     conditions.sql = format!("event = 'offered' AND {}", conditions.sql);
     conditions

@@ -96,7 +96,7 @@ pub(crate) fn conditions(scope: &Scope) -> Statement {
 }
 
 /// What a suggestion's offer says (policies, text), on unqualified columns.
-fn offer_conditions(scope: &Scope) -> Option<Statement> {
+pub(crate) fn offer_conditions(scope: &Scope) -> Option<Statement> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args = Vec::new();
     if let Some(text) = &scope.text {
