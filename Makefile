@@ -18,7 +18,7 @@ ONLY ?=
 # STORE=cluster: `make run` on the local ClickHouse cluster (`make cluster`) instead of $(DB).
 STORE ?=
 
-.PHONY: cluster cluster-down cluster-test run test setup setup-browser dashboard api release lint unit-test api-contract-test browser-test bench clean
+.PHONY: cluster cluster-down cluster-test audit run test setup setup-browser dashboard api release lint unit-test api-contract-test browser-test bench clean
 
 setup:
 	@scripts/setup.sh
@@ -31,6 +31,7 @@ dashboard: setup
 	cargo fetch --locked   # trunk builds offline: the crates must be here first
 	trunk build --release
 	cp dist/index.html dist/404.html   # the deep-link fallback of Pages-style hosts
+	scripts/precompress.sh dist
 	@scripts/bundle-size.sh dist
 
 # Always with its dev-dependencies, as tests and lints build it: any other combination
@@ -95,6 +96,7 @@ api-contract-test:
 browser-test:
 	@echo "==> browser tests: the built dashboard in headless Chromium against the real API"
 	trunk build --release --public-url /tools/coach/ --dist target/dist-subpath
+	scripts/precompress.sh target/dist-subpath
 	COACHBOARD_API_BIN=$(API_BIN) COACHBOARD_DIST=$(CURDIR)/dist COACHBOARD_DIST_SUBPATH=$(CURDIR)/target/dist-subpath \
 	  cargo test -p coachboard --test browser -- --test-threads=1
 
@@ -102,6 +104,11 @@ browser-test:
 ## reads, ingest or dashboard for one section)
 bench: setup-browser dashboard api
 	bench/run.sh $(ROWS) $(ONLY)
+
+## audit: Lighthouse 12 scores of the dashboard on ROWS events, served by coachboard-api and by
+## a plain static host without compression, as a throttled phone and as a desktop (printed).
+audit: setup-browser dashboard api
+	API_BIN=$(API_BIN) scripts/audit.sh $(ROWS)
 
 clean:
 	rm -rf dist data .tools

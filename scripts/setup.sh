@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
+AXE_VERSION=4.11.4
 # Tools are compiled in their own target dir so that reinstalling them reuses shared crates.
 INSTALL_TARGET="${COACHBOARD_TOOLS_TARGET:-$HOME/.cache/coachboard/tools-target}"
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
@@ -39,11 +40,25 @@ if ! .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version 
   npm install --prefix .tools --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
 fi
 
+# brotli compresses the dashboard's assets ahead of time (scripts/precompress.sh).
+if ! command -v brotli >/dev/null; then
+  step "installing brotli from Debian"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq brotli >/dev/null
+fi
+
 if [ "${1:-}" = "--browser" ]; then
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     step "installing Chromium and ChromeDriver from Debian"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  # axe-core runs in the page during the browser tests (every accessibility rule).
+  if [ ! -f .tools/node_modules/axe-core/axe.min.js ]; then
+    step "installing axe-core (npm) into .tools/"
+    mkdir -p .tools
+    npm install --prefix .tools --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
   fi
 fi

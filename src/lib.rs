@@ -10,6 +10,7 @@ pub mod browser;
 pub mod charts;
 pub mod components;
 pub mod config;
+pub mod definitions;
 pub mod embed;
 pub mod format;
 pub mod live;
@@ -18,6 +19,7 @@ pub mod pages;
 pub mod policy_outcomes;
 pub mod query;
 pub mod session_links;
+pub mod shortcuts;
 pub mod storage;
 pub mod theme;
 
@@ -26,6 +28,13 @@ pub fn start() {
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
         let config = app::load_config().await;
+        // The static frame of index.html held the page until now.
+        if let Some(boot) = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.get_element_by_id("boot"))
+        {
+            boot.remove();
+        }
         leptos::mount::mount_to_body(move || app::app(config));
     });
 }

@@ -54,7 +54,8 @@ impl RangePreset {
         Self::ALL.into_iter().find(|preset| preset.key() == key)
     }
 
-    fn length(self) -> Option<Duration> {
+    /// How long a rolling range is (`None` for all time and custom ranges).
+    pub fn length(self) -> Option<Duration> {
         match self {
             Self::Day => Some(Duration::hours(24)),
             Self::Week => Some(Duration::days(7)),

@@ -37,11 +37,11 @@ pub fn EventDetail(event: EventRecord) -> impl IntoView {
     view! {
         <div class="event-detail">
             <div class="side">
-                <h4>"Agent draft"</h4>
+                <h3>"Agent draft"</h3>
                 <p class="text draft">{spans_view(left, "removed")}</p>
             </div>
             <div class="side">
-                <h4>{if event.event == "offered" { "Suggestion offered" } else { "Suggestion used" }}</h4>
+                <h3>{if event.event == "offered" { "Suggestion offered" } else { "Suggestion used" }}</h3>
                 {if has_suggestion {
                     view! { <p class="text suggestion">{spans_view(right, "added")}</p> }.into_any()
                 } else {

@@ -60,11 +60,11 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
                 <table class="events">
                     <thead>
                         <tr>
-                            <th>{sort_button(nav, SortKey::Ts, "Time")}</th>
+                            {sortable_header(nav, SortKey::Ts, "Time", "")}
                             <th>"Event"</th>
                             <th>"Session"</th>
                             <th>"Bucket"</th>
-                            <th class="num">{sort_button(nav, SortKey::LatencyMs, "Latency")}</th>
+                            {sortable_header(nav, SortKey::LatencyMs, "Latency", "num")}
                             <th>"Policies"</th>
                             <th>"Draft"</th>
                         </tr>
@@ -140,7 +140,13 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
     }
 }
 
-fn sort_button(nav: PageNav, key: SortKey, label: &'static str) -> impl IntoView {
+/// A column header that sorts the table; `aria-sort` belongs on the header cell itself.
+fn sortable_header(
+    nav: PageNav,
+    key: SortKey,
+    label: &'static str,
+    class: &'static str,
+) -> impl IntoView {
     let state = nav.state;
     let arrow = move || {
         state.with(|state| match (state.sort == key, state.order) {
@@ -157,7 +163,7 @@ fn sort_button(nav: PageNav, key: SortKey, label: &'static str) -> impl IntoView
         })
     };
     view! {
-        <button class="sort" aria-sort=sorted on:click=move |_| nav.update(|state| {
+        <th class=class aria-sort=sorted><button class="sort" on:click=move |_| nav.update(|state| {
             if state.sort == key {
                 state.order = if state.order == SortOrder::Desc { SortOrder::Asc } else { SortOrder::Desc };
             } else {
@@ -165,7 +171,7 @@ fn sort_button(nav: PageNav, key: SortKey, label: &'static str) -> impl IntoView
                 state.order = SortOrder::Desc;
             }
             state.page = 0;
-        }, false)>{label}{arrow}</button>
+        }, false)>{label}{arrow}</button></th>
     }
 }
 
@@ -187,7 +193,7 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
             })
         }
     };
-    let toggle_key = toggle.clone();
+    let toggle_button = toggle.clone();
     let when = timestamp(event.ts, browser::offset_at(event.ts));
     let kind = event.event.clone();
     let kind_filter = kind.parse::<EventKind>().ok();
@@ -201,10 +207,14 @@ fn row(event: EventRecord, expanded: RwSignal<Option<String>>, nav: PageNav) -> 
         .unwrap_or_else(|| "–".to_owned());
     let detail = event.clone();
     view! {
-        <tr class="event-row" class:open=move || is_open.get() tabindex="0" aria-expanded=move || is_open.get().to_string()
-            on:click=move |_| toggle()
-            on:keydown=move |key: leptos::ev::KeyboardEvent| if key.key() == "Enter" || key.key() == " " { key.prevent_default(); toggle_key() }>
-            <td class="time">{when}</td>
+        // A click anywhere on the row opens it; the keyboard and screen readers use the
+        // disclosure button in its first cell (a table row cannot be expanded in ARIA).
+        <tr class="event-row" class:open=move || is_open.get() on:click=move |_| toggle()>
+            <td class="time"><button class="disclose" aria-expanded=move || is_open.get().to_string()
+                aria-label=format!("{when}: show the texts of this event") on:click=move |click| {
+                    click.stop_propagation();
+                    toggle_button();
+                }>{when.clone()}</button></td>
             <td><button class=format!("badge {kind}") on:click=move |click| {
                 click.stop_propagation();
                 if let Some(kind) = kind_filter { nav.filter(|state| state.event = Some(kind)); }

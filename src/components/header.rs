@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::app::AppContext;
 use crate::components::range_picker::RangePicker;
+use crate::components::shortcuts_help::KeyboardShortcuts;
 use crate::format::relative_time;
 use crate::page_nav::PageNav;
 use crate::query::Refresh;
@@ -84,6 +85,7 @@ pub fn Header(
                     </select>
                 </label>
                 <span class="zone" title="Days and hours are counted in this time zone">{zone}</span>
+                <KeyboardShortcuts/>
             </div>
         </header>
     }

@@ -5,6 +5,7 @@ use coachboard_contract::{Figures, SuggestionOutcomes, Summary};
 use leptos::prelude::*;
 
 use crate::api::ApiError;
+use crate::components::info_tip::InfoTip;
 use crate::components::panel::Load;
 use crate::components::states::Skeleton;
 use crate::format::{Change, duration_ms, percent, points_change, relative_change, thousands};
@@ -98,7 +99,8 @@ pub fn KpiCards(
     /// From APIs that link outcomes to offers; the card is left out otherwise.
     suggestions: Signal<Load<SuggestionOutcomes>>,
 ) -> impl IntoView {
-    let content = move || match summary.get() {
+    let content = move || {
+        match summary.get() {
         // The page shows what is wrong instead.
         Some(Err(ApiError::Unreachable { .. } | ApiError::Unauthorized { .. })) => ().into_any(),
         Some(Ok(summary)) => cards(&summary)
@@ -115,7 +117,10 @@ pub fn KpiCards(
                 });
                 view! {
                     <article class="kpi" data-kpi=card.key>
-                        <h3>{card.label}</h3>
+                        <div class="kpi-head">
+                            <h2>{card.label}</h2>
+                            {crate::definitions::definition(card.key).map(|text| view! { <InfoTip subject=card.label id=card.key.to_owned() text=text/> })}
+                        </div>
                         <p class="value">{card.value}</p>
                         <p class="detail">{card.detail}{change}</p>
                     </article>
@@ -133,7 +138,7 @@ pub fn KpiCards(
         .map(|label| {
             view! {
                 <article class="kpi loading">
-                    <h3>{label}</h3>
+                    <h2>{label}</h2>
                     <p class="value"><Skeleton width="60%" height="2rem"/></p>
                     <p class="detail"><Skeleton width="40%"/></p>
                 </article>
@@ -141,6 +146,7 @@ pub fn KpiCards(
         })
         .collect_view()
         .into_any(),
+    }
     };
     view! { <section class="kpis" aria-label="Key figures">{content}</section> }
 }

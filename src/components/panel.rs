@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::info_tip::InfoTip;
+
 #[component]
 pub fn Panel(
     title: &'static str,
@@ -18,6 +20,7 @@ pub fn Panel(
         <section class="panel" id=id>
             <header class="panel-head">
                 <h2>{title}</h2>
+                {crate::definitions::definition(id).map(|text| view! { <InfoTip subject=title id=id.to_owned() text=text/> })}
                 <button class="toggle" aria-pressed=move || as_table.get().to_string()
                     on:click=move |_| as_table.update(|shown| *shown = !*shown)>
                     {move || if as_table.get() { "Show as chart" } else { "Show as table" }}

@@ -86,6 +86,7 @@ pub fn PolicyOutcomesPanel(
         <section class="panel wide" id="panel-policy-outcomes">
             <header class="panel-head">
                 <h2>"Policy outcomes"</h2>
+                {crate::definitions::definition("panel-policy-outcomes").map(|text| view! { <crate::components::info_tip::InfoTip subject="Policy outcomes" id="panel-policy-outcomes".to_owned() text=text/> })}
             </header>
             {move || note.get().map(|text| view! { <p class="panel-subtitle note">{text}</p> })}
             <div class="panel-body">{body}</div>

@@ -131,9 +131,11 @@ pub fn NotOffered() -> impl IntoView {
 pub fn NotFound() -> impl IntoView {
     let home = format!("{}/", browser::base_path());
     view! {
-        <section class="notice" data-state="not-found">
-            <h2>"No such page"</h2>
-            <a href=home>"Go to the dashboard"</a>
-        </section>
+        <main class="page">
+            <section class="notice" data-state="not-found">
+                <h1>"No such page"</h1>
+                <a href=home>"Go to the dashboard"</a>
+            </section>
+        </main>
     }
 }

@@ -189,6 +189,7 @@ fn SessionView(detail: SessionDetail) -> impl IntoView {
     view! {
         <p class="session-summary">{summary}</p>
         {truncated}
+        <h2 class="sr-only">"Suggestions in order"</h2>
         <ol class="session-suggestions">{cards}</ol>
         {unlinked}
     }

@@ -306,6 +306,7 @@ pub async fn screenshots(url: &str, prefix: &str, sizes: [(&str, u32, u32); 2], 
             let applied = browser.eval("document.documentElement.dataset.theme").await;
             assert_eq!(applied, json!(theme));
             browser.screenshot(&format!("{prefix}{theme}-{size}")).await;
+            crate::axe::assert_clean(&browser, &format!("{url} ({theme}, {size})")).await;
         }
         if phone {
             let overflow = browser

@@ -1,9 +1,12 @@
 //! The real built dashboard in headless Chromium against the real API on a generated
 //! database. Run by `make test` (it builds both first).
 
+mod accessibility;
 mod anywhere;
+mod axe;
 mod harness;
 mod hosts;
+mod keyboard;
 mod sessions;
 
 use fantoccini::Locator;

@@ -24,13 +24,20 @@ mod embedded {
 /// copy built into the binary.
 pub async fn serve(state: &AppState, request: Request) -> Response {
     let Some(dir) = state.settings.static_dir.clone() else {
-        return serve_embedded(request.uri().path(), &state.settings.frame_ancestors);
+        let accepted = accepted_encodings(&request);
+        return serve_embedded(
+            request.uri().path(),
+            &accepted,
+            &state.settings.frame_ancestors,
+        );
     };
     let path = request.uri().path().to_owned();
     if is_route(&path) {
         return index_page(&dir, &state.settings.frame_ancestors).await;
     }
-    let mut response = match ServeDir::new(&dir).oneshot(request).await {
+    // `make dashboard` writes FILE.br and FILE.gz beside each asset: sent as they are.
+    let files = ServeDir::new(&dir).precompressed_br().precompressed_gzip();
+    let mut response = match files.oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
     };
@@ -55,7 +62,37 @@ pub fn has_embedded_dashboard() -> bool {
     embedded_file("/index.html").is_some()
 }
 
-fn serve_embedded(path: &str, frame_ancestors: &str) -> Response {
+/// The content codings the client accepts, of those the dashboard is precompressed in, as
+/// file extensions, brotli first.
+fn accepted_encodings(request: &Request) -> Vec<&'static str> {
+    let header = request
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    accepted_extensions(header)
+}
+
+fn accepted_extensions(accept_encoding: &str) -> Vec<&'static str> {
+    // "br;q=0" refuses br: a coding counts when its weight is absent or above zero.
+    let accepts = |coding: &str| {
+        accept_encoding.split(',').any(|part| {
+            let mut fields = part.split(';').map(str::trim);
+            let name = fields.next().unwrap_or_default();
+            let weight = fields
+                .find_map(|field| field.strip_prefix("q="))
+                .map_or(1.0, |q| q.parse::<f32>().unwrap_or(0.0));
+            name.eq_ignore_ascii_case(coding) && weight > 0.0
+        })
+    };
+    [("br", "br"), ("gzip", "gz")]
+        .into_iter()
+        .filter(|(coding, _)| accepts(coding))
+        .map(|(_, extension)| extension)
+        .collect()
+}
+
+fn serve_embedded(path: &str, accepted: &[&'static str], frame_ancestors: &str) -> Response {
     if is_route(path) {
         return match embedded_file("/index.html") {
             Some(html) => html_response(String::from_utf8_lossy(html).into_owned(), frame_ancestors),
@@ -68,8 +105,21 @@ fn serve_embedded(path: &str, frame_ancestors: &str) -> Response {
     let Some(bytes) = embedded_file(path) else {
         return AppError::NotFound(path.to_owned()).into_response();
     };
+    // The smallest precompressed copy the client accepts, else the file itself.
+    let compressed = accepted.iter().find_map(|extension| {
+        embedded_file(&format!("{path}.{extension}")).map(|bytes| (*extension, bytes))
+    });
+    let (coding, bytes) = match compressed {
+        Some(("br", bytes)) => (Some("br"), bytes),
+        Some((_, bytes)) => (Some("gzip"), bytes),
+        None => (None, bytes),
+    };
     let mut response = (StatusCode::OK, bytes).into_response();
     let headers = response.headers_mut();
+    if let Some(coding) = coding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(content_type(path)),
@@ -179,6 +229,14 @@ mod tests {
         assert!(is_route("/events/abc"));
         assert!(!is_route("/coachboard-0123456789abcdef_bg.wasm"));
         assert!(!is_route("/config.json"));
+    }
+
+    #[test]
+    fn precompressed_copies_follow_accept_encoding() {
+        assert_eq!(accepted_extensions("gzip, deflate, br, zstd"), ["br", "gz"]);
+        assert_eq!(accepted_extensions("gzip;q=0.5, br;q=0"), ["gz"]);
+        assert_eq!(accepted_extensions("identity"), Vec::<&str>::new());
+        assert_eq!(accepted_extensions(""), Vec::<&str>::new());
     }
 
     #[test]

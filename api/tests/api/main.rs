@@ -8,6 +8,7 @@ mod concurrency;
 mod consistency;
 mod cross_store;
 mod damaged_files;
+mod dashboard_files;
 mod disk_full;
 mod durability;
 mod endpoints;

@@ -1,0 +1,58 @@
+//! The dashboard's files from `--static-dir`: the precompressed copies `make dashboard`
+//! writes are sent as they are to clients that accept them, hashed names cached for good.
+
+use axum::body::Body;
+use axum::http::Request;
+use coachboard_api::Settings;
+use tempfile::TempDir;
+
+use crate::common::TestApi;
+
+const WASM: &str = "coachboard-0123456789abcdef_bg.wasm";
+
+#[tokio::test]
+async fn precompressed_assets_follow_accept_encoding() {
+    let files = TempDir::new().expect("temp dir");
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(files.path().join(name), bytes).expect("file written")
+    };
+    write("index.html", b"<!DOCTYPE html><title>t</title>");
+    write(WASM, b"raw wasm bytes");
+    write(&format!("{WASM}.br"), b"brotli bytes");
+    write(&format!("{WASM}.gz"), b"gzip bytes");
+    let settings = Settings {
+        static_dir: Some(files.path().to_path_buf()),
+        ..Settings::default()
+    };
+    let api = TestApi::with_events_and(&[], settings);
+    for (accept, encoding, body) in [
+        (Some("gzip, deflate, br"), Some("br"), "brotli bytes"),
+        (Some("gzip"), Some("gzip"), "gzip bytes"),
+        (Some("br;q=0, gzip;q=0.8"), Some("gzip"), "gzip bytes"),
+        (None, None, "raw wasm bytes"),
+    ] {
+        let mut request = Request::get(format!("/{WASM}"));
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        let answer = api
+            .send(request.body(Body::empty()).expect("request"))
+            .await;
+        assert_eq!(answer.status, 200, "{accept:?}");
+        assert_eq!(
+            answer.header("content-encoding").as_deref(),
+            encoding,
+            "{accept:?}"
+        );
+        assert_eq!(String::from_utf8_lossy(&answer.body), body, "{accept:?}");
+        assert_eq!(
+            answer.header("cache-control").as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        assert_eq!(
+            answer.header("content-type").as_deref(),
+            Some("application/wasm"),
+            "{accept:?}"
+        );
+    }
+}
