@@ -18,6 +18,7 @@ pub mod page_nav;
 pub mod pages;
 pub mod policy_outcomes;
 pub mod query;
+pub mod saved_views;
 pub mod session_links;
 pub mod shortcuts;
 pub mod storage;

@@ -13,6 +13,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ResizeObserver, ResizeObserverEntry};
 
+use super::explore;
+use crate::components::data_table::TableData;
+
 /// plotters' canvas backend drawing in CSS pixels onto a backing store `ratio` times larger.
 pub struct HiDpi {
     inner: CanvasBackend,
@@ -134,6 +137,9 @@ pub fn ChartCanvas<D>(
     #[prop(into)] label: Signal<String>,
     #[prop(optional, into)] on_click: Option<Callback<(f64, f64, f64)>>,
     #[prop(default = "chart")] class: &'static str,
+    /// The chart's values as rows: the arrow keys step through them, each said in words.
+    #[prop(optional, into)]
+    points: Option<Signal<TableData>>,
 ) -> impl IntoView
 where
     D: Fn(&DrawingArea<HiDpi, Shift>) + 'static,
@@ -205,7 +211,26 @@ where
             ));
         }
     };
+    let cursor = RwSignal::new(None::<usize>);
+    let on_key = move |event: web_sys::KeyboardEvent| {
+        let Some(points) = points else {
+            return;
+        };
+        let len = points.with_untracked(|data| data.rows.len());
+        if let Some(next) = explore::step(cursor.get_untracked(), &event.key(), len) {
+            event.prevent_default();
+            cursor.set(next);
+        }
+    };
+    let spoken = move || {
+        let (points, index) = (points?, cursor.get()?);
+        points.with(|data| explore::say(data, index))
+    };
+    let hint = points.map(|_| "Arrow keys step through the values; Home and End jump to the ends.");
     view! {
-        <canvas node_ref=canvas_ref class=class role="img" aria-label=move || label.get() on:click=click></canvas>
+        <canvas node_ref=canvas_ref class=class role="img" aria-label=move || label.get()
+            tabindex=points.map(|_| "0") aria-description=hint
+            on:click=click on:keydown=on_key on:blur=move |_| cursor.set(None)></canvas>
+        {points.map(|_| view! { <p class="chart-point" aria-live="polite">{spoken}</p> })}
     }
 }

@@ -4,6 +4,7 @@
 pub mod canvas;
 pub mod events_over_time;
 pub mod experiment;
+pub mod explore;
 pub mod latency;
 pub mod policies;
 pub mod rewrites;

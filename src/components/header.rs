@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::app::AppContext;
 use crate::components::range_picker::RangePicker;
+use crate::components::saved_views_menu::SavedViewsMenu;
 use crate::components::shortcuts_help::KeyboardShortcuts;
 use crate::format::relative_time;
 use crate::page_nav::PageNav;
@@ -85,6 +86,7 @@ pub fn Header(
                     </select>
                 </label>
                 <span class="zone" title="Days and hours are counted in this time zone">{zone}</span>
+                <SavedViewsMenu/>
                 <KeyboardShortcuts/>
             </div>
         </header>

@@ -12,6 +12,7 @@ pub mod panel;
 pub mod policies_panel;
 pub mod policy_outcomes_panel;
 pub mod range_picker;
+pub mod saved_views_menu;
 pub mod shortcuts_help;
 pub mod states;
 pub mod suggestion_panels;

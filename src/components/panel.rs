@@ -121,8 +121,10 @@ pub fn chart_body<T: Clone + PartialEq + Send + Sync + 'static>(
         let label = Signal::derive(move || {
             data.with(|load| load.ready().map(describe).unwrap_or_default())
         });
+        let points =
+            Signal::derive(move || data.with(|load| load.ready().map(table).unwrap_or_default()));
         view! {
-            <ChartCanvas class=class label=label draw=move |area| {
+            <ChartCanvas class=class label=label points=points draw=move |area| {
                 let theme = crate::theme::ChartTheme::new(context.dark());
                 data.with(|load| if let Some(value) = load.ready() {
                     draw(area, value, &theme);

@@ -43,8 +43,11 @@ pub fn PoliciesPanel(data: Signal<Load<PolicyCounts>>) -> impl IntoView {
         let label = Signal::derive(move || {
             data.with(|load| load.ready().map(policies::describe).unwrap_or_default())
         });
+        let points = Signal::derive(move || {
+            data.with(|load| load.ready().map(table_data).unwrap_or_default())
+        });
         view! {
-            <ChartCanvas class="chart policies" label=label on_click=on_click draw=move |area| {
+            <ChartCanvas class="chart policies" label=label on_click=on_click points=points draw=move |area| {
                 let theme = ChartTheme::new(context.dark());
                 let chosen = selected.get();
                 data.with(|load| if let Some(counts) = load.ready()

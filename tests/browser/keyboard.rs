@@ -152,3 +152,51 @@ async fn every_card_and_chart_explains_its_metric_on_focus() {
         browser.stop().await;
     }
 }
+
+#[tokio::test]
+async fn charts_are_explored_with_the_arrow_keys_and_their_values_said() {
+    let api = Api::start(2_000, &[]).await;
+    let browser = Browser::start(1440, 1000).await;
+    browser.client.goto(&api.url).await.expect("page loads");
+    browser
+        .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length >= 6")
+        .await;
+    let focusable = browser
+        .eval("document.querySelectorAll('canvas[tabindex=\"0\"]').length")
+        .await;
+    assert!(focusable.as_u64().unwrap_or(0) >= 6, "{focusable} charts");
+    // The policy chart: its bars in order, said with their counts, as the API has them.
+    let policies = api.json("/analytics/policies").await;
+    browser
+        .eval("document.querySelector('canvas.policies').focus() || true")
+        .await;
+    press(&browser, '\u{e014}').await; // →: the first bar
+    press(&browser, '\u{e014}').await; // →: the second
+    let said = browser
+        .wait_for("document.querySelector('#panel-policies .chart-point')?.textContent")
+        .await;
+    let said = said.as_str().unwrap_or_default().to_owned();
+    // "NAME: Violations N (2 of M)", N being the API's count for NAME and M its policies.
+    let (name, rest) = said.split_once(": Violations ").expect("said in words");
+    let count = policies[name].as_u64().expect("a policy the API counts");
+    let total = policies.as_object().map_or(0, |counts| counts.len());
+    assert_eq!(
+        rest,
+        format!("{} (2 of {total})", crate::harness::thousands(count)),
+        "{said}"
+    );
+    press(&browser, '\u{e010}').await; // End: the last bar
+    browser
+        .wait_for("/\\((\\d+) of \\1\\)/.test(document.querySelector('#panel-policies .chart-point').textContent)")
+        .await;
+    assert_eq!(
+        browser
+            .eval(
+                "document.querySelector('#panel-policies .chart-point').getAttribute('aria-live')"
+            )
+            .await,
+        json!("polite")
+    );
+    axe::assert_clean(&browser, "a chart explored by keyboard").await;
+    browser.stop().await;
+}

@@ -8,6 +8,7 @@ mod harness;
 mod hosts;
 mod keyboard;
 mod sessions;
+mod views;
 
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
