@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::patterns::{Hatch, stripes};
 use super::scale::{Linear, nice_ticks};
 use super::{DrawResult, Frame, count_axis, empty_message, label, px, text_style};
 use crate::format::{clock, date, short_date};
@@ -15,14 +16,15 @@ use crate::theme::ChartTheme;
 /// Margins: top, right (rate axis), bottom (dates), left (counts).
 const MARGINS: (f64, f64, f64, f64) = (10.0, 44.0, 24.0, 48.0);
 
-/// The stacked segments of a point, bottom first, with their colours.
-pub fn segments(point: &TimeseriesPoint, theme: &ChartTheme) -> [(u64, RGBColor); 5] {
+/// The stacked segments of a point, bottom first, with their colours and hatching (so the
+/// types differ by more than colour; the legend shows the same).
+pub fn segments(point: &TimeseriesPoint, theme: &ChartTheme) -> [(u64, RGBColor, Hatch); 5] {
     [
-        (point.offered, theme.offered),
-        (point.accepted, theme.accepted),
-        (point.edited, theme.edited),
-        (point.rejected, theme.rejected),
-        (point.other, theme.other),
+        (point.offered, theme.offered, Hatch::Solid),
+        (point.accepted, theme.accepted, Hatch::Rising),
+        (point.edited, theme.edited, Hatch::Level),
+        (point.rejected, theme.rejected, Hatch::Falling),
+        (point.other, theme.other, Hatch::Solid),
     ]
 }
 
@@ -76,18 +78,28 @@ pub fn draw<DB: DrawingBackend>(
     for (index, point) in points.iter().enumerate() {
         let x0 = frame.left + index as f64 * band + (band - bar) / 2.0;
         let mut base = 0.0;
-        for (count, color) in segments(point, theme) {
+        for (count, color, hatch) in segments(point, theme) {
             if count == 0 {
                 continue;
             }
             let top_value = base + count as f64;
+            let (top_px, bottom_px) = (px(y.map(top_value)), px(y.map(base)));
             area.draw(&Rectangle::new(
-                [
-                    (px(x0), px(y.map(top_value))),
-                    (px(x0 + bar), px(y.map(base))),
-                ],
+                [(px(x0), top_px), (px(x0 + bar), bottom_px)],
                 color.filled(),
             ))?;
+            let rect = (
+                f64::from(px(x0)),
+                f64::from(top_px),
+                f64::from(px(x0 + bar)),
+                f64::from(bottom_px),
+            );
+            for [from, to] in stripes(hatch, rect, 4.0) {
+                area.draw(&PathElement::new(
+                    vec![(px(from.0), px(from.1)), (px(to.0), px(to.1))],
+                    theme.background.mix(0.6).stroke_width(1),
+                ))?;
+            }
             base = top_value;
         }
     }

@@ -6,6 +6,7 @@ pub mod events_over_time;
 pub mod experiment;
 pub mod explore;
 pub mod latency;
+pub mod patterns;
 pub mod policies;
 pub mod rewrites;
 pub mod scale;
