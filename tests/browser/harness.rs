@@ -138,6 +138,17 @@ impl Browser {
         }
     }
 
+    /// Clicks the first element matching `css`, as a user would.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no `{css}` to click: {error}"))
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("`{css}` cannot be clicked: {error}"));
+    }
+
     pub async fn eval(&self, expression: &str) -> Value {
         self.client
             .execute(&format!("return ({expression});"), vec![])

@@ -11,14 +11,7 @@ async fn open_menu(browser: &Browser) {
     browser
         .wait_for("document.querySelector('.views-menu summary')")
         .await;
-    browser
-        .client
-        .find(Locator::Css(".views-menu summary"))
-        .await
-        .expect("the Views menu")
-        .click()
-        .await
-        .expect("opens");
+    browser.click(".views-menu summary").await;
     browser
         .wait_for("document.querySelector('.views-menu').open")
         .await;
@@ -43,14 +36,7 @@ async fn a_saved_view_comes_back_from_the_menu_and_exports_as_a_link() {
         .await
         .expect("name field");
     input.send_keys("PII <b>week</b>").await.expect("typed");
-    browser
-        .client
-        .find(Locator::Css(".save-view button[type=submit]"))
-        .await
-        .expect("save button")
-        .click()
-        .await
-        .expect("saved");
+    browser.click(".save-view button[type=submit]").await;
     browser
         .wait_for("document.querySelectorAll('.saved-views li').length === 1")
         .await;
@@ -95,28 +81,14 @@ async fn a_saved_view_comes_back_from_the_menu_and_exports_as_a_link() {
         axe::assert_clean(&browser, &format!("the Views menu ({theme})")).await;
     }
     // Opened from the menu: the view's range and filter.
-    browser
-        .client
-        .find(Locator::Css(".saved-views a"))
-        .await
-        .expect("the saved view")
-        .click()
-        .await
-        .expect("opened");
+    browser.click(".saved-views a").await;
     browser
         .wait_for(
             "location.search.includes('range=7d') && location.search.includes('policy=PII-01')",
         )
         .await;
     open_menu(&browser).await;
-    browser
-        .client
-        .find(Locator::Css(".saved-views button.delete"))
-        .await
-        .expect("delete button")
-        .click()
-        .await
-        .expect("deleted");
+    browser.click(".saved-views button.delete").await;
     browser
         .wait_for("document.querySelectorAll('.saved-views li').length === 0")
         .await;
