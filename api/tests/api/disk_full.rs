@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, StatusCode};
@@ -62,16 +62,6 @@ impl Drop for SmallDisk {
                 .status();
             self.mounted = false;
         }
-    }
-}
-
-/// Kills the server when the test ends, even by a panic, before the disk is unmounted.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -162,7 +152,7 @@ async fn a_full_disk_refuses_writes_and_recovers_by_itself() {
     let disk = SmallDisk::new(24);
     let db = db_on(&disk);
     let (child, url) = start(&db, &[]);
-    let mut server = Server(child);
+    let mut server = child;
     let client = Client::new();
     let mut acknowledged = HashSet::new();
     let (answer, mut refused) = fill(&client, &url, 0, &mut acknowledged).await;
@@ -231,9 +221,9 @@ async fn a_full_disk_refuses_writes_and_recovers_by_itself() {
     );
 
     // A clean stop, and a restart that finds the same events.
-    assert!(terminate(&mut server.0).success());
+    assert!(terminate(&mut server).success());
     let (child, url) = start(&db, &[]);
-    let _server = Server(child);
+    let _server = child;
     assert_eq!(total_events(&client, &url).await, acknowledged.len() as u64);
 }
 
@@ -242,7 +232,7 @@ async fn kill_9_while_the_disk_is_full_loses_nothing_and_adds_nothing() {
     let disk = SmallDisk::new(20);
     let db = db_on(&disk);
     let (child, url) = start(&db, &[]);
-    let server = Server(child);
+    let server = child;
     let client = Client::new();
     let mut acknowledged = HashSet::new();
     let (_, refused) = fill(&client, &url, 2, &mut acknowledged).await;
@@ -253,7 +243,7 @@ async fn kill_9_while_the_disk_is_full_loses_nothing_and_adds_nothing() {
     drop(server); // SIGKILL
     disk.grow(96);
     let (child, url) = start(&db, &[]);
-    let _server = Server(child);
+    let _server = child;
     assert_eq!(
         total_events(&client, &url).await,
         acknowledged.len() as u64,

@@ -13,7 +13,6 @@
 mod server;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -21,22 +20,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 
-use server::{start, terminate};
+use server::{Server, start, terminate};
 
 const HEADER_TIMEOUT_S: u64 = 2;
 
+/// Fields drop in order: the server is stopped before its directory goes.
 struct Api {
+    child: Server,
     _dir: TempDir,
-    child: Child,
     url: String,
     addr: SocketAddr,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn api(rows: u64) -> Api {

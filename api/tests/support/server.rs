@@ -49,8 +49,34 @@ pub fn store_args(db: &Path) -> Vec<String> {
     }
 }
 
+/// A running `coachboard-api`, killed when dropped if still running: a test that fails
+/// half-way leaves no server behind. Used as the `Child` it wraps.
+pub struct Server(Child);
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `coachboard-api` on `db` and waits until it listens; returns it and its address.
-pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
+pub fn start(db: &Path, extra: &[&str]) -> (Server, String) {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(BINARY)
@@ -78,7 +104,7 @@ pub fn start(db: &Path, extra: &[&str]) -> (Child, String) {
     }
     // Keep draining stdout so the process never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://{addr}"))
+    (Server(child), format!("http://{addr}"))
 }
 
 /// GET a URL of a running server and read its JSON.
