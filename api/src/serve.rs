@@ -128,8 +128,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Slowloris defence: headers (and the wait for the next request on a kept-alive
     // connection) within this time, or the connection is closed.
     let header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));
-    tokio::spawn(keep_recovering(engine.clone(), shutdown.clone()));
-    tokio::spawn(keep_polling(engine, shutdown.clone()));
+    if !engine.store().keeps_state() {
+        tokio::spawn(keep_polling(engine.clone(), shutdown.clone()));
+    }
+    tokio::spawn(keep_recovering(engine, shutdown.clone()));
     let router = crate::app(state);
     let handle = axum_server::Handle::new();
     let signals = StopSignals::register().context("cannot listen for SIGTERM and SIGINT")?;
@@ -201,7 +203,7 @@ fn server<Acc>(
 }
 
 /// On a store other replicas write to, looks every second for rows they added, so this
-/// replica's live streams hear of them (a no-op for a store this process owns).
+/// replica's live streams hear of them. (A store this process owns needs none.)
 async fn keep_polling(engine: Arc<Engine>, shutdown: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {

@@ -1,6 +1,7 @@
 //! The ClickHouse implementation of [`EventStore`]: a sharded, replicated cluster that any
 //! number of API replicas share. The API keeps no state of its own here; every answer is
-//! ClickHouse's. All SQL is in `sql.rs` and `schema.rs`; rows in `rows.rs`.
+//! ClickHouse's. The SQL is in `sql.rs` (reads), `schema.rs` (tables and views) and, for the
+//! links and suggestions, `pairing.rs`; rows in `rows.rs`.
 //!
 //! The `clickhouse` crate is async; the store trait blocks. Each call runs on a small runtime
 //! of the ClickHouse client's own (one per process, never dropped) and the caller waits on a
@@ -344,6 +345,29 @@ impl ClickHouseStore {
         .map_err(store_error)
     }
 
+    /// The rows of a scope as `rollup::plan` splits it: its whole hours from the roll-up
+    /// (`whole`), the partial hours at its edges from the events (`raw`).
+    fn planned<T>(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+        whole: impl Fn((Option<i64>, Option<i64>)) -> Statement,
+        raw: impl Fn(&Scope) -> Statement,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = T> + Send + 'static,
+    {
+        let plan = rollup::plan(scope, slot_seconds);
+        let mut rows = Vec::new();
+        if let Some(hours) = plan.hours {
+            rows.extend(self.fetch::<T>(whole(hours))?);
+        }
+        for part in &plan.raw {
+            rows.extend(self.fetch::<T>(raw(part))?);
+        }
+        Ok(rows)
+    }
+
     fn next_seq(&self, rows: usize) -> u64 {
         // Microseconds of the wall clock, times 1024 rows: increasing across restarts.
         let now = SystemTime::now()
@@ -423,18 +447,12 @@ impl EventStore for ClickHouseStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError> {
-        let plan = rollup::plan(scope, slot_seconds);
-        let mut rows: Vec<GroupFields> = Vec::new();
-        if let Some(hours) = plan.hours {
-            rows.extend(self.fetch::<GroupFields>(sql::rollup_aggregate(
-                scope,
-                hours,
-                slot_seconds,
-            ))?);
-        }
-        for part in &plan.raw {
-            rows.extend(self.fetch::<GroupFields>(sql::aggregate(part, slot_seconds))?);
-        }
+        let rows: Vec<GroupFields> = self.planned(
+            scope,
+            slot_seconds,
+            |hours| sql::rollup_aggregate(scope, hours, slot_seconds),
+            |part| sql::aggregate(part, slot_seconds),
+        )?;
         Ok(rows
             .into_iter()
             .map(|row| row.into_row(slot_seconds.is_some()))
@@ -446,18 +464,12 @@ impl EventStore for ClickHouseStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError> {
-        let plan = rollup::plan(scope, slot_seconds);
-        let mut rows: Vec<PolicyFields> = Vec::new();
-        if let Some(hours) = plan.hours {
-            rows.extend(self.fetch::<PolicyFields>(sql::rollup_policy_counts(
-                scope,
-                hours,
-                slot_seconds,
-            ))?);
-        }
-        for part in &plan.raw {
-            rows.extend(self.fetch::<PolicyFields>(sql::policy_counts(part, slot_seconds))?);
-        }
+        let rows: Vec<PolicyFields> = self.planned(
+            scope,
+            slot_seconds,
+            |hours| sql::rollup_policy_counts(scope, hours, slot_seconds),
+            |part| sql::policy_counts(part, slot_seconds),
+        )?;
         Ok(rows
             .into_iter()
             .map(|row| row.into_row(slot_seconds.is_some()))
@@ -465,23 +477,13 @@ impl EventStore for ClickHouseStore {
     }
 
     fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
-        let plan = rollup::plan(scope, None);
-        let mut total = 0;
-        if let Some(hours) = plan.hours {
-            total += self
-                .fetch::<u64>(sql::rollup_count(scope, hours))?
-                .first()
-                .copied()
-                .unwrap_or(0);
-        }
-        for part in &plan.raw {
-            total += self
-                .fetch::<u64>(sql::count(part))?
-                .first()
-                .copied()
-                .unwrap_or(0);
-        }
-        Ok(total)
+        let counts: Vec<u64> = self.planned(
+            scope,
+            None,
+            |hours| sql::rollup_count(scope, hours),
+            sql::count,
+        )?;
+        Ok(counts.iter().sum())
     }
 
     fn suggestions(

@@ -36,17 +36,6 @@ struct StepFields {
     offer_id: Option<String>,
 }
 
-/// `Some("?, ?, …")` placeholders for `values`, and their arguments.
-fn list(values: &[String]) -> (String, Vec<Arg>) {
-    (
-        vec!["?"; values.len().max(1)].join(", "),
-        values
-            .iter()
-            .map(|value| Arg::Text(value.clone()))
-            .collect(),
-    )
-}
-
 /// After an insert: infers again the links of every session the events touched (their own,
 /// and those of offers they name) and writes the links that changed.
 pub(crate) fn relink(store: &ClickHouseStore, events: &[StoredEvent]) -> Result<(), StoreError> {
@@ -70,7 +59,7 @@ pub(crate) fn relink(store: &ClickHouseStore, events: &[StoredEvent]) -> Result<
         .collect();
     let mut others: HashSet<String> = HashSet::new();
     for chunk in elsewhere.chunks(1_000) {
-        let (marks, args) = list(chunk);
+        let (marks, args) = sql::text_list(chunk);
         let found: Vec<String> = store.fetch(Statement {
             sql: format!(
                 "SELECT DISTINCT session_id FROM steps WHERE event = 'offered' AND id IN ({marks})"
@@ -95,7 +84,7 @@ fn relink_sessions(
     store: &ClickHouseStore,
     sessions: &[String],
 ) -> Result<Vec<String>, StoreError> {
-    let (marks, args) = list(sessions);
+    let (marks, args) = sql::text_list(sessions);
     // `steps` and `claims` are ordered by session and by offer: no scan of the events.
     let rows: Vec<StepFields> = store.fetch(Statement {
         sql: format!(
@@ -112,7 +101,7 @@ fn relink_sessions(
         .collect();
     let mut claimed: HashSet<String> = HashSet::new();
     for chunk in offers.chunks(5_000) {
-        let (offer_marks, offer_args) = list(chunk);
+        let (offer_marks, offer_args) = sql::text_list(chunk);
         claimed.extend(store.fetch::<String>(Statement {
             sql: format!("SELECT DISTINCT offer_id FROM claims WHERE offer_id IN ({offer_marks})"),
             args: offer_args,

@@ -30,11 +30,12 @@ pub(crate) fn micros(instant: NaiveDateTime) -> i64 {
 /// start where the DuckDB store's do, weeks on Mondays.
 const SLOT_ORIGIN: i64 = 946_857_600;
 
-/// Start of the row's slot `width` seconds wide, in seconds since the epoch.
-fn slot(width: Option<i64>) -> String {
+/// Start of the slot `width` seconds wide holding the row's `time` column (`ts` of an
+/// event, `hour` of a roll-up row), in seconds since the epoch.
+fn slot(time: &str, width: Option<i64>) -> String {
     match width {
         Some(width) => format!(
-            "toInt64(floor((toInt64(ts) - {SLOT_ORIGIN}) / {width})) * {width} + {SLOT_ORIGIN}"
+            "toInt64(floor((toInt64({time}) - {SLOT_ORIGIN}) / {width})) * {width} + {SLOT_ORIGIN}"
         ),
         None => "toInt64(0)".to_owned(),
     }
@@ -123,7 +124,7 @@ pub(crate) fn offer_conditions(scope: &Scope) -> Option<Statement> {
 /// Rows per (slot, bucket, event, latency bin): count and sum of positive latencies.
 pub(crate) fn aggregate(scope: &Scope, width: Option<i64>) -> Statement {
     let Statement { sql: cond, args } = conditions(scope);
-    let slot = slot(width);
+    let slot = slot("ts", width);
     Statement {
         sql: format!(
             "SELECT slot, bucket, event, if(lat > 0, {LATENCY_BIN}, -1) AS bin,
@@ -170,11 +171,6 @@ fn rollup_conditions(scope: &Scope, hours: (Option<i64>, Option<i64>)) -> Statem
     }
 }
 
-/// The slot of a roll-up row (its hour), as [`slot`] for events.
-fn hour_slot(width: Option<i64>) -> String {
-    slot(width).replace("toInt64(ts)", "toInt64(hour)")
-}
-
 /// [`aggregate`] over the whole hours of the roll-up.
 pub(crate) fn rollup_aggregate(
     scope: &Scope,
@@ -182,7 +178,7 @@ pub(crate) fn rollup_aggregate(
     width: Option<i64>,
 ) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
-    let slot = hour_slot(width);
+    let slot = slot("hour", width);
     Statement {
         sql: format!(
             "SELECT {slot} AS slot, if(has_bucket = 1, toNullable(bucket), NULL) AS bucket,
@@ -201,7 +197,7 @@ pub(crate) fn rollup_policy_counts(
     width: Option<i64>,
 ) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
-    let slot = hour_slot(width);
+    let slot = slot("hour", width);
     Statement {
         sql: format!(
             "SELECT {slot} AS slot, if(has_bucket = 1, toNullable(bucket), NULL) AS bucket,
@@ -225,7 +221,7 @@ pub(crate) fn rollup_count(scope: &Scope, hours: (Option<i64>, Option<i64>)) -> 
 /// Policy references per (slot, bucket, event, policy).
 pub(crate) fn policy_counts(scope: &Scope, width: Option<i64>) -> Statement {
     let Statement { sql: cond, args } = conditions(scope);
-    let slot = slot(width);
+    let slot = slot("ts", width);
     Statement {
         sql: format!(
             "SELECT {slot} AS slot, ab_test_bucket AS bucket, event, policy, count() AS n
@@ -300,11 +296,23 @@ pub(crate) fn size_bytes(cluster: &str) -> String {
 }
 
 pub(crate) fn stored_ids(ids: &[&str]) -> Statement {
-    let placeholders = vec!["?"; ids.len().max(1)].join(", ");
+    let (placeholders, args) = text_list(ids);
     Statement {
         sql: format!("SELECT DISTINCT id FROM events WHERE id IN ({placeholders})"),
-        args: ids.iter().map(|id| Arg::Text((*id).to_owned())).collect(),
+        args,
     }
+}
+
+/// `"?, ?, …"` for the values of an `IN (…)` list, and their arguments (one `?` when empty,
+/// so the list stays valid SQL and matches nothing).
+pub(crate) fn text_list<S: AsRef<str>>(values: &[S]) -> (String, Vec<Arg>) {
+    (
+        vec!["?"; values.len().max(1)].join(", "),
+        values
+            .iter()
+            .map(|value| Arg::Text(value.as_ref().to_owned()))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
