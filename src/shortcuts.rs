@@ -53,17 +53,6 @@ pub fn shortcut_for(key: &str, modified: bool, typing: bool) -> Option<Shortcut>
     })
 }
 
-/// The view after a range shortcut: the preset, the table back on its first page.
-pub fn with_range(state: &PageState, range: RangePreset) -> PageState {
-    PageState {
-        range,
-        from: None,
-        to: None,
-        ..state.clone()
-    }
-    .first_page()
-}
-
 /// The same length of time one period earlier or later, as a custom range. A period is
 /// never moved past `now`; moving forward onto `now` gives the rolling preset back when
 /// the length is one. `None` when the view has no period (all time, open ranges).
@@ -85,7 +74,9 @@ pub fn stepped(state: &PageState, now: DateTime<Utc>, direction: i32) -> Option<
         .find(|preset| preset.length() == Some(length));
     match preset {
         // Forward onto the present: the rolling range again, so it keeps following now.
-        Some(preset) if next_to >= now => {
+        // Rolling ranges end at the next whole minute, so a period ending less than a
+        // minute ago is the present too (the clock may pass a minute between two steps).
+        Some(preset) if next_to > now - chrono::Duration::minutes(1) => {
             next.range = preset;
             next.from = None;
             next.to = None;
@@ -117,6 +108,13 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn ranged(range: RangePreset) -> PageState {
+        PageState {
+            range,
+            ..PageState::default()
+        }
+    }
+
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0)
             .single()
@@ -141,7 +139,7 @@ mod tests {
 
     #[test]
     fn arrows_step_a_rolling_week_back_and_forward_to_the_present() {
-        let week = with_range(&PageState::default(), RangePreset::Week);
+        let week = ranged(RangePreset::Week);
         let back = stepped(&week, now(), -1).expect("a previous week");
         assert_eq!(back.range, RangePreset::Custom);
         let span = back.to.zip(back.from).map(|(to, from)| to - from);
@@ -154,13 +152,22 @@ mod tests {
     }
 
     #[test]
+    fn stepping_back_to_the_present_survives_a_minute_passing_between_the_steps() {
+        let week = ranged(RangePreset::Week);
+        let back = stepped(&week, now(), -1).expect("a previous week");
+        let later = now() + chrono::Duration::seconds(30);
+        let forward = stepped(&back, later, 1).expect("the next week");
+        assert_eq!(forward.range, RangePreset::Week);
+    }
+
+    #[test]
     fn all_time_has_no_period_to_step() {
         assert_eq!(stepped(&PageState::default(), now(), -1), None);
     }
 
     #[test]
     fn escape_clears_filters_but_keeps_range_and_sort() {
-        let mut state = with_range(&PageState::default(), RangePreset::Month);
+        let mut state = ranged(RangePreset::Month);
         state.policy = Some("PII-01".into());
         state.search = "refund".into();
         state.bucket = Some("A".into());

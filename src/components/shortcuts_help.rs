@@ -55,7 +55,8 @@ pub fn KeyboardShortcuts() -> impl IntoView {
         };
         let state = nav.state.get_untracked();
         match shortcut {
-            Shortcut::Range(range) => nav.go(shortcuts::with_range(&state, range), false),
+            // As the range picker's buttons do.
+            Shortcut::Range(range) => nav.filter(|state| state.range = range),
             Shortcut::Step(direction) => {
                 if let Some(next) = shortcuts::stepped(&state, browser::now(), direction) {
                     nav.go(next, false);
