@@ -179,7 +179,7 @@ mod tests {
             messages,
             vec![DataChanged {
                 version: 3,
-                total_events: 10
+                total_events: Some(10)
             }]
         );
         assert_eq!(buffer, "event: ch");

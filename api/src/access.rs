@@ -1,9 +1,13 @@
-//! Bearer tokens, separately for reading and for ingest, compared in constant time.
+//! Bearer tokens, separately for reading and for ingest, compared in constant time. A read
+//! token may be sliced (see `slice.rs`): it then reads one bucket or policy only.
+
+use std::sync::Arc;
 
 use axum::http::HeaderValue;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
+use crate::slice::Slice;
 
 /// What a request needs to be allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,12 +25,34 @@ impl Need {
     }
 }
 
+/// What an accepted token may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    Everything,
+    Slice(Arc<Slice>),
+}
+
 /// The accepted tokens, kept as SHA-256 digests: comparing digests of equal length leaks
 /// neither the tokens nor their lengths through timing.
 #[derive(Debug, Clone, Default)]
 pub struct Access {
     read: Vec<[u8; 32]>,
     ingest: Vec<[u8; 32]>,
+    sliced_read: Vec<([u8; 32], Arc<Slice>)>,
+}
+
+/// A new random token: 122 random bits of a v4 UUID (the OS's generator), hex.
+pub fn new_token() -> String {
+    format!("cb_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// `coachboard-api token`: a tokens-file line with a new read token, sliced if asked.
+pub fn token_line(slice: Option<&str>) -> Result<String, crate::slice::SliceError> {
+    let token = new_token();
+    Ok(match slice {
+        Some(text) => format!("read:{token} {}", Slice::parse(text)?.describe()),
+        None => format!("read:{token}"),
+    })
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -50,14 +76,37 @@ impl Access {
         Self {
             read: clean(read_tokens),
             ingest: clean(ingest_tokens),
+            sliced_read: Vec::new(),
         }
     }
 
-    fn tokens(&self, need: Need) -> &[[u8; 32]] {
-        match need {
+    /// Adds a read token that sees only `slice` (an empty token is ignored).
+    pub fn with_sliced_read(mut self, token: &str, slice: Slice) -> Self {
+        let token = token.trim();
+        if !token.is_empty() {
+            self.sliced_read.push((digest(token), Arc::new(slice)));
+        }
+        self
+    }
+
+    /// Every token of a kind with what it grants.
+    fn tokens(&self, need: Need) -> Vec<(&[u8; 32], Grant)> {
+        let whole = match need {
             Need::Read => &self.read,
             Need::Ingest => &self.ingest,
+        };
+        let mut tokens: Vec<(&[u8; 32], Grant)> = whole
+            .iter()
+            .map(|token| (token, Grant::Everything))
+            .collect();
+        if need == Need::Read {
+            tokens.extend(
+                self.sliced_read
+                    .iter()
+                    .map(|(token, slice)| (token, Grant::Slice(slice.clone()))),
+            );
         }
+        tokens
     }
 
     /// True when requests of this kind need no token.
@@ -65,11 +114,16 @@ impl Access {
         self.tokens(need).is_empty()
     }
 
-    /// Checks an `Authorization: Bearer …` header for this kind of request.
-    pub fn check(&self, need: Need, authorization: Option<&HeaderValue>) -> Result<(), AppError> {
+    /// Checks an `Authorization: Bearer …` header for this kind of request, and says what the
+    /// token may see.
+    pub fn check(
+        &self,
+        need: Need,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<Grant, AppError> {
         let accepted = self.tokens(need);
         if accepted.is_empty() {
-            return Ok(());
+            return Ok(Grant::Everything);
         }
         let presented = authorization
             .and_then(|value| value.to_str().ok())
@@ -87,11 +141,12 @@ impl Access {
         };
         let presented = digest(presented);
         // Look at every token, matched or not, so timing says nothing about which matched.
-        let matched = accepted.iter().fold(false, |found, token| {
-            constant_time_eq(token, &presented) | found
+        let matched = accepted.into_iter().fold(None, |found, (token, grant)| {
+            let this = constant_time_eq(token, &presented).then_some(grant);
+            found.or(this)
         });
-        if matched {
-            Ok(())
+        if let Some(grant) = matched {
+            Ok(grant)
         } else {
             Err(AppError::Unauthorized(format!(
                 "the token is not a valid {} token",
@@ -115,5 +170,26 @@ mod tests {
         assert!(access.check(Need::Ingest, Some(&bearer("1ngest"))).is_ok());
         assert!(access.check(Need::Read, None).is_err());
         assert!(Access::default().check(Need::Read, None).is_ok());
+    }
+
+    #[test]
+    fn a_sliced_token_reads_its_slice_only() {
+        let slice = Slice::parse("bucket=treatment").unwrap();
+        let access = Access::new(&["r3ad".into()], &["1ngest".into()])
+            .with_sliced_read("p0rtal", slice.clone());
+        let bearer = |token: &str| HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+        assert_eq!(
+            access.check(Need::Read, Some(&bearer("p0rtal"))).unwrap(),
+            Grant::Slice(Arc::new(slice))
+        );
+        assert_eq!(
+            access.check(Need::Read, Some(&bearer("r3ad"))).unwrap(),
+            Grant::Everything
+        );
+        assert!(access.check(Need::Ingest, Some(&bearer("p0rtal"))).is_err());
+        let only_sliced =
+            Access::default().with_sliced_read("p0rtal", Slice::parse("policy=PII-01").unwrap());
+        assert!(!only_sliced.is_open(Need::Read));
+        assert!(only_sliced.check(Need::Read, None).is_err());
     }
 }

@@ -15,9 +15,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::access::Need;
+use crate::access::{Grant, Need};
 use crate::error::AppError;
 use crate::routes::{analytics, backup, export, health, ingest, metrics, static_files, stream};
+use crate::slice::Slice;
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
@@ -79,8 +80,52 @@ pub fn app(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-async fn require_read(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    require(&state, Need::Read, request, next).await
+async fn require_read(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let grant = state
+        .settings
+        .access
+        .check(Need::Read, request.headers().get(header::AUTHORIZATION));
+    match grant {
+        Ok(Grant::Everything) => next.run(request).await,
+        Ok(Grant::Slice(slice)) => match narrow(&mut request, &slice) {
+            Ok(()) => {
+                request.extensions_mut().insert(Grant::Slice(slice.clone()));
+                let mut response = next.run(request).await;
+                if let Ok(value) = HeaderValue::from_str(&slice.describe()) {
+                    response
+                        .headers_mut()
+                        .insert(coachboard_contract::SLICE_HEADER, value);
+                }
+                response
+            }
+            Err(error) => error.into_response(),
+        },
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Puts a sliced token's filters into the request's query string, where every analytics
+/// handler reads its filters. Only the analytics endpoints take them: other paths
+/// (`/metrics`: counts of every event) are refused.
+fn narrow(request: &mut Request, slice: &Slice) -> Result<(), AppError> {
+    let uri = request.uri();
+    if !uri.path().starts_with("/analytics/") {
+        return Err(AppError::Forbidden(format!(
+            "this token reads only {} through /analytics/…",
+            slice.describe()
+        )));
+    }
+    let query = slice.apply(uri.query())?;
+    let path_and_query = format!("{}?{query}", uri.path());
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(
+        path_and_query
+            .parse()
+            .map_err(|_| AppError::InvalidParameter("the query string is malformed".into()))?,
+    );
+    *request.uri_mut() = axum::http::Uri::from_parts(parts)
+        .map_err(|_| AppError::InvalidParameter("the query string is malformed".into()))?;
+    Ok(())
 }
 
 async fn require_ingest(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -93,7 +138,7 @@ async fn require(state: &AppState, need: Need, request: Request, next: Next) -> 
         .access
         .check(need, request.headers().get(header::AUTHORIZATION))
     {
-        Ok(()) => next.run(request).await,
+        Ok(_) => next.run(request).await,
         Err(error) => error.into_response(),
     }
 }
@@ -139,6 +184,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .expose_headers([
             HeaderName::from_static(coachboard_contract::TOTAL_COUNT_HEADER),
             HeaderName::from_static(coachboard_contract::NEXT_CURSOR_HEADER),
+            HeaderName::from_static(coachboard_contract::SLICE_HEADER),
         ])
         .max_age(Duration::from_secs(600))
 }

@@ -36,6 +36,16 @@ pub enum Command {
     /// included, to a ClickHouse cluster or back). Run it again after an interruption: events
     /// already there are skipped, never doubled. Stop the API on a DuckDB source first.
     Copy(CopyArgs),
+    /// Print a new random read token as a tokens-file line, sliced to the filters given
+    /// (for a portal's embed: it then sees that bucket or policy only).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The slice, as a query string: `bucket=treatment`, `policy=PII-01`, or both with `&`.
+    #[arg(long)]
+    pub slice: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -116,7 +126,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub ingest_tokens: Vec<String>,
-    /// File of tokens, one per line as `read:TOKEN` or `ingest:TOKEN` (# starts a comment).
+    /// Read token limited to a slice, as `TOKEN bucket=A` or `TOKEN policy=PII-01`
+    /// (repeatable; `coachboard-api token --slice …` makes one).
+    #[arg(long = "sliced-read-token", hide_env_values = true)]
+    pub sliced_read_tokens: Vec<String>,
+    /// File of tokens, one per line as `read:TOKEN`, `read:TOKEN bucket=A` (sliced) or
+    /// `ingest:TOKEN` (# starts a comment).
     #[arg(long, env = "COACHBOARD_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
     /// Listen beyond loopback without tokens for reading and ingest.

@@ -11,6 +11,9 @@ fn main() -> std::process::ExitCode {
         Some(Command::Generate(args)) => coachboard_api::serve::generate_file(&args),
         Some(Command::Backup(args)) => coachboard_api::backup::run(&args),
         Some(Command::Copy(args)) => coachboard_api::copy::run(&args),
+        Some(Command::Token(args)) => coachboard_api::access::token_line(args.slice.as_deref())
+            .map(|line| println!("{line}"))
+            .map_err(anyhow::Error::from),
         None => coachboard_api::serve::run(cli.serve),
     };
     match result {

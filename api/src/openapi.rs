@@ -111,8 +111,9 @@ fn policy_outcomes() {}
 fn rewrites() {}
 
 #[utoipa::path(get, path = "/analytics/sessions/{id}", tag = "analytics",
-    params(("id" = String, Path, description = "the session id", max_length = 256)),
-    responses((status = 200, body = SessionDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    params(("id" = String, Path, description = "the session id", max_length = 256), FilterParams),
+    responses((status = 200, body = SessionDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "a sliced read token asked outside its slice")))]
 #[allow(dead_code)]
 fn session() {}
 

@@ -18,6 +18,7 @@ use crate::cli::{GenerateArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
 use crate::generate::{DemoSpec, generate};
 use crate::ingest::Limits;
+use crate::slice::Slice;
 use crate::state::{AppState, Settings, Timeouts};
 use crate::store::{
     ClickHouseStore, DuckDbStore, EventStore, StoreError, StoreOptions, StoreSpec, StoredEvent,
@@ -309,6 +310,15 @@ async fn stop_on_signal(
 fn load_access(args: &ServeArgs) -> anyhow::Result<Access> {
     let mut read = args.read_tokens.clone();
     let mut ingest = args.ingest_tokens.clone();
+    let mut sliced = Vec::new();
+    for line in &args.sliced_read_tokens {
+        match sliced_token(line).context("--sliced-read-token")? {
+            (token, Some(slice)) => sliced.push((token, slice)),
+            (_, None) => {
+                bail!("--sliced-read-token: expected `TOKEN bucket=…` or `TOKEN policy=…`")
+            }
+        }
+    }
     if let Some(file) = &args.tokens_file {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read the tokens file {}", file.display()))?;
@@ -317,18 +327,34 @@ fn load_access(args: &ServeArgs) -> anyhow::Result<Access> {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
+            let place = || format!("{} line {}", file.display(), number + 1);
             match line.split_once(':') {
-                Some(("read", token)) => read.push(token.trim().to_owned()),
+                Some(("read", rest)) => match sliced_token(rest).with_context(place)? {
+                    (token, Some(slice)) => sliced.push((token, slice)),
+                    (token, None) => read.push(token),
+                },
                 Some(("ingest", token)) => ingest.push(token.trim().to_owned()),
                 _ => bail!(
-                    "{} line {}: expected `read:TOKEN` or `ingest:TOKEN`",
-                    file.display(),
-                    number + 1
+                    "{}: expected `read:TOKEN`, `read:TOKEN bucket=…` or `ingest:TOKEN`",
+                    place()
                 ),
             }
         }
     }
-    Ok(Access::new(&read, &ingest))
+    Ok(sliced
+        .into_iter()
+        .fold(Access::new(&read, &ingest), |access, (token, slice)| {
+            access.with_sliced_read(&token, slice)
+        }))
+}
+
+/// `TOKEN` or `TOKEN bucket=A&policy=B`: a token, then maybe its slice after white space.
+fn sliced_token(text: &str) -> anyhow::Result<(String, Option<Slice>)> {
+    let text = text.trim();
+    match text.split_once(char::is_whitespace) {
+        None => Ok((text.to_owned(), None)),
+        Some((token, slice)) => Ok((token.to_owned(), Some(Slice::parse(slice)?))),
+    }
 }
 
 /// Opens the store a spec names.

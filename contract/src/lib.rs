@@ -24,3 +24,5 @@ pub use suggestions::*;
 pub const TOTAL_COUNT_HEADER: &str = "x-total-count";
 /// Response header with the cursor of the next page of `/analytics/events`.
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
+/// On answers to a sliced read token: the filters it is limited to, as a query string.
+pub const SLICE_HEADER: &str = "x-coachboard-slice";

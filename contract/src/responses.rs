@@ -323,7 +323,9 @@ pub struct Health {
 pub struct DataChanged {
     /// Increases with every committed write.
     pub version: u64,
-    pub total_events: u64,
+    /// Events in the database; left out for a sliced read token (it is everyone's count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_events: Option<u64>,
 }
 
 #[cfg(test)]

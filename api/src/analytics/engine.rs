@@ -141,7 +141,7 @@ impl Engine {
         let generation = store.generation();
         let (changes, _) = watch::channel(DataChanged {
             version: 0,
-            total_events: extent.total,
+            total_events: Some(extent.total),
         });
         Ok(Self {
             store,
@@ -222,7 +222,7 @@ impl Engine {
             self.writes_started.store(version, Ordering::Release);
             self.changes.send_replace(DataChanged {
                 version,
-                total_events: total,
+                total_events: Some(total),
             });
         }
         Ok(())
@@ -507,7 +507,7 @@ impl Engine {
         );
         self.changes.send_replace(DataChanged {
             version,
-            total_events: total,
+            total_events: Some(total),
         });
         Ok(WriteOutcome {
             stored: fresh.len() as u64,
@@ -562,7 +562,7 @@ impl Engine {
             *ids = derived.ids;
             self.changes.send_replace(DataChanged {
                 version,
-                total_events: total,
+                total_events: Some(total),
             });
         }
         self.synced_generation.store(generation, Ordering::Release);

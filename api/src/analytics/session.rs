@@ -12,11 +12,17 @@ use crate::store::{EventsQuery, Scope, StoreError};
 /// Events of one session read at most: a session is a conversation, not a table.
 pub const MAX_SESSION_EVENTS: u32 = 5000;
 
-pub fn session_detail(engine: &Engine, session_id: &str) -> Result<SessionDetail, StoreError> {
+/// The session's events within `scope` (a sliced token's bucket or policy, a client's own
+/// filters); `scope`'s own session id is replaced by this one.
+pub fn session_detail(
+    engine: &Engine,
+    session_id: &str,
+    scope: Scope,
+) -> Result<SessionDetail, StoreError> {
     let query = EventsQuery {
         scope: Scope {
             session_id: Some(session_id.to_owned()),
-            ..Scope::default()
+            ..scope
         },
         sort: SortKey::Ts,
         order: SortOrder::Asc,

@@ -228,15 +228,23 @@ pub async fn rewrites(
 pub async fn session(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     if session_id.chars().count() > 256 || session_id.chars().any(char::is_control) {
         return Err(AppError::InvalidParameter(
             "a session id is at most 256 characters, without control characters".to_owned(),
         ));
     }
-    let key = format!("session/{session_id}");
+    let params = Params::parse(query.as_deref())?;
+    let scope = params.scope()?;
+    // The id's length first: an id holding `?` cannot pass for another id with filters.
+    let key = cache_key(
+        &format!("session/{}/{session_id}", session_id.len()),
+        &params,
+        &[],
+    );
     answer(&state, key, move |engine| {
-        plain(analytics::session_detail(engine, &session_id)?)
+        plain(analytics::session_detail(engine, &session_id, scope)?)
     })
     .await
 }

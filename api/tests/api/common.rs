@@ -150,6 +150,33 @@ impl TestApi {
         }
     }
 
+    /// The status, headers and first body frame of a GET with a token: for streams.
+    pub async fn first_chunk(&self, uri: &str, token: &str) -> Answer {
+        let request = Request::get(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let mut body = response.into_body();
+        let first = body.frame().await.and_then(Result::ok);
+        let body = first
+            .and_then(|frame| frame.into_data().ok())
+            .map(|data| data.to_vec())
+            .unwrap_or_default();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub async fn get(&self, uri: &str) -> Answer {
         self.send(Request::get(uri).body(Body::empty()).expect("request"))
             .await

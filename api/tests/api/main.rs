@@ -21,6 +21,7 @@ mod security;
 mod seed_format;
 #[path = "../support/server.rs"]
 mod server;
+mod slices;
 mod soak;
 mod suggestions;
 mod tls;
