@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -17,7 +17,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::access::{Grant, Need};
 use crate::error::AppError;
-use crate::routes::{analytics, backup, export, health, ingest, metrics, static_files, stream};
+use crate::routes::{
+    analytics, annotations, backup, export, health, ingest, metrics, static_files, stream,
+};
 use crate::slice::Slice;
 use crate::state::AppState;
 
@@ -38,10 +40,13 @@ pub fn app(state: AppState) -> Router {
             get(analytics::policy_outcomes),
         )
         .route("/analytics/stream", get(stream::stream))
+        .route("/annotations", get(annotations::list))
         .route("/metrics", get(metrics::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_read));
     let write = Router::new()
         .route("/events", post(ingest::ingest))
+        .route("/annotations", post(annotations::create))
+        .route("/annotations/{id}", delete(annotations::delete))
         .route("/admin/backup", post(backup::backup))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -109,9 +114,10 @@ async fn require_read(State(state): State<AppState>, mut request: Request, next:
 /// (`/metrics`: counts of every event) are refused.
 fn narrow(request: &mut Request, slice: &Slice) -> Result<(), AppError> {
     let uri = request.uri();
-    if !uri.path().starts_with("/analytics/") {
+    // Annotations are the operator's notes, not events: a portal sees them too.
+    if !uri.path().starts_with("/analytics/") && uri.path() != "/annotations" {
         return Err(AppError::Forbidden(format!(
-            "this token reads only {} through /analytics/…",
+            "this token reads only {} through /analytics/… and /annotations",
             slice.describe()
         )));
     }
@@ -149,6 +155,7 @@ async fn fallback(State(state): State<AppState>, request: Request) -> Response {
     let api_path = [
         "/analytics",
         "/events",
+        "/annotations",
         "/healthz",
         "/readyz",
         "/openapi",
@@ -179,7 +186,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([
             HeaderName::from_static(coachboard_contract::TOTAL_COUNT_HEADER),

@@ -27,6 +27,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("no such endpoint: {0}")]
     NotFound(String),
+    /// A thing the request names (an annotation) does not exist.
+    #[error("{0}")]
+    Missing(String),
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error("{0}")]
@@ -49,7 +52,7 @@ impl AppError {
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Unauthorized(_) => ErrorCode::Unauthorized,
             Self::Forbidden(_) => ErrorCode::Forbidden,
-            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::NotFound(_) | Self::Missing(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::RequestTimeout(_) => ErrorCode::RequestTimeout,

@@ -150,6 +150,9 @@ pub fn route_label(path: &str) -> &'static str {
     if path.starts_with("/analytics/sessions/") {
         return "/analytics/sessions/{id}";
     }
+    if path.starts_with("/annotations/") {
+        return "/annotations/{id}";
+    }
     crate::routes::API_PATHS
         .iter()
         .find(|route| **route == path)

@@ -3,13 +3,13 @@
 
 use axum::Json;
 use coachboard_contract::{
-    BucketStats, BucketSuggestions, Comparison, DataChanged, DatabaseExtent, DecisionTime,
-    ErrorBody, ErrorCode, EventKind, EventRecord, Experiment, Figures, Guardrail, GuardrailValue,
-    Health, IngestResult, Interval, LatencyBin, LatencyDistribution, MultipleExposure, NewEvent,
-    Period, PolicyCounts, PolicyOutcome, PolicyOutcomes, PolicyRefs, PreviousPeriod, Rate,
-    RewriteBand, RewriteSizes, SampleRatioCheck, SequentialComparison, SessionDetail,
-    SessionSuggestion, SortKey, SortOrder, SuggestionOutcomes, SuggestionStats, Summary,
-    Timeseries, TimeseriesPoint,
+    Annotation, BucketStats, BucketSuggestions, Comparison, DataChanged, DatabaseExtent,
+    DecisionTime, ErrorBody, ErrorCode, EventKind, EventRecord, Experiment, Figures, Guardrail,
+    GuardrailValue, Health, IngestResult, Interval, LatencyBin, LatencyDistribution,
+    MultipleExposure, NewAnnotation, NewEvent, Period, PolicyCounts, PolicyOutcome, PolicyOutcomes,
+    PolicyRefs, PreviousPeriod, Rate, RewriteBand, RewriteSizes, SampleRatioCheck,
+    SequentialComparison, SessionDetail, SessionSuggestion, SortKey, SortOrder, SuggestionOutcomes,
+    SuggestionStats, Summary, Timeseries, TimeseriesPoint,
 };
 use utoipa::{IntoParams, OpenApi};
 
@@ -140,6 +140,28 @@ fn stream() {}
 #[allow(dead_code)]
 fn ingest() {}
 
+#[utoipa::path(get, path = "/annotations", tag = "annotations",
+    params(("from" = Option<String>, Query, format = DateTime, description = "start (inclusive)"),
+        ("to" = Option<String>, Query, format = DateTime, description = "end (exclusive)")),
+    responses((status = 200, body = Vec<Annotation>, description = "notes in time order"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[allow(dead_code)]
+fn annotations() {}
+
+#[utoipa::path(post, path = "/annotations", tag = "annotations", request_body = NewAnnotation,
+    responses((status = 201, body = Annotation), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 503, body = ErrorBody), (status = 507, body = ErrorBody)))]
+#[allow(dead_code)]
+fn add_annotation() {}
+
+#[utoipa::path(delete, path = "/annotations/{id}", tag = "annotations",
+    params(("id" = String, Path, description = "the annotation's id")),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+#[allow(dead_code)]
+fn delete_annotation() {}
+
 #[utoipa::path(post, path = "/admin/backup", tag = "operations",
     responses(
         (status = 200, content_type = "application/octet-stream", body = String,
@@ -183,6 +205,9 @@ fn readyz() {}
         rewrites,
         session,
         stream,
+        annotations,
+        add_annotation,
+        delete_annotation,
         ingest,
         healthz,
         readyz,
@@ -190,6 +215,8 @@ fn readyz() {}
         backup
     ),
     components(schemas(
+        Annotation,
+        NewAnnotation,
         Summary,
         Figures,
         Period,

@@ -5,6 +5,7 @@
 //! `/analytics/policies`) follow the design note exactly, so clients written against the
 //! note's Python API keep working.
 
+mod annotations;
 pub mod diff;
 mod error;
 mod event;
@@ -13,6 +14,7 @@ mod ingest;
 mod responses;
 mod suggestions;
 
+pub use annotations::{Annotation, MAX_ANNOTATION_CHARS, NewAnnotation};
 pub use error::{ErrorBody, ErrorCode};
 pub use event::{EventKind, EventRecord, ParseEventKindError, parse_policy_refs};
 pub use filter::{Filter, Interval, SortKey, SortOrder, format_instant};

@@ -1,6 +1,7 @@
 //! HTTP routes, one file per concern.
 
 pub mod analytics;
+pub mod annotations;
 pub mod backup;
 pub mod export;
 pub mod health;
@@ -10,7 +11,7 @@ pub mod static_files;
 pub mod stream;
 
 /// Every path of the API (the dashboard's files and routes aside).
-pub const API_PATHS: [&str; 18] = [
+pub const API_PATHS: [&str; 20] = [
     "/analytics/summary",
     "/analytics/events",
     "/analytics/events.csv",
@@ -24,6 +25,8 @@ pub const API_PATHS: [&str; 18] = [
     "/analytics/sessions/{id}",
     "/analytics/stream",
     "/events",
+    "/annotations",
+    "/annotations/{id}",
     "/healthz",
     "/readyz",
     "/metrics",

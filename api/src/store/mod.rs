@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::NaiveDateTime;
-use coachboard_contract::{EventRecord, SortKey, SortOrder};
+use coachboard_contract::{Annotation, EventRecord, SortKey, SortOrder};
 
 pub use self::clickhouse::{
     ClickHouseConfig, ClickHouseOpenError, ClickHouseStore, ConfigError, EnvCredentials,
@@ -268,6 +268,16 @@ pub trait EventStore: Send + Sync + 'static {
     fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError>;
     /// Writes all events in one transaction: all or nothing.
     fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError>;
+    /// Notes pinned to a time within `[from, to)` (open where `None`), in time order.
+    fn annotations(
+        &self,
+        from: Option<NaiveDateTime>,
+        to: Option<NaiveDateTime>,
+    ) -> Result<Vec<Annotation>, StoreError>;
+    /// Stores a note under its (new) id.
+    fn add_annotation(&self, annotation: &Annotation) -> Result<(), StoreError>;
+    /// Deletes a note; false when none has that id.
+    fn delete_annotation(&self, id: &str) -> Result<bool, StoreError>;
     /// A trivial query: the database answers.
     fn ping(&self) -> Result<(), StoreError>;
     /// Calls `visit` with every event of the scope in the query's order (no paging), until

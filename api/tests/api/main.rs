@@ -2,6 +2,7 @@
 //! `scripts/cluster-test.sh`, the same tests against a real ClickHouse cluster). One test binary (the DuckDB
 //! library is large to link), one module per concern.
 
+mod annotations;
 mod bad_requests;
 mod common;
 mod concurrency;

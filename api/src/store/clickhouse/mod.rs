@@ -7,6 +7,7 @@
 //! of the ClickHouse client's own (one per process, never dropped) and the caller waits on a
 //! channel, so it works from any thread, inside a Tokio runtime or not.
 
+mod annotations;
 mod config;
 mod links;
 mod pairing;
@@ -24,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveDateTime;
 use clickhouse::Client;
-use coachboard_contract::EventRecord;
+use coachboard_contract::{Annotation, EventRecord};
 
 pub use config::{ClickHouseConfig, ConfigError, EnvCredentials};
 use rows::{ColumnFields, EventRow, ExtentFields, GroupFields, InsertRow, PolicyFields};
@@ -161,6 +162,7 @@ impl ClickHouseStore {
         ]
         .into_iter()
         .chain(schema::create_derived(db, cluster))
+        .chain(schema::create_annotations(db, cluster))
         .chain(schema::create_rollups(db, cluster));
         let had_rollup = self.table_exists(schema::HOURLY_LOCAL)?;
         for ddl in statements {
@@ -561,6 +563,22 @@ impl EventStore for ClickHouseStore {
             visit(&event.id);
             true
         })
+    }
+
+    fn annotations(
+        &self,
+        from: Option<NaiveDateTime>,
+        to: Option<NaiveDateTime>,
+    ) -> Result<Vec<Annotation>, StoreError> {
+        annotations::in_range(self, from, to)
+    }
+
+    fn add_annotation(&self, annotation: &Annotation) -> Result<(), StoreError> {
+        annotations::insert(self, annotation)
+    }
+
+    fn delete_annotation(&self, id: &str) -> Result<bool, StoreError> {
+        annotations::delete(self, id)
     }
 
     fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError> {

@@ -271,6 +271,33 @@ pub(crate) fn create_links(db: &str, cluster: &str) -> String {
     )
 }
 
+/// Notes pinned to a time (`annotations.rs`), users' data: each change is a new version of
+/// the note's row (a deletion too, `deleted = 1`); the latest version holds.
+pub(crate) const ANNOTATION_COLUMNS: &[(&str, &str)] = &[
+    ("id", "String"),
+    ("ts_us", "Int64"),
+    ("text", "String"),
+    ("deleted", "UInt8"),
+    ("version", "UInt64"),
+];
+pub(crate) const ANNOTATIONS_LOCAL: &str = "annotations_local";
+pub(crate) const ANNOTATIONS: &str = "annotations";
+
+pub(crate) fn create_annotations(db: &str, cluster: &str) -> [String; 2] {
+    [
+        format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{ANNOTATIONS_LOCAL} ON CLUSTER {cluster} ({})
+    ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{db}.{ANNOTATIONS_LOCAL}', '{{replica}}', version)
+    ORDER BY id",
+            column_list(ANNOTATION_COLUMNS)
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{ANNOTATIONS} ON CLUSTER {cluster} AS {db}.{ANNOTATIONS_LOCAL}
+    ENGINE = Distributed({cluster}, {db}, {ANNOTATIONS_LOCAL}, cityHash64(id))"
+        ),
+    ]
+}
+
 fn column_list(columns: &[(&str, &str)]) -> String {
     columns
         .iter()

@@ -2,6 +2,7 @@
 //! writer connection and a pool of cloned reader connections. After a fault that breaks the
 //! instance (a full disk, a failed checkpoint) the database is reopened inside the process.
 
+mod annotations;
 mod derive;
 mod facts;
 mod faults;
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use coachboard_contract::EventRecord;
+use coachboard_contract::{Annotation, EventRecord};
 use duckdb::arrow::array::{ArrayRef, Int32Array, StringArray, TimestampMicrosecondArray};
 use duckdb::arrow::datatypes::{Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
@@ -842,6 +843,22 @@ impl EventStore for DuckDbStore {
             }
             Err(error) => Err(self.write_error(&error)),
         }
+    }
+
+    fn annotations(
+        &self,
+        from: Option<NaiveDateTime>,
+        to: Option<NaiveDateTime>,
+    ) -> Result<Vec<Annotation>, StoreError> {
+        self.read(|conn| annotations::in_range(conn, from, to))
+    }
+
+    fn add_annotation(&self, annotation: &Annotation) -> Result<(), StoreError> {
+        self.write(|conn| Ok(annotations::insert(conn, annotation)?))
+    }
+
+    fn delete_annotation(&self, id: &str) -> Result<bool, StoreError> {
+        self.write(|conn| Ok(annotations::delete(conn, id)?))
     }
 
     fn settle(&self) -> Result<(), StoreError> {
