@@ -3,9 +3,9 @@
 //! when the view that asked for them goes away.
 
 use coachboard_contract::{
-    ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution, NEXT_CURSOR_HEADER,
-    PolicyCounts, PolicyOutcomes, RewriteSizes, SessionDetail, SortKey, SortOrder,
-    SuggestionOutcomes, Summary, TOTAL_COUNT_HEADER, Timeseries,
+    Annotation, ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution,
+    NEXT_CURSOR_HEADER, PolicyCounts, PolicyOutcomes, RewriteSizes, SessionDetail, SortKey,
+    SortOrder, SuggestionOutcomes, Summary, TOTAL_COUNT_HEADER, Timeseries,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::on_cleanup;
@@ -211,6 +211,18 @@ impl Api {
         filter: &Filter,
     ) -> impl Future<Output = Result<RewriteSizes, ApiError>> + use<> {
         value(self.get("/analytics/rewrites", &owned(filter.query_pairs())))
+    }
+
+    /// The annotations within the filter's range (its other filters do not apply to notes).
+    pub fn annotations(
+        &self,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<Vec<Annotation>, ApiError>> + use<> {
+        let pairs: Vec<(String, String)> = owned(filter.query_pairs())
+            .into_iter()
+            .filter(|(key, _)| key == "from" || key == "to")
+            .collect();
+        value(self.get("/annotations", &pairs))
     }
 
     /// One session's suggestions with their outcomes.

@@ -1,6 +1,7 @@
 //! The page state and its query string: range, filters, page, sort, search and refresh live
 //! in the URL, so a copied link opens the same view (pure, unit-tested natively).
 
+use crate::comparison::Comparison;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use coachboard_contract::{
     EventKind, Filter, Interval, SortKey, SortOrder, format_instant, parse_instant,
@@ -145,12 +146,14 @@ pub struct PageState {
     pub sort: SortKey,
     pub order: SortOrder,
     pub refresh: Refresh,
+    /// The earlier period drawn behind the charts.
+    pub compare: Comparison,
 }
 
 /// Query keys this state owns; others (api, embed, theme …) are left as they are.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "range", "from", "to", "bucket", "event", "policy", "session", "q", "page", "sort", "order",
-    "refresh",
+    "refresh", "compare",
 ];
 
 impl PageState {
@@ -179,6 +182,7 @@ impl PageState {
                 "sort" => state.sort = value.parse().unwrap_or_default(),
                 "order" => state.order = value.parse().unwrap_or_default(),
                 "refresh" => state.refresh = Refresh::from_key(value).unwrap_or(defaults.refresh),
+                "compare" => state.compare = Comparison::from_key(value).unwrap_or_default(),
                 _ => {}
             }
         }
@@ -238,6 +242,9 @@ impl PageState {
         if self.refresh != defaults.refresh {
             put("refresh", self.refresh.key().to_owned());
         }
+        if self.compare != Comparison::Off {
+            put("compare", self.compare.key().to_owned());
+        }
         pairs
     }
 
@@ -282,7 +289,8 @@ impl PageState {
             (Some(from), None) => now - from,
             _ => return Interval::Day,
         };
-        if span <= Duration::days(7) {
+        // Hours up to three days (at most 72 bars), then days: a week is seven bars.
+        if span <= Duration::days(3) {
             Interval::Hour
         } else if span <= Duration::days(400) {
             Interval::Day
@@ -381,6 +389,7 @@ mod tests {
             sort: SortKey::LatencyMs,
             order: SortOrder::Asc,
             refresh: Refresh::Live,
+            compare: Comparison::WeekBefore,
             ..PageState::default()
         };
         let defaults = Defaults::default();
@@ -457,6 +466,11 @@ mod tests {
         );
         assert_eq!(state.interval(now), Interval::Hour);
         assert!(state.is_bounded());
+        let week = PageState {
+            range: RangePreset::Week,
+            ..PageState::default()
+        };
+        assert_eq!(week.interval(now), Interval::Day);
         let all = PageState::default();
         assert_eq!(all.filter(now, None).from, None);
         assert_eq!(all.interval(now), Interval::Day);

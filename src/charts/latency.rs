@@ -35,12 +35,31 @@ pub fn label_spots(markers: &[(f64, usize)], width: f64) -> Vec<(f64, f64)> {
     spots
 }
 
+/// What the latency chart draws: the distribution, and the earlier period's behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyView {
+    pub latency: LatencyDistribution,
+    pub baseline: Option<(&'static str, LatencyDistribution)>,
+}
+
+/// The earlier period's count over a bin: its bins whose middle falls inside.
+pub fn baseline_count(baseline: &LatencyDistribution, lower_ms: f64, upper_ms: f64) -> u64 {
+    baseline
+        .bins
+        .iter()
+        .filter(|bin| (lower_ms..upper_ms).contains(&((bin.lower_ms + bin.upper_ms) / 2.0)))
+        .map(|bin| bin.count)
+        .sum()
+}
+
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    latency: &LatencyDistribution,
+    view: &LatencyView,
     theme: &ChartTheme,
 ) -> DrawResult<(), DB> {
     area.fill(&theme.background)?;
+    let latency = &view.latency;
+    let baseline = view.baseline.as_ref().map(|(_, before)| before);
     let (Some(first), Some(last)) = (latency.bins.first(), latency.bins.last()) else {
         return empty_message(area, theme, "No latency recorded in this range");
     };
@@ -50,13 +69,38 @@ pub fn draw<DB: DrawingBackend>(
         domain: (first.lower_ms, last.upper_ms),
         range: (frame.left, frame.right),
     };
-    let max_count = latency.bins.iter().map(|bin| bin.count).max().unwrap_or(0) as f64;
+    let in_domain = |bin: &&coachboard_contract::LatencyBin| {
+        bin.count > 0 && bin.lower_ms >= first.lower_ms && bin.upper_ms <= last.upper_ms
+    };
+    let before: Vec<&coachboard_contract::LatencyBin> = baseline
+        .map(|before| before.bins.iter().filter(in_domain).collect())
+        .unwrap_or_default();
+    let max_count = latency
+        .bins
+        .iter()
+        .chain(before.iter().copied())
+        .map(|bin| bin.count)
+        .max()
+        .unwrap_or(0) as f64;
     let ticks = nice_ticks(max_count, 4);
     let y = Linear {
         domain: (0.0, ticks.last().copied().unwrap_or(1.0)),
         range: (frame.bottom, frame.top),
     };
     count_axis(area, theme, &frame, &ticks, &y)?;
+    // The earlier period first, behind: faint bins, their tops edged.
+    for bin in before {
+        let (x0, x1) = (px(x.map(bin.lower_ms)), px(x.map(bin.upper_ms)));
+        let top = px(y.map(bin.count as f64));
+        area.draw(&Rectangle::new(
+            [(x0, top), (x1.max(x0 + 1), px(frame.bottom))],
+            theme.muted.mix(0.16).filled(),
+        ))?;
+        area.draw(&PathElement::new(
+            vec![(x0, top), (x1.max(x0 + 1), top)],
+            theme.muted.mix(0.8).stroke_width(2),
+        ))?;
+    }
     for bin in &latency.bins {
         let (x0, x1) = (x.map(bin.lower_ms), x.map(bin.upper_ms));
         area.draw(&Rectangle::new(
@@ -102,6 +146,20 @@ pub fn draw<DB: DrawingBackend>(
         label(area, text, (label_x, frame.top - 3.0 - raise), &marker_text)?;
     }
     Ok(())
+}
+
+pub fn describe_view(view: &LatencyView) -> String {
+    let mut text = describe(&view.latency);
+    if let Some((name, before)) = &view.baseline
+        && let (Some(p50), Some(p95)) = (before.p50_ms, before.p95_ms)
+    {
+        text.push_str(&format!(
+            " {name}, drawn faintly behind: median {}, 95th percentile {}.",
+            duration_ms(p50),
+            duration_ms(p95)
+        ));
+    }
+    text
 }
 
 pub fn describe(latency: &LatencyDistribution) -> String {

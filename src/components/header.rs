@@ -4,12 +4,13 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::app::AppContext;
+use crate::comparison::Comparison;
 use crate::components::range_picker::RangePicker;
 use crate::components::saved_views_menu::SavedViewsMenu;
 use crate::components::shortcuts_help::KeyboardShortcuts;
 use crate::format::relative_time;
 use crate::page_nav::PageNav;
-use crate::query::Refresh;
+use crate::query::{PageState, Refresh};
 use crate::storage::{self, Kind};
 use crate::theme::ThemeChoice;
 
@@ -28,6 +29,8 @@ pub fn Header(
             .with(|state| state.bucket.clone().unwrap_or_default())
     });
     let refresh = Signal::derive(move || nav.state.with(|state| state.refresh));
+    let compare = Signal::derive(move || nav.state.with(|state| state.compare));
+    let bounded = Signal::derive(move || nav.state.with(PageState::is_bounded));
     let updated = move || match last_updated.get() {
         Some(at) => format!("Updated {}", relative_time(at, now.get())),
         None => "Loading…".to_owned(),
@@ -56,6 +59,17 @@ pub fn Header(
             </div>
             <div class="controls">
                 <RangePicker/>
+                <label class="control">
+                    <span class="sr-only">"Compare with"</span>
+                    <select class="compare" prop:value=move || compare.get().key() disabled=move || !bounded.get()
+                        title=move || (!bounded.get()).then_some("Pick a range with a start to compare it with an earlier one")
+                        on:change:target=move |event| {
+                            let value = Comparison::from_key(&event.target().value()).unwrap_or_default();
+                            nav.update(|state| state.compare = value, true);
+                        }>
+                        {Comparison::ALL.iter().map(|choice| view! { <option value=choice.key()>{choice.label()}</option> }).collect_view()}
+                    </select>
+                </label>
                 <label class="control">
                     <span class="sr-only">"A/B bucket"</span>
                     <select prop:value=move || bucket.get() on:change:target=move |event| {

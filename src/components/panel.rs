@@ -51,6 +51,16 @@ impl<T> Load<T> {
         }
     }
 
+    /// The same state with the value turned into another.
+    pub fn map<U>(&self, change: impl FnOnce(&T) -> U) -> Load<U> {
+        match self {
+            Self::Waiting => Load::Waiting,
+            Self::Ready(value) => Load::Ready(change(value)),
+            Self::Failed(error) => Load::Failed(error.clone()),
+            Self::NotOffered => Load::NotOffered,
+        }
+    }
+
     pub fn ready(&self) -> Option<&T> {
         match self {
             Self::Ready(value) => Some(value),

@@ -4,7 +4,8 @@
 use coachboard_contract::{LatencyDistribution, RewriteSizes, SuggestionOutcomes};
 use leptos::prelude::*;
 
-use crate::charts::{latency, rewrites};
+use crate::charts::latency::{self, LatencyView};
+use crate::charts::rewrites;
 use crate::components::data_table::TableData;
 use crate::components::latency_panel;
 use crate::components::panel::{ChartView, Load, Panel, chart_body};
@@ -23,7 +24,8 @@ pub fn decision_distribution(suggestions: &SuggestionOutcomes) -> LatencyDistrib
     }
 }
 
-fn describe_decision(decision: &LatencyDistribution) -> String {
+fn describe_decision(view: &LatencyView) -> String {
+    let decision = &view.latency;
     match (decision.p50_ms, decision.p95_ms) {
         (Some(p50), Some(p95)) => format!(
             "Time from offer to answer of {} suggestions: median {}, 95th percentile {}.",
@@ -38,11 +40,13 @@ fn describe_decision(decision: &LatencyDistribution) -> String {
 #[component]
 pub fn DecisionPanel(data: Signal<Load<SuggestionOutcomes>>) -> impl IntoView {
     let as_table = RwSignal::new(false);
-    let distribution = Signal::derive(move || match data.get() {
-        Load::Ready(suggestions) => Load::Ready(decision_distribution(&suggestions)),
-        Load::Waiting => Load::Waiting,
-        Load::Failed(error) => Load::Failed(error),
-        Load::NotOffered => Load::NotOffered,
+    let distribution = Signal::derive(move || {
+        data.with(|load| {
+            load.map(|suggestions| LatencyView {
+                latency: decision_distribution(suggestions),
+                baseline: None,
+            })
+        })
     });
     let subtitle = Signal::derive(move || {
         data.with(|load| {

@@ -137,6 +137,64 @@ pub fn Dashboard() -> impl IntoView {
     let links_note =
         Signal::derive(move || suggestions.with(|load| load.ready().and_then(links_note)));
 
+    // Drawn over the charts, fetched apart so that neither delays the panels: the earlier
+    // period when comparing, the annotations of the range. Only coachboard-api has them.
+    let full_api = Memo::new(move |_| {
+        summary.with(|summary| {
+            matches!(
+                summary,
+                Some(Ok(Summary {
+                    database: Some(_),
+                    ..
+                }))
+            )
+        })
+    });
+    let comparison = Memo::new(move |_| state.with(|state| state.compare));
+    let baseline = LocalResource::new(move || {
+        let (api, filter, comparison, interval, full) = (
+            context.api.get(),
+            filter.get(),
+            comparison.get(),
+            interval.get(),
+            full_api.get(),
+        );
+        async move {
+            let earlier = comparison
+                .baseline(&filter, browser::now())
+                .filter(|_| full)?;
+            let (timeseries, latency) = (api.timeseries(&earlier, interval), api.latency(&earlier));
+            Some(Baseline {
+                name: comparison.series_name(),
+                timeseries: timeseries.await.ok(),
+                latency: latency.await.ok(),
+            })
+        }
+    });
+    let baseline = Memo::new(move |_| baseline.get().flatten());
+    let baseline_timeseries = Signal::derive(move || {
+        baseline.with(|baseline| {
+            let baseline = baseline.as_ref()?;
+            Some((baseline.name, baseline.timeseries.clone()?))
+        })
+    });
+    let baseline_latency = Signal::derive(move || {
+        baseline.with(|baseline| {
+            let baseline = baseline.as_ref()?;
+            Some((baseline.name, baseline.latency.clone()?))
+        })
+    });
+    let notes = LocalResource::new(move || {
+        let (api, filter, full) = (context.api.get(), filter.get(), full_api.get());
+        async move {
+            if !full {
+                return Vec::new();
+            }
+            api.annotations(&filter).await.unwrap_or_default()
+        }
+    });
+    let notes = Memo::new(move |_| notes.get().unwrap_or_default());
+
     let buckets = Signal::derive(move || {
         let from_experiment = experiment.with(|load| {
             load.ready().map(|e| {
@@ -194,9 +252,9 @@ pub fn Dashboard() -> impl IntoView {
             view! {
                 {empty_range}
                 <section class="charts">
-                    <TimelinePanel data=timeseries/>
+                    <TimelinePanel data=timeseries baseline=baseline_timeseries notes=notes.into()/>
                     <PoliciesPanel data=policies/>
-                    <LatencyPanel data=latency/>
+                    <LatencyPanel data=latency baseline=baseline_latency/>
                     <DecisionPanel data=suggestions/>
                     <ExperimentPanel data=experiment/>
                     <RewritePanel data=rewrites/>
@@ -261,6 +319,14 @@ struct Panels {
     policies: Option<Result<PolicyCounts, ApiError>>,
     /// `None` from the note's API (which lacks these endpoints) or when the summary failed.
     extended: Option<Extended>,
+}
+
+/// The earlier period's answers, drawn faintly behind the current ones.
+#[derive(Debug, Clone, PartialEq)]
+struct Baseline {
+    name: &'static str,
+    timeseries: Option<Timeseries>,
+    latency: Option<LatencyDistribution>,
 }
 
 /// The answers of the endpoints beyond the note's.

@@ -4,6 +4,7 @@
 mod accessibility;
 mod anywhere;
 mod axe;
+mod comparing;
 mod harness;
 mod hosts;
 mod keyboard;
