@@ -113,10 +113,10 @@ pub fn label_step(interval: Interval, count: usize, fit: usize) -> usize {
 pub fn is_labelled(start: DateTime<FixedOffset>, interval: Interval, step: usize) -> bool {
     let day = start.date_naive().num_days_from_ce() as usize;
     match interval {
-        Interval::Hour if step < 24 => start.hour() as usize % step == 0,
-        Interval::Hour => start.hour() == 0 && day % (step / 24).max(1) == 0,
-        Interval::Day => day % step == 0,
-        Interval::Week => (day / 7) % step == 0,
+        Interval::Hour if step < 24 => (start.hour() as usize).is_multiple_of(step),
+        Interval::Hour => start.hour() == 0 && day.is_multiple_of((step / 24).max(1)),
+        Interval::Day => day.is_multiple_of(step),
+        Interval::Week => (day / 7).is_multiple_of(step),
     }
 }
 
