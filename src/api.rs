@@ -4,8 +4,8 @@
 
 use coachboard_contract::{
     Annotation, ErrorBody, EventRecord, Experiment, Filter, Interval, LatencyDistribution,
-    NEXT_CURSOR_HEADER, PolicyCounts, PolicyOutcomes, RewriteSizes, SessionDetail, SortKey,
-    SortOrder, SuggestionOutcomes, Summary, TOTAL_COUNT_HEADER, Timeseries,
+    NEXT_CURSOR_HEADER, PolicyCounts, PolicyOutcomes, RewriteSizes, SLICE_HEADER, SessionDetail,
+    SortKey, SortOrder, SuggestionOutcomes, Summary, TOTAL_COUNT_HEADER, Timeseries,
 };
 use gloo_net::http::{Request, Response};
 use leptos::prelude::on_cleanup;
@@ -133,16 +133,18 @@ impl Api {
         }
     }
 
-    pub fn summary(
+    /// The summary, and the slice the token is limited to (from `X-Coachboard-Slice`).
+    pub async fn summary(
         &self,
         filter: &Filter,
         compare: bool,
-    ) -> impl Future<Output = Result<Summary, ApiError>> + use<> {
+    ) -> Result<(Summary, Option<String>), ApiError> {
         let mut pairs = owned(filter.query_pairs());
         if compare {
             pairs.push(("compare".to_owned(), "previous".to_owned()));
         }
-        value(self.get("/analytics/summary", &pairs))
+        let (summary, response) = self.get("/analytics/summary", &pairs).await?;
+        Ok((summary, response.headers().get(SLICE_HEADER)))
     }
 
     pub async fn events(

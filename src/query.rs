@@ -331,6 +331,23 @@ impl PageState {
     }
 }
 
+/// What a sliced token is limited to, from the API's `X-Coachboard-Slice` header
+/// (`bucket=A&policy=PII-01`), in words: "bucket A, policy PII-01".
+pub fn slice_label(header: &str) -> Option<String> {
+    let parts: Vec<String> = form_urlencoded::parse(header.as_bytes())
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The bucket a sliced token is limited to, if any.
+pub fn slice_bucket(header: &str) -> Option<String> {
+    form_urlencoded::parse(header.as_bytes())
+        .find(|(name, _)| name == "bucket")
+        .map(|(_, value)| value.into_owned())
+}
+
 fn ceil_minute(now: DateTime<Utc>) -> DateTime<Utc> {
     let floor = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
     if floor == now {
@@ -475,6 +492,20 @@ mod tests {
         assert_eq!(all.filter(now, None).from, None);
         assert_eq!(all.interval(now), Interval::Day);
         assert!(!all.is_bounded());
+    }
+
+    #[test]
+    fn says_what_a_slice_is_limited_to() {
+        assert_eq!(
+            slice_label("bucket=A&policy=PII+01").as_deref(),
+            Some("bucket A, policy PII 01")
+        );
+        assert_eq!(
+            slice_bucket("policy=X&bucket=tr%C3%A9s").as_deref(),
+            Some("trés")
+        );
+        assert_eq!(slice_label(""), None);
+        assert_eq!(slice_bucket("policy=X"), None);
     }
 
     #[test]

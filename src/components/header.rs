@@ -20,7 +20,12 @@ pub fn Header(
     now: RwSignal<DateTime<Utc>>,
     live_connected: RwSignal<bool>,
     buckets: Signal<Vec<String>>,
+    /// A sliced token's slice (`bucket=A`): its bucket cannot be changed.
+    slice: Signal<Option<String>>,
 ) -> impl IntoView {
+    let fixed_bucket = Signal::derive(move || {
+        slice.with(|slice| slice.as_deref().and_then(crate::query::slice_bucket))
+    });
     let context = expect_context::<AppContext>();
     let nav = expect_context::<PageNav>();
     let title = context.config.with_value(|config| config.title.clone());
@@ -72,7 +77,9 @@ pub fn Header(
                 </label>
                 <label class="control">
                     <span class="sr-only">"A/B bucket"</span>
-                    <select prop:value=move || bucket.get() on:change:target=move |event| {
+                    <select prop:value=move || fixed_bucket.get().unwrap_or_else(|| bucket.get())
+                        disabled=move || fixed_bucket.get().is_some()
+                        on:change:target=move |event| {
                         let value = event.target().value();
                         nav.filter(|state| state.bucket = Some(value).filter(|value| !value.is_empty()));
                     }>

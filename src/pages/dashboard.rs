@@ -75,6 +75,15 @@ pub fn Dashboard() -> impl IntoView {
     let summary = Memo::new(move |_| {
         panels.with(|panels| panels.as_ref().map(|panels| panels.summary.clone()))
     });
+    // A sliced token's slice, kept while a later request fails (say, one outside it).
+    let slice = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        panels.with(|panels| {
+            if let Some(panels) = panels.as_ref().filter(|panels| panels.summary.is_ok()) {
+                slice.set(panels.slice.clone());
+            }
+        })
+    });
     let last_updated = RwSignal::new(None::<DateTime<Utc>>);
     Effect::new(move |_| {
         if matches!(summary.get(), Some(Ok(_))) {
@@ -267,9 +276,12 @@ pub fn Dashboard() -> impl IntoView {
     };
     view! {
         <div class="page">
-            {(!embed).then(|| view! { <Header last_updated=last_updated now=now live_connected=live_connected buckets=buckets/> })}
+            {(!embed).then(|| view! { <Header last_updated=last_updated now=now live_connected=live_connected buckets=buckets slice=slice.into()/> })}
             <main>
                 {status}
+                {move || slice.get().as_deref().and_then(crate::query::slice_label).map(|label| view! {
+                    <p class="slice-note">"This view is limited to "<strong>{label}</strong>" by its access token."</p>
+                })}
                 <KpiCards summary=summary suggestions=suggestions/>
                 {body}
             </main>
@@ -315,6 +327,8 @@ fn body_mode(summary: Option<&Result<Summary, ApiError>>) -> BodyMode {
 #[derive(Debug, Clone, PartialEq)]
 struct Panels {
     summary: Result<Summary, ApiError>,
+    /// What the token is limited to (`X-Coachboard-Slice`), for a portal's sliced token.
+    slice: Option<String>,
     /// `None` when the summary failed.
     policies: Option<Result<PolicyCounts, ApiError>>,
     /// `None` from the note's API (which lacks these endpoints) or when the summary failed.
@@ -341,12 +355,16 @@ struct Extended {
 }
 
 async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Interval) -> Panels {
-    let summary = api.summary(filter, compare).await;
+    let (summary, slice) = match api.summary(filter, compare).await {
+        Ok((summary, slice)) => (Ok(summary), slice),
+        Err(error) => (Err(error), None),
+    };
     let full = match &summary {
         Ok(summary) => summary.database.is_some(),
         Err(_) => {
             return Panels {
                 summary,
+                slice,
                 policies: None,
                 extended: None,
             };
@@ -356,6 +374,7 @@ async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Inter
         let policies = api.policies(filter).await;
         return Panels {
             summary,
+            slice,
             policies: Some(policies),
             extended: None,
         };
@@ -381,6 +400,7 @@ async fn fetch_panels(api: &Api, filter: &Filter, compare: bool, interval: Inter
     );
     Panels {
         summary,
+        slice,
         policies: Some(policies),
         extended: Some(Extended {
             timeseries,

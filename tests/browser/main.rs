@@ -9,6 +9,7 @@ mod harness;
 mod hosts;
 mod keyboard;
 mod sessions;
+mod slices;
 mod views;
 
 use fantoccini::Locator;

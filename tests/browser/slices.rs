@@ -1,0 +1,99 @@
+//! A portal's sliced read token: the dashboard shows that slice only, says so, and cannot be
+//! talked out of it from the URL.
+
+use fantoccini::Locator;
+use serde_json::Value;
+
+use crate::axe;
+use crate::harness::{Api, Browser, thousands};
+
+async fn summary(api: &Api, query: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/analytics/summary{query}", api.url))
+        .bearer_auth("full-secret")
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn a_sliced_token_sees_its_bucket_only() {
+    let api = Api::start(
+        4_000,
+        &[
+            "--read-token",
+            "full-secret",
+            "--sliced-read-token",
+            "portal-a bucket=A",
+        ],
+    )
+    .await;
+    let bucket_a = summary(&api, "?bucket=A").await["total_events"]
+        .as_u64()
+        .expect("total");
+    let everything = summary(&api, "").await["total_events"]
+        .as_u64()
+        .expect("total");
+    assert!(bucket_a < everything);
+    let browser = Browser::start(1440, 1000).await;
+    browser.client.goto(&api.url).await.expect("loads");
+    browser
+        .wait_for("document.querySelector('[data-state=token]')")
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#token"))
+        .await
+        .expect("token field")
+        .send_keys("portal-a")
+        .await
+        .expect("typed");
+    browser.click(".token-form button").await;
+    browser
+        .wait_for(&format!(
+            "document.querySelector('[data-kpi=total_events] .value')?.textContent === '{}'",
+            thousands(bucket_a)
+        ))
+        .await;
+    let note = browser
+        .wait_for("document.querySelector('.slice-note')?.textContent")
+        .await;
+    assert!(
+        note.as_str()
+            .unwrap_or_default()
+            .contains("limited to bucket A"),
+        "{note}"
+    );
+    browser
+        .wait_for("document.querySelector('.controls select:not(.compare)')?.disabled")
+        .await;
+    for theme in ["light", "dark"] {
+        browser
+            .client
+            .goto(&format!("{}/?theme={theme}", api.url))
+            .await
+            .expect("loads");
+        browser
+            .wait_for("document.querySelector('.slice-note') && document.querySelector('canvas.timeline')?.dataset.drawn")
+            .await;
+        browser.screenshot(&format!("slice-{theme}-wide")).await;
+        axe::assert_clean(&browser, &format!("sliced token ({theme})")).await;
+    }
+    // Another bucket from the URL: the API refuses, and the page says why.
+    browser
+        .client
+        .goto(&format!("{}/?bucket=B", api.url))
+        .await
+        .expect("loads");
+    browser
+        .wait_for("document.body.textContent.includes('this token reads only bucket=A')")
+        .await;
+    let shown = browser
+        .eval("document.querySelector('[data-kpi=total_events] .value')?.textContent ?? ''")
+        .await;
+    assert_ne!(shown.as_str(), Some(thousands(everything).as_str()));
+    browser.stop().await;
+}
