@@ -119,21 +119,30 @@ async fn the_previous_period_is_drawn_behind_and_can_be_turned_off() {
             .contains("Previous period, faint"),
         "{subtitle}"
     );
-    for theme in ["light", "dark"] {
-        browser
-            .client
-            .goto(&format!("{}/?{WEEK}&compare=week&theme={theme}", api.url))
-            .await
-            .expect("loads");
-        browser
-            .wait_for("document.querySelector('#panel-timeline .legend')?.textContent.includes('A week before')")
-            .await;
-        browser
-            .wait_for("document.querySelector('canvas.timeline')?.dataset.drawn")
-            .await;
-        browser.screenshot(&format!("compare-{theme}-wide")).await;
-        axe::assert_clean(&browser, &format!("comparison ({theme})")).await;
+    let phone = Browser::phone(390, 844).await;
+    for (size, shooter) in [("wide", &browser), ("phone", &phone)] {
+        for theme in ["light", "dark"] {
+            shooter
+                .client
+                .goto(&format!("{}/?{WEEK}&compare=week&theme={theme}", api.url))
+                .await
+                .expect("loads");
+            shooter
+                .wait_for("document.querySelector('#panel-timeline .legend')?.textContent.includes('A week before')")
+                .await;
+            shooter
+                .wait_for("document.querySelector('canvas.timeline')?.dataset.drawn")
+                .await;
+            if size == "phone" {
+                shooter
+                    .eval("(document.querySelector('#panel-timeline').scrollIntoView(), true)")
+                    .await;
+            }
+            shooter.screenshot(&format!("compare-{theme}-{size}")).await;
+            axe::assert_clean(shooter, &format!("comparison ({theme}, {size})")).await;
+        }
     }
+    phone.stop().await;
     // Off from the control: the URL forgets it and the faint series goes.
     browser
         .eval("(() => { const s = document.querySelector('select.compare'); s.value = 'off'; s.dispatchEvent(new Event('change')); return true; })()")

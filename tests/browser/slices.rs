@@ -82,6 +82,34 @@ async fn a_sliced_token_sees_its_bucket_only() {
         browser.screenshot(&format!("slice-{theme}-wide")).await;
         axe::assert_clean(&browser, &format!("sliced token ({theme})")).await;
     }
+    // A phone in the same tab session: the token is entered there too.
+    let phone = Browser::phone(390, 844).await;
+    phone.client.goto(&api.url).await.expect("loads");
+    phone
+        .wait_for("document.querySelector('[data-state=token]')")
+        .await;
+    phone
+        .client
+        .find(Locator::Css("#token"))
+        .await
+        .expect("token field")
+        .send_keys("portal-a")
+        .await
+        .expect("typed");
+    phone.click(".token-form button").await;
+    for theme in ["light", "dark"] {
+        phone
+            .client
+            .goto(&format!("{}/?theme={theme}", api.url))
+            .await
+            .expect("loads");
+        phone
+            .wait_for("document.querySelector('.slice-note') && document.querySelector('[data-kpi=total_events] .value')")
+            .await;
+        phone.screenshot(&format!("slice-{theme}-phone")).await;
+        axe::assert_clean(&phone, &format!("sliced token ({theme}, phone)")).await;
+    }
+    phone.stop().await;
     // Another bucket from the URL: the API refuses, and the page says why.
     browser
         .client
