@@ -179,19 +179,7 @@ where
             }
         });
     });
-    // The first drawing waits for a task of its own: drawn while the page is built, the
-    // charts made one long task that kept a phone from answering taps.
-    let ready = RwSignal::new(false);
-    set_timeout(
-        move || {
-            let _ = ready.try_set(true);
-        },
-        std::time::Duration::ZERO,
-    );
     Effect::new(move |_| {
-        if !ready.get() {
-            return;
-        }
         let (width, height) = size.get();
         let Some(canvas) = canvas_ref.get() else {
             return;
