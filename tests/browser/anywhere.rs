@@ -320,23 +320,7 @@ async fn a_token_is_asked_for_and_kept_for_the_tab() {
     .await;
     let browser = Browser::start(1440, 1000).await;
     browser.client.goto(&api.url).await.expect("loads");
-    browser
-        .wait_for("document.querySelector('[data-state=token]')")
-        .await;
-    let input = browser
-        .client
-        .find(fantoccini::Locator::Css("#token"))
-        .await
-        .expect("token field");
-    input.send_keys("s3cret-read").await.expect("typed");
-    browser
-        .client
-        .find(fantoccini::Locator::Css(".token-form button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
+    browser.enter_token("s3cret-read").await;
     browser
         .wait_for(
             "document.querySelector('[data-kpi=total_events] .value')?.textContent === '20,000'",

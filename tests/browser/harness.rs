@@ -149,6 +149,20 @@ impl Browser {
             .unwrap_or_else(|error| panic!("`{css}` cannot be clicked: {error}"));
     }
 
+    /// Types a read token into the page's token prompt (once it shows) and sends it.
+    pub async fn enter_token(&self, token: &str) {
+        self.wait_for("document.querySelector('[data-state=token]')")
+            .await;
+        self.client
+            .find(fantoccini::Locator::Css("#token"))
+            .await
+            .expect("token field")
+            .send_keys(token)
+            .await
+            .expect("typed");
+        self.click(".token-form button").await;
+    }
+
     pub async fn eval(&self, expression: &str) -> Value {
         self.client
             .execute(&format!("return ({expression});"), vec![])

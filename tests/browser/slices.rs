@@ -1,7 +1,6 @@
 //! A portal's sliced read token: the dashboard shows that slice only, says so, and cannot be
 //! talked out of it from the URL.
 
-use fantoccini::Locator;
 use serde_json::Value;
 
 use crate::axe;
@@ -40,18 +39,7 @@ async fn a_sliced_token_sees_its_bucket_only() {
     assert!(bucket_a < everything);
     let browser = Browser::start(1440, 1000).await;
     browser.client.goto(&api.url).await.expect("loads");
-    browser
-        .wait_for("document.querySelector('[data-state=token]')")
-        .await;
-    browser
-        .client
-        .find(Locator::Css("#token"))
-        .await
-        .expect("token field")
-        .send_keys("portal-a")
-        .await
-        .expect("typed");
-    browser.click(".token-form button").await;
+    browser.enter_token("portal-a").await;
     browser
         .wait_for(&format!(
             "document.querySelector('[data-kpi=total_events] .value')?.textContent === '{}'",
@@ -85,18 +73,7 @@ async fn a_sliced_token_sees_its_bucket_only() {
     // A phone in the same tab session: the token is entered there too.
     let phone = Browser::phone(390, 844).await;
     phone.client.goto(&api.url).await.expect("loads");
-    phone
-        .wait_for("document.querySelector('[data-state=token]')")
-        .await;
-    phone
-        .client
-        .find(Locator::Css("#token"))
-        .await
-        .expect("token field")
-        .send_keys("portal-a")
-        .await
-        .expect("typed");
-    phone.click(".token-form button").await;
+    phone.enter_token("portal-a").await;
     for theme in ["light", "dark"] {
         phone
             .client

@@ -128,26 +128,10 @@ impl TestApi {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        self.answer(request, |body| async move {
+            body.collect().await.expect("body").to_bytes().to_vec()
+        })
+        .await
     }
 
     /// The status, headers and first body frame of a GET with a token: for streams.
@@ -156,6 +140,22 @@ impl TestApi {
             .header("authorization", format!("Bearer {token}"))
             .body(Body::empty())
             .expect("request");
+        self.answer(request, |mut body| async move {
+            let first = body.frame().await.and_then(Result::ok);
+            first
+                .and_then(|frame| frame.into_data().ok())
+                .map(|data| data.to_vec())
+                .unwrap_or_default()
+        })
+        .await
+    }
+
+    /// Sends a request through the router; `read` takes what it needs of the body.
+    async fn answer<F, Fut>(&self, request: Request<Body>, read: F) -> Answer
+    where
+        F: FnOnce(Body) -> Fut,
+        Fut: std::future::Future<Output = Vec<u8>>,
+    {
         let response = self
             .router
             .clone()
@@ -164,12 +164,7 @@ impl TestApi {
             .expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let mut body = response.into_body();
-        let first = body.frame().await.and_then(Result::ok);
-        let body = first
-            .and_then(|frame| frame.into_data().ok())
-            .map(|data| data.to_vec())
-            .unwrap_or_default();
+        let body = read(response.into_body()).await;
         Answer {
             status,
             headers,
