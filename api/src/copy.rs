@@ -1,6 +1,7 @@
 //! `coachboard-api copy --from STORE --to STORE`: every event of one store into another, in
-//! batches, with a progress bar. Resumable: each batch skips the ids the target holds already,
-//! so a copy run again after an interruption goes on where it stopped and never doubles a row.
+//! batches, with a progress bar, then the annotations. Resumable: each batch skips the ids the
+//! target holds already, so a copy run again after an interruption goes on where it stopped
+//! and never doubles a row (annotations alike, by id).
 
 use std::time::Instant;
 
@@ -19,6 +20,8 @@ pub struct Copied {
     pub written: u64,
     /// Events it held already (an earlier, interrupted copy).
     pub present: u64,
+    /// Annotations the target did not hold yet.
+    pub notes: u64,
 }
 
 pub fn run(args: &CopyArgs) -> anyhow::Result<()> {
@@ -47,8 +50,10 @@ pub fn run(args: &CopyArgs) -> anyhow::Result<()> {
     )?;
     bar.finish_and_clear();
     println!(
-        "copied {} events from {from_name} to {to_name} in {:.1} s ({} were there already{})",
+        "copied {} events and {} annotations from {from_name} to {to_name} in {:.1} s \
+         ({} events were there already{})",
         copied.written,
+        copied.notes,
         started.elapsed().as_secs_f64(),
         copied.present,
         match total.saturating_sub(copied.written + copied.present) {
@@ -99,9 +104,27 @@ pub fn copy(
     }
     write(target, &mut pending, &mut copied)?;
     progress(copied.written + copied.present);
+    copied.notes = copy_annotations(source, target)?;
     target.settle()?;
     target.checkpoint()?;
     Ok(copied)
+}
+
+/// Every annotation the target lacks (by id), with its id: a few, so all at once.
+fn copy_annotations(source: &dyn EventStore, target: &dyn EventStore) -> anyhow::Result<u64> {
+    let present: std::collections::HashSet<String> = target
+        .annotations(None, None)?
+        .into_iter()
+        .map(|note| note.id)
+        .collect();
+    let mut written = 0;
+    for note in source.annotations(None, None)? {
+        if !present.contains(&note.id) {
+            target.add_annotation(&note)?;
+            written += 1;
+        }
+    }
+    Ok(written)
 }
 
 /// Writes the events of `pending` the target lacks, and empties it.

@@ -210,3 +210,24 @@ async fn bad_notes_are_refused_with_a_reason() {
         400
     );
 }
+
+#[tokio::test]
+async fn copying_a_store_takes_its_notes_once() {
+    let api = TestApi::with_events_and(&fixture(), settings());
+    add(&api, "2025-10-02T07:00:00Z", "prompt v3").await;
+    let source = api.into_dir();
+    let target = tempfile::TempDir::new().expect("temp dir");
+    let (from, to) = (
+        crate::common::open_any_store(&crate::common::db_path(&source)),
+        crate::common::open_any_store(&crate::common::db_path(&target)),
+    );
+    let copy = |from: &dyn coachboard_api::store::EventStore| {
+        coachboard_api::copy::copy(from, to.as_ref(), 100, &mut |_| {}).expect("copied")
+    };
+    let first = copy(from.as_ref());
+    assert_eq!((first.written, first.notes), (10, 1));
+    let again = copy(from.as_ref());
+    assert_eq!((again.written, again.notes), (0, 0), "nothing doubled");
+    let notes = to.annotations(None, None).expect("notes");
+    assert_eq!(notes, from.annotations(None, None).expect("notes"));
+}

@@ -11,6 +11,7 @@ use coachboard_api::Settings;
 use coachboard_api::copy::copy;
 use coachboard_api::generate::{DemoSpec, generate};
 use coachboard_api::store::{ClickHouseStore, EventStore, StoredEvent};
+use coachboard_contract::Annotation;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -161,6 +162,14 @@ async fn copy_moves_a_file_to_the_cluster_and_back_without_doubling() {
     let file_dir = TempDir::new().expect("temp dir");
     let file = open_store(&db_path(&file_dir));
     file.insert(&events).expect("fixture");
+    let note = Annotation {
+        id: "0193a4f0-0000-7000-8000-000000000001".into(),
+        ts: chrono::DateTime::parse_from_rfc3339("2025-10-12T09:30:00Z")
+            .expect("instant")
+            .to_utc(),
+        text: "prompt v3 <b>rolled</b> out".into(),
+    };
+    file.add_annotation(&note).expect("a note");
     let file: Arc<dyn EventStore> = Arc::new(file);
     let cluster_dir = TempDir::new().expect("temp dir");
     let config = cluster()
@@ -182,11 +191,19 @@ async fn copy_moves_a_file_to_the_cluster_and_back_without_doubling() {
     .expect("the rest");
     assert_eq!((copied.written, copied.present), (9_000, 3_000));
     assert_eq!(seen.last(), Some(&12_000));
+    assert_eq!(copied.notes, 1);
+    assert_eq!(
+        house.annotations(None, None).expect("notes"),
+        std::slice::from_ref(&note)
+    );
+    let again = copy(file.as_ref(), house.as_ref(), 1_000, &mut |_| {}).expect("again");
+    assert_eq!((again.written, again.notes), (0, 0), "nothing doubled");
     // And back into a new file: the three stores answer alike.
     let back_dir = TempDir::new().expect("temp dir");
     let back: Arc<dyn EventStore> = Arc::new(open_store(&db_path(&back_dir)));
     let copied = copy(house.as_ref(), back.as_ref(), 5_000, &mut |_| {}).expect("back");
     assert_eq!(copied.written, 12_000);
+    assert_eq!(back.annotations(None, None).expect("notes"), [note]);
     let file_api = TestApi::on_store(file_dir, file, Settings::default());
     let house_api = TestApi::on_store(cluster_dir, house, Settings::default());
     let back_api = TestApi::on_store(back_dir, back, Settings::default());
