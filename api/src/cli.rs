@@ -43,7 +43,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// The slice, as a query string: `bucket=treatment`, `policy=PII-01`, or both with `&`.
+    /// The slice, as a query string: `bucket=treatment`, `policy=PII-01`,
+    /// `policies=PII-01,PII-02`, or a bucket and policies joined with `&`.
     #[arg(long)]
     pub slice: Option<String>,
 }
@@ -126,7 +127,7 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub ingest_tokens: Vec<String>,
-    /// Read token limited to a slice, as `TOKEN bucket=A` or `TOKEN policy=PII-01`
+    /// Read token limited to a slice, as `TOKEN bucket=A`, `TOKEN policies=PII-01,PII-02`
     /// (repeatable; `coachboard-api token --slice …` makes one).
     #[arg(long = "sliced-read-token", hide_env_values = true)]
     pub sliced_read_tokens: Vec<String>,

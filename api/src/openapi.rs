@@ -30,6 +30,8 @@ struct FilterParams {
     event: Option<EventKind>,
     /// Only events whose policy_refs contain this policy, and the outcomes of those offers.
     policy: Option<String>,
+    /// `A,B`: offers that reference at least one of these policies, and their outcomes.
+    policies: Option<String>,
     session_id: Option<String>,
     /// IANA time zone for day and week boundaries (default UTC).
     tz: Option<String>,

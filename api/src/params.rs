@@ -14,6 +14,7 @@ pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
 pub const MAX_OFFSET: u64 = 100_000_000;
 const MAX_VALUE_CHARS: usize = 256;
+const MAX_POLICY_SET: usize = 64;
 pub const DEFAULT_UNANSWERED_AFTER_S: u64 = 600;
 const MAX_UNANSWERED_AFTER_S: u64 = 30 * 24 * 3600;
 
@@ -131,6 +132,7 @@ impl Params {
             bucket: self.text("bucket", 64)?,
             event: event.map(|kind| kind.as_str().to_owned()),
             policy: self.text("policy", 128)?,
+            policies: self.policy_set()?,
             session_id: self.text("session_id", MAX_VALUE_CHARS)?,
             text: self
                 .text("q", MAX_VALUE_CHARS)?
@@ -220,11 +222,35 @@ impl Params {
 
     /// The pairs this endpoint reads, in a canonical order: the cache key of an answer.
     pub fn canonical(&self, names: &[&str]) -> String {
-        names
-            .iter()
-            .filter_map(|name| self.get(name).map(|value| format!("{name}={value}")))
-            .collect::<Vec<_>>()
-            .join("&")
+        // Encoded: a value holding `&policy=…` cannot pass for two filters.
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                names
+                    .iter()
+                    .filter_map(|name| self.get(name).map(|value| (*name, value))),
+            )
+            .finish()
+    }
+
+    /// `policies=A,B`: offers that reference at least one of them (sorted, without repeats).
+    fn policy_set(&self) -> Result<Option<Vec<String>>, AppError> {
+        let Some(text) = self.text("policies", MAX_VALUE_CHARS * 8)? else {
+            return Ok(None);
+        };
+        let mut set: Vec<String> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|policy| !policy.is_empty())
+            .map(str::to_owned)
+            .collect();
+        set.sort();
+        set.dedup();
+        if set.len() > MAX_POLICY_SET || set.iter().any(|policy| policy.chars().count() > 128) {
+            return Err(invalid(format!(
+                "`policies` names at most {MAX_POLICY_SET} policies of at most 128 characters"
+            )));
+        }
+        Ok((!set.is_empty()).then_some(set))
     }
 }
 

@@ -1,12 +1,22 @@
-//! A sliced read token's slice: the filters (one bucket, one policy) that every request made
-//! with it carries. The API rewrites each request's query string through `apply`, so every
-//! handler sees the slice as if the client had asked for it; a request that names another
-//! value for a sliced filter is refused rather than silently narrowed.
+//! A sliced read token's slice: the filters (a bucket, a policy, a set of policies) that every
+//! request made with it carries. The API rewrites each request's query string through
+//! `apply`, so every handler sees the slice as if the client had asked for it; a request that
+//! names another value for a sliced filter is refused rather than silently narrowed (a subset
+//! of a sliced set of policies is a narrower view, and kept).
 
 use crate::error::AppError;
 
-/// The filters a slice may fix: both narrow every endpoint, the roll-up answers a bucket.
-pub const SLICEABLE: [&str; 2] = ["bucket", "policy"];
+/// The filters a slice may fix; each narrows every endpoint.
+pub const SLICEABLE: [&str; 3] = ["bucket", "policy", "policies"];
+
+/// The policies of a `policies=A,B` value, without blanks.
+fn policy_set(value: &str) -> Vec<&str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|policy| !policy.is_empty())
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slice {
@@ -16,9 +26,9 @@ pub struct Slice {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SliceError {
-    #[error("a slice names no filter: give bucket=… and/or policy=…")]
+    #[error("a slice names no filter: give bucket=…, policy=… or policies=A,B")]
     Empty,
-    #[error("`{0}` cannot slice a token (only bucket and policy)")]
+    #[error("`{0}` cannot slice a token (only bucket, policy and policies)")]
     NotSliceable(String),
     #[error("`{0}` is given more than once")]
     Repeated(String),
@@ -37,7 +47,7 @@ impl Slice {
             if pairs.iter().any(|(seen, _)| *seen == name) {
                 return Err(SliceError::Repeated(name.into_owned()));
             }
-            if value.trim().is_empty() {
+            if value.trim().is_empty() || (name == "policies" && policy_set(&value).is_empty()) {
                 return Err(SliceError::NoValue(name.into_owned()));
             }
             pairs.push((name.into_owned(), value.into_owned()));
@@ -59,20 +69,42 @@ impl Slice {
     /// request gives with another value is a 403: the token cannot see that slice. Names are
     /// compared decoded, so `%62ucket` is `bucket`; every copy of a sliced name is replaced.
     pub fn apply(&self, query: Option<&str>) -> Result<String, AppError> {
+        let refuse = |name: &str| {
+            AppError::Forbidden(format!(
+                "this token reads only {}: `{name}` cannot be changed",
+                self.describe()
+            ))
+        };
         let mut kept: Vec<(String, String)> = Vec::new();
+        let mut narrowed: Vec<&str> = Vec::new();
         for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-            match self.pairs.iter().find(|(sliced, _)| *sliced == name) {
-                Some((_, allowed)) if !value.is_empty() && value != *allowed => {
-                    return Err(AppError::Forbidden(format!(
-                        "this token reads only {}: `{name}` cannot be changed",
-                        self.describe()
-                    )));
+            let Some((sliced, allowed)) = self.pairs.iter().find(|(sliced, _)| *sliced == name)
+            else {
+                kept.push((name.into_owned(), value.into_owned()));
+                continue;
+            };
+            if sliced == "policies" {
+                let asked = policy_set(&value);
+                if asked.is_empty() {
+                    continue;
                 }
-                Some(_) => {}
-                None => kept.push((name.into_owned(), value.into_owned())),
+                let within = policy_set(allowed);
+                if !asked.iter().all(|policy| within.contains(policy)) {
+                    return Err(refuse(sliced));
+                }
+                // Some of the slice's policies: a narrower view, kept instead of the slice's.
+                narrowed.push(sliced);
+                kept.push((name.into_owned(), value.into_owned()));
+            } else if !value.is_empty() && value != *allowed {
+                return Err(refuse(sliced));
             }
         }
-        kept.extend(self.pairs.iter().cloned());
+        kept.extend(
+            self.pairs
+                .iter()
+                .filter(|(name, _)| !narrowed.contains(&name.as_str()))
+                .cloned(),
+        );
         Ok(form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&kept)
             .finish())
@@ -126,6 +158,39 @@ mod tests {
         assert_eq!(
             pairs(&slice.apply(Some("bucket=treatment")).expect("applied")),
             pairs("bucket=treatment")
+        );
+    }
+
+    #[test]
+    fn a_set_of_policies_narrows_to_its_subsets_only() {
+        let slice = Slice::parse("policies=PII-01,TONE-02").expect("slice");
+        assert_eq!(
+            pairs(&slice.apply(Some("event=accepted")).expect("applied")),
+            pairs("event=accepted&policies=PII-01%2CTONE-02")
+        );
+        assert_eq!(
+            pairs(&slice.apply(Some("policies=TONE-02")).expect("narrower")),
+            pairs("policies=TONE-02")
+        );
+        // Blank lists are no list: the slice's own applies.
+        assert_eq!(
+            pairs(&slice.apply(Some("policies=+%2C+")).expect("applied")),
+            pairs("policies=PII-01%2CTONE-02")
+        );
+        for query in [
+            "policies=REFUND-03",
+            "policies=PII-01,REFUND-03",
+            "p%6Flicies=PII-01,REFUND-03",
+            "policies=TONE-02&policies=REFUND-03",
+        ] {
+            assert!(
+                matches!(slice.apply(Some(query)), Err(AppError::Forbidden(_))),
+                "{query} got through"
+            );
+        }
+        assert_eq!(
+            Slice::parse("policies=,"),
+            Err(SliceError::NoValue("policies".into()))
         );
     }
 

@@ -17,12 +17,13 @@ use crate::state::AppState;
 use crate::store::{Scope, StoreError};
 
 /// The filter parameters, part of every cache key.
-const FILTERS: [&str; 8] = [
+const FILTERS: [&str; 9] = [
     "from",
     "to",
     "bucket",
     "event",
     "policy",
+    "policies",
     "session_id",
     "q",
     "tz",

@@ -33,6 +33,8 @@ pub struct Scope {
     pub bucket: Option<String>,
     pub event: Option<String>,
     pub policy: Option<String>,
+    /// The offer references at least one of these (sorted); with `policy`, both hold.
+    pub policies: Option<Vec<String>>,
     pub session_id: Option<String>,
     /// Case-insensitive text search in the draft and the suggestion.
     pub text: Option<String>,
@@ -54,6 +56,7 @@ impl Scope {
     /// True when only time, bucket and event narrow the rows: the roll-up can answer.
     pub fn fits_rollup(&self) -> bool {
         self.policy.is_none()
+            && self.policies.is_none()
             && self.session_id.is_none()
             && self.text.is_none()
             && self.rows.is_none()

@@ -59,6 +59,8 @@ fn queries(session: &str) -> Vec<String> {
         "event=accepted".to_owned(),
         "policy=PII-01".to_owned(),
         "policy=TONE-02&bucket=B".to_owned(),
+        "policies=PII-01,REFUND-03".to_owned(),
+        "policies=TONE-02&policy=PII-01&bucket=A".to_owned(),
         format!("session_id={session}"),
         "q=refund".to_owned(),
         "from=2025-10-10T00:00:00Z&to=2025-10-15T00:00:00Z".to_owned(),

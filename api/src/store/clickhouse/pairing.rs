@@ -199,6 +199,7 @@ fn offer_scope(scope: &Scope) -> Statement {
         event: None,
         rows: None,
         policy: None,
+        policies: None,
         text: None,
         ..scope.clone()
     });

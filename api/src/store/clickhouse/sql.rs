@@ -115,6 +115,13 @@ pub(crate) fn offer_conditions(scope: &Scope) -> Option<Statement> {
         clauses.push("has(policies, ?)".into());
         args.push(Arg::Text(policy.clone()));
     }
+    if let Some(set) = &scope.policies {
+        clauses.push(format!(
+            "hasAny(policies, [{}])",
+            vec!["?"; set.len()].join(", ")
+        ));
+        args.extend(set.iter().cloned().map(Arg::Text));
+    }
     (!clauses.is_empty()).then(|| Statement {
         sql: format!("({})", clauses.join(" AND ")),
         args,

@@ -364,7 +364,7 @@ impl DuckDbStore {
     /// The derived tables up to date when the scope's filters read them (a policy or text
     /// filter follows outcomes to their offers).
     fn derive_for(&self, scope: &Scope) -> Result<(), StoreError> {
-        if scope.policy.is_some() || scope.text.is_some() {
+        if scope.policy.is_some() || scope.policies.is_some() || scope.text.is_some() {
             self.derive_if_behind()?;
         }
         Ok(())
@@ -566,7 +566,7 @@ fn rejected_by_table(error: &duckdb::Error) -> Option<StoreError> {
 
 /// True when a scope's only filter through offers is a policy: the policy rows answer it.
 fn uses_policy_rows(scope: &Scope) -> bool {
-    scope.policy.is_some() && scope.text.is_none()
+    scope.policy.is_some() && scope.policies.is_none() && scope.text.is_none()
 }
 
 /// The keyset cursor, limit and offset of a page, after its conditions' parameters.

@@ -170,10 +170,22 @@ fn offer_conditions(scope: &Scope) -> Option<Conditions> {
         }
         params.push(Value::Text(policy.clone()));
     }
+    if let Some(set) = &scope.policies {
+        clauses.push(format!(
+            "list_has_any({POLICY_LIST}, [{}])",
+            placeholders(set.len())
+        ));
+        params.extend(set.iter().cloned().map(Value::Text));
+    }
     (!clauses.is_empty()).then(|| Conditions {
         sql: format!("({})", clauses.join(" AND ")),
         params,
     })
+}
+
+/// `?, ?, …` for a list of `count` values.
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
 }
 
 /// Start of a time slot `?` seconds wide, in seconds since the epoch (NULL when not grouped).
@@ -315,6 +327,7 @@ pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
     let own = Scope {
         event: None,
         policy: None,
+        policies: None,
         text: None,
         rows: None,
         ..scope.clone()
@@ -325,8 +338,19 @@ pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
         conditions.sql = format!("{} AND list_contains(policies, ?)", conditions.sql);
         conditions.params.push(Value::Text(policy.clone()));
     }
+    if let Some(set) = &scope.policies {
+        conditions.sql = format!(
+            "{} AND list_has_any(policies, [{}])",
+            conditions.sql,
+            placeholders(set.len())
+        );
+        conditions
+            .params
+            .extend(set.iter().cloned().map(Value::Text));
+    }
     let text_only = Scope {
         policy: None,
+        policies: None,
         ..scope.clone()
     };
     if let Some(offer) = offer_conditions(&text_only) {
@@ -343,6 +367,8 @@ pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
 /// `policy_rows::SOURCE`): its policy through the `policy` column, which already follows
 /// outcomes to their offers, the other filters on the rows' own columns.
 pub(crate) fn policy_row_conditions(scope: &Scope) -> Conditions {
+    // Never asked with a set of policies (`uses_policy_rows`); kept if it were, so no filter
+    // is ever dropped.
     let mut conditions = own_conditions(&Scope {
         policy: None,
         ..scope.clone()
