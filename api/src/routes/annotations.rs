@@ -79,7 +79,7 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     if id.len() > 64 || id.chars().any(char::is_control) {
         return Err(AppError::InvalidParameter(
-            "an annotation id is at most 64 characters".to_owned(),
+            "an annotation id is at most 64 characters, without control characters".to_owned(),
         ));
     }
     let engine = state.engine.clone();
