@@ -20,7 +20,6 @@ use crate::error::AppError;
 use crate::routes::{
     analytics, annotations, backup, export, health, ingest, metrics, static_files, stream,
 };
-use crate::slice::Slice;
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
@@ -85,64 +84,36 @@ pub fn app(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// A read token: everything, or (sliced) its slice put into the request, and said in the
+/// answer's `X-Coachboard-Slice`.
 async fn require_read(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let grant = state
         .settings
         .access
         .check(Need::Read, request.headers().get(header::AUTHORIZATION));
-    match grant {
-        Ok(Grant::Everything) => next.run(request).await,
-        Ok(Grant::Slice(slice)) => match narrow(&mut request, &slice) {
-            Ok(()) => {
-                request.extensions_mut().insert(Grant::Slice(slice.clone()));
-                let mut response = next.run(request).await;
-                if let Ok(value) = HeaderValue::from_str(&slice.describe()) {
-                    response
-                        .headers_mut()
-                        .insert(coachboard_contract::SLICE_HEADER, value);
-                }
-                response
-            }
-            Err(error) => error.into_response(),
-        },
-        Err(error) => error.into_response(),
+    let slice = match grant {
+        Ok(Grant::Everything) => return next.run(request).await,
+        Ok(Grant::Slice(slice)) => slice,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(error) = slice.narrow(&mut request) {
+        return error.into_response();
     }
-}
-
-/// Puts a sliced token's filters into the request's query string, where every analytics
-/// handler reads its filters. Only the analytics endpoints take them: other paths
-/// (`/metrics`: counts of every event) are refused.
-fn narrow(request: &mut Request, slice: &Slice) -> Result<(), AppError> {
-    let uri = request.uri();
-    // Annotations are the operator's notes, not events: a portal sees them too.
-    if !uri.path().starts_with("/analytics/") && uri.path() != "/annotations" {
-        return Err(AppError::Forbidden(format!(
-            "this token reads only {} through /analytics/… and /annotations",
-            slice.describe()
-        )));
+    request.extensions_mut().insert(Grant::Slice(slice.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&slice.describe()) {
+        response
+            .headers_mut()
+            .insert(coachboard_contract::SLICE_HEADER, value);
     }
-    let query = slice.apply(uri.query())?;
-    let path_and_query = format!("{}?{query}", uri.path());
-    let mut parts = uri.clone().into_parts();
-    parts.path_and_query = Some(
-        path_and_query
-            .parse()
-            .map_err(|_| AppError::InvalidParameter("the query string is malformed".into()))?,
-    );
-    *request.uri_mut() = axum::http::Uri::from_parts(parts)
-        .map_err(|_| AppError::InvalidParameter("the query string is malformed".into()))?;
-    Ok(())
+    response
 }
 
 async fn require_ingest(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    require(&state, Need::Ingest, request, next).await
-}
-
-async fn require(state: &AppState, need: Need, request: Request, next: Next) -> Response {
     match state
         .settings
         .access
-        .check(need, request.headers().get(header::AUTHORIZATION))
+        .check(Need::Ingest, request.headers().get(header::AUTHORIZATION))
     {
         Ok(_) => next.run(request).await,
         Err(error) => error.into_response(),

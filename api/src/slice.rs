@@ -4,6 +4,9 @@
 //! names another value for a sliced filter is refused rather than silently narrowed (a subset
 //! of a sliced set of policies is a narrower view, and kept).
 
+use axum::extract::Request;
+use axum::http::Uri;
+
 use crate::error::AppError;
 
 /// The filters a slice may fix; each narrows every endpoint.
@@ -63,6 +66,29 @@ impl Slice {
         form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&self.pairs)
             .finish()
+    }
+
+    /// Puts the slice into a request's query string, where every analytics handler reads its
+    /// filters. Only the analytics endpoints (and the annotations, the operator's notes, not
+    /// events) take them: other paths (`/metrics`: counts of every event) are refused.
+    pub fn narrow(&self, request: &mut Request) -> Result<(), AppError> {
+        let uri = request.uri();
+        if !uri.path().starts_with("/analytics/") && uri.path() != "/annotations" {
+            return Err(AppError::Forbidden(format!(
+                "this token reads only {} through /analytics/… and /annotations",
+                self.describe()
+            )));
+        }
+        let malformed = || AppError::InvalidParameter("the query string is malformed".into());
+        let query = self.apply(uri.query())?;
+        let mut parts = uri.clone().into_parts();
+        parts.path_and_query = Some(
+            format!("{}?{query}", uri.path())
+                .parse()
+                .map_err(|_| malformed())?,
+        );
+        *request.uri_mut() = Uri::from_parts(parts).map_err(|_| malformed())?;
+        Ok(())
     }
 
     /// The request's query string with the slice's filters in it. A sliced filter the
