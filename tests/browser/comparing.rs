@@ -66,10 +66,8 @@ async fn the_previous_period_is_drawn_behind_and_can_be_turned_off() {
     let api = Api::start(4_000, &[]).await;
     let browser = Browser::start(1440, 1000).await;
     browser
-        .client
-        .goto(&format!("{}/?{WEEK}&compare=previous", api.url))
-        .await
-        .expect("page loads");
+        .open(&format!("{}/?{WEEK}&compare=previous", api.url))
+        .await;
     browser
         .wait_for("document.querySelector('#panel-timeline .swatch.baseline')")
         .await;
@@ -123,10 +121,8 @@ async fn the_previous_period_is_drawn_behind_and_can_be_turned_off() {
     for (size, shooter) in [("wide", &browser), ("phone", &phone)] {
         for theme in ["light", "dark"] {
             shooter
-                .client
-                .goto(&format!("{}/?{WEEK}&compare=week&theme={theme}", api.url))
-                .await
-                .expect("loads");
+                .open(&format!("{}/?{WEEK}&compare=week&theme={theme}", api.url))
+                .await;
             shooter
                 .wait_for("document.querySelector('#panel-timeline .legend')?.textContent.includes('A week before')")
                 .await;
@@ -151,11 +147,7 @@ async fn the_previous_period_is_drawn_behind_and_can_be_turned_off() {
         .wait_for("!document.querySelector('#panel-timeline .swatch.baseline') && !location.search.includes('compare')")
         .await;
     // All time has no earlier period: the control is disabled.
-    browser
-        .client
-        .goto(&format!("{}/?range=all", api.url))
-        .await
-        .expect("loads");
+    browser.open(&format!("{}/?range=all", api.url)).await;
     browser
         .wait_for("document.querySelector('select.compare')?.disabled")
         .await;
@@ -169,17 +161,11 @@ async fn annotations_are_markers_with_their_text_on_hover_and_focus() {
     let hostile = annotate(&api, "2026-01-13T15:30:00Z", HOSTILE).await;
     annotate(&api, "2025-12-01T00:00:00Z", "outside the range").await;
     for (size, width, height) in [("wide", 1440, 1000), ("phone", 390, 844)] {
-        let browser = if size == "phone" {
-            Browser::phone(width, height).await
-        } else {
-            Browser::start(width, height).await
-        };
+        let browser = Browser::sized(size, width, height).await;
         for theme in ["light", "dark"] {
             browser
-                .client
-                .goto(&format!("{}/?{WEEK}&theme={theme}", api.url))
-                .await
-                .expect("page loads");
+                .open(&format!("{}/?{WEEK}&theme={theme}", api.url))
+                .await;
             browser
                 .wait_for("document.querySelectorAll('.note-mark button').length === 2")
                 .await;
@@ -248,11 +234,7 @@ async fn annotations_are_markers_with_their_text_on_hover_and_focus() {
         .expect("DELETE");
     assert_eq!(deleted.status().as_u16(), 204);
     let browser = Browser::start(1440, 1000).await;
-    browser
-        .client
-        .goto(&format!("{}/?{WEEK}", api.url))
-        .await
-        .expect("loads");
+    browser.open(&format!("{}/?{WEEK}", api.url)).await;
     browser
         .wait_for("document.querySelector('canvas.timeline')?.dataset.drawn")
         .await;

@@ -113,6 +113,23 @@ impl Browser {
         }
     }
 
+    /// A phone (touch, mobile viewport) for the size named "phone", else a desktop window.
+    pub async fn sized(size: &str, width: u32, height: u32) -> Browser {
+        if size == "phone" {
+            Browser::phone(width, height).await
+        } else {
+            Browser::start(width, height).await
+        }
+    }
+
+    /// Goes to `url` and waits for the page to load.
+    pub async fn open(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|error| panic!("{url} does not load: {error}"));
+    }
+
     /// Polls a JavaScript expression until it is truthy; returns its value.
     pub async fn wait_for(&self, expression: &str) -> Value {
         let script = format!("return ({expression});");
@@ -314,11 +331,7 @@ pub fn thousands(value: u64) -> String {
 pub async fn screenshots(url: &str, prefix: &str, sizes: [(&str, u32, u32); 2], ready: &[&str]) {
     for (size, width, height) in sizes {
         let phone = size == "phone";
-        let browser = if phone {
-            Browser::phone(width, height).await
-        } else {
-            Browser::start(width, height).await
-        };
+        let browser = Browser::sized(size, width, height).await;
         for theme in ["light", "dark"] {
             browser
                 .client

@@ -38,7 +38,7 @@ async fn a_sliced_token_sees_its_bucket_only() {
         .expect("total");
     assert!(bucket_a < everything);
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("loads");
+    browser.open(&api.url).await;
     browser.enter_token("portal-a").await;
     browser
         .wait_for(&format!(
@@ -59,11 +59,7 @@ async fn a_sliced_token_sees_its_bucket_only() {
         .wait_for("document.querySelector('.controls select:not(.compare)')?.disabled")
         .await;
     for theme in ["light", "dark"] {
-        browser
-            .client
-            .goto(&format!("{}/?theme={theme}", api.url))
-            .await
-            .expect("loads");
+        browser.open(&format!("{}/?theme={theme}", api.url)).await;
         browser
             .wait_for("document.querySelector('.slice-note') && document.querySelector('canvas.timeline')?.dataset.drawn")
             .await;
@@ -72,14 +68,10 @@ async fn a_sliced_token_sees_its_bucket_only() {
     }
     // A phone in the same tab session: the token is entered there too.
     let phone = Browser::phone(390, 844).await;
-    phone.client.goto(&api.url).await.expect("loads");
+    phone.open(&api.url).await;
     phone.enter_token("portal-a").await;
     for theme in ["light", "dark"] {
-        phone
-            .client
-            .goto(&format!("{}/?theme={theme}", api.url))
-            .await
-            .expect("loads");
+        phone.open(&format!("{}/?theme={theme}", api.url)).await;
         phone
             .wait_for("document.querySelector('.slice-note') && document.querySelector('[data-kpi=total_events] .value')")
             .await;
@@ -88,11 +80,7 @@ async fn a_sliced_token_sees_its_bucket_only() {
     }
     phone.stop().await;
     // Another bucket from the URL: the API refuses, and the page says why.
-    browser
-        .client
-        .goto(&format!("{}/?bucket=B", api.url))
-        .await
-        .expect("loads");
+    browser.open(&format!("{}/?bucket=B", api.url)).await;
     browser
         .wait_for("document.body.textContent.includes('this token reads only bucket=A')")
         .await;
