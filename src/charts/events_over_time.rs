@@ -92,8 +92,8 @@ pub fn tick_label(start: DateTime<FixedOffset>, interval: Interval, step: usize)
 /// Steps a reader counts in, in buckets of each interval.
 fn steps(interval: Interval) -> &'static [usize] {
     match interval {
-        Interval::Hour => &[1, 2, 3, 6, 12, 24, 48, 72],
-        Interval::Day => &[1, 2, 7, 14, 28, 56, 91, 182],
+        Interval::Hour => &[1, 2, 3, 4, 6, 12, 24, 48, 72],
+        Interval::Day => &[1, 2, 3, 7, 14, 28, 56, 91, 182],
         Interval::Week => &[1, 2, 4, 8, 13, 26, 52],
     }
 }
@@ -379,8 +379,9 @@ mod tests {
         assert!(is_labelled(morning, Interval::Hour, 3));
         assert_eq!(tick_label(morning, Interval::Hour, 3), "06:00");
         assert_eq!(tick_label(midnight, Interval::Hour, 3), "Jan 10");
-        // Few buckets: each labelled.
+        // Few buckets: each labelled; a week on a phone (room for 3): every third day.
         assert_eq!(label_step(Interval::Day, 8, 9), 1);
+        assert_eq!(label_step(Interval::Day, 7, 3), 3);
     }
 
     #[test]
