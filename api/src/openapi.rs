@@ -146,21 +146,24 @@ fn ingest() {}
     params(("from" = Option<String>, Query, format = DateTime, description = "start (inclusive)"),
         ("to" = Option<String>, Query, format = DateTime, description = "end (exclusive)")),
     responses((status = 200, body = Vec<Annotation>, description = "notes in time order"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "a sliced read token asked outside its slice")))]
 #[allow(dead_code)]
 fn annotations() {}
 
 #[utoipa::path(post, path = "/annotations", tag = "annotations", request_body = NewAnnotation,
     responses((status = 201, body = Annotation), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 503, body = ErrorBody), (status = 507, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 408, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody), (status = 507, body = ErrorBody)))]
 #[allow(dead_code)]
 fn add_annotation() {}
 
 #[utoipa::path(delete, path = "/annotations/{id}", tag = "annotations",
-    params(("id" = String, Path, description = "the annotation's id")),
-    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "the annotation's id", max_length = 64)),
+    responses((status = 204, description = "deleted"), (status = 400, body = ErrorBody,
+        description = "an id longer than 64 characters or with control characters"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody), (status = 507, body = ErrorBody)))]
 #[allow(dead_code)]
 fn delete_annotation() {}
 

@@ -29,6 +29,7 @@ pub struct NewAnnotation {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub ts: DateTime<Utc>,
     /// 1 to 280 characters, no control characters but line breaks.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 280))]
     pub text: String,
 }
 
