@@ -21,10 +21,8 @@ async fn check_states(states: &[(&str, String, &str)]) {
             for theme in ["light", "dark"] {
                 let separator = if url.contains('?') { '&' } else { '?' };
                 browser
-                    .client
-                    .goto(&format!("{url}{separator}theme={theme}"))
-                    .await
-                    .expect("page loads");
+                    .open(&format!("{url}{separator}theme={theme}"))
+                    .await;
                 browser
                     .wait_for(&format!("document.querySelector('{marker}')"))
                     .await;
@@ -78,7 +76,7 @@ async fn every_state_of_the_dashboard_passes_axe() {
 async fn every_control_is_reachable_by_tab_and_shows_its_focus() {
     let api = Api::start(2_000, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("page loads");
+    browser.open(&api.url).await;
     browser
         .wait_for("document.querySelectorAll('tr.event-row').length === 25")
         .await;

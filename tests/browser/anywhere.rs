@@ -37,10 +37,8 @@ async fn works_under_a_sub_path_of_a_static_host_with_runtime_config() {
     let browser = Browser::start(1440, 1000).await;
     // A deep link, as a colleague would paste it.
     browser
-        .client
-        .goto(&format!("{url}/tools/coach/?policy=PII-01&sort=latency_ms"))
-        .await
-        .expect("loads");
+        .open(&format!("{url}/tools/coach/?policy=PII-01&sort=latency_ms"))
+        .await;
     let expected = api.json("/analytics/summary?policy=PII-01").await["total_events"]
         .as_u64()
         .unwrap();
@@ -102,10 +100,8 @@ async fn works_under_a_sub_path_of_a_static_host_with_runtime_config() {
     );
     // An unknown path under the prefix still loads the app, which says so.
     browser
-        .client
-        .goto(&format!("{url}/tools/coach/no/such/page"))
-        .await
-        .expect("loads");
+        .open(&format!("{url}/tools/coach/no/such/page"))
+        .await;
     browser
         .wait_for("document.querySelector('[data-state=not-found]')")
         .await;
@@ -118,10 +114,8 @@ async fn against_the_notes_own_api_it_shows_what_that_api_offers() {
     let seed = seed_api().await;
     let browser = Browser::start(1440, 1000).await;
     browser
-        .client
-        .goto(&format!("{}/?api={}", api.url, seed.url))
-        .await
-        .expect("loads");
+        .open(&format!("{}/?api={}", api.url, seed.url))
+        .await;
     browser
         .wait_for("document.querySelectorAll('[data-kpi] .value').length === 4")
         .await;
@@ -172,11 +166,7 @@ async fn against_the_notes_own_api_it_shows_what_that_api_offers() {
 async fn live_mode_updates_without_a_reload() {
     let api = Api::start(20_000, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser
-        .client
-        .goto(&format!("{}/?refresh=live", api.url))
-        .await
-        .expect("loads");
+    browser.open(&format!("{}/?refresh=live", api.url)).await;
     browser
         .wait_for(
             "document.querySelector('[data-kpi=total_events] .value')?.textContent === '20,000'",
@@ -246,11 +236,7 @@ async fn embeds_in_allowed_portals_only() {
     )
     .await;
     let browser = Browser::start(1280, 900).await;
-    browser
-        .client
-        .goto(&format!("{}/portal.html", allowed.url))
-        .await
-        .expect("loads");
+    browser.open(&format!("{}/portal.html", allowed.url)).await;
     let heights = browser
         .wait_for("window.__heights.length > 0 && window.__heights")
         .await;
@@ -276,11 +262,7 @@ async fn embeds_in_allowed_portals_only() {
     assert_eq!(browser.eval("document.documentElement.dataset.theme + ' ' + document.documentElement.dataset.background").await, json!("dark transparent"));
     browser.client.enter_parent_frame().await.expect("back out");
     // A portal the operator did not list: the browser refuses to frame the dashboard.
-    browser
-        .client
-        .goto(&format!("{}/portal.html", other.url))
-        .await
-        .expect("loads");
+    browser.open(&format!("{}/portal.html", other.url)).await;
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     assert_eq!(
         browser.eval("window.__heights.length").await,
@@ -294,7 +276,7 @@ async fn embeds_in_allowed_portals_only() {
 async fn the_binary_alone_serves_the_dashboard() {
     let api = Api::start_without_static(20_000).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("loads");
+    browser.open(&api.url).await;
     browser
         .wait_for(
             "document.querySelector('[data-kpi=total_events] .value')?.textContent === '20,000'",
@@ -319,7 +301,7 @@ async fn a_token_is_asked_for_and_kept_for_the_tab() {
     )
     .await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("loads");
+    browser.open(&api.url).await;
     browser.enter_token("s3cret-read").await;
     browser
         .wait_for(

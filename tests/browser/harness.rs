@@ -333,11 +333,7 @@ pub async fn screenshots(url: &str, prefix: &str, sizes: [(&str, u32, u32); 2], 
         let phone = size == "phone";
         let browser = Browser::sized(size, width, height).await;
         for theme in ["light", "dark"] {
-            browser
-                .client
-                .goto(&format!("{url}?theme={theme}"))
-                .await
-                .expect("page loads");
+            browser.open(&format!("{url}?theme={theme}")).await;
             for condition in ready {
                 browser.wait_for(condition).await;
             }

@@ -32,10 +32,8 @@ async fn shortcuts_pick_ranges_step_periods_search_and_clear() {
     let api = Api::start(2_000, &[]).await;
     let browser = Browser::start(1440, 1000).await;
     browser
-        .client
-        .goto(&format!("{}/?policy=PII-01&bucket=A", api.url))
-        .await
-        .expect("page loads");
+        .open(&format!("{}/?policy=PII-01&bucket=A", api.url))
+        .await;
     browser
         .wait_for("document.querySelectorAll('tr.event-row').length > 0")
         .await;
@@ -85,11 +83,7 @@ async fn question_mark_lists_the_shortcuts_in_an_accessible_dialog() {
     let api = Api::start(2_000, &[]).await;
     for theme in ["light", "dark"] {
         let browser = Browser::start(1440, 1000).await;
-        browser
-            .client
-            .goto(&format!("{}/?theme={theme}", api.url))
-            .await
-            .expect("page loads");
+        browser.open(&format!("{}/?theme={theme}", api.url)).await;
         browser
             .wait_for("document.querySelectorAll('tr.event-row').length > 0")
             .await;
@@ -118,7 +112,7 @@ async fn every_card_and_chart_explains_its_metric_on_focus() {
         ("wide", Browser::start(1440, 1000).await),
         ("phone", Browser::phone(390, 900).await),
     ] {
-        browser.client.goto(&api.url).await.expect("page loads");
+        browser.open(&api.url).await;
         browser
             .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length >= 4")
             .await;
@@ -157,7 +151,7 @@ async fn every_card_and_chart_explains_its_metric_on_focus() {
 async fn charts_are_explored_with_the_arrow_keys_and_their_values_said() {
     let api = Api::start(2_000, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("page loads");
+    browser.open(&api.url).await;
     browser
         .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length >= 6")
         .await;

@@ -51,7 +51,7 @@ fn expected_kpis(summary: &serde_json::Value) -> Vec<String> {
 async fn kpi_values_equal_what_the_api_returns() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("page loads");
+    browser.open(&api.url).await;
     let shown = kpis(&browser).await;
     assert_eq!(shown, expected_kpis(&api.json("/analytics/summary").await));
     browser.stop().await;
@@ -61,7 +61,7 @@ async fn kpi_values_equal_what_the_api_returns() {
 async fn every_chart_canvas_is_drawn() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("page loads");
+    browser.open(&api.url).await;
     browser
         .wait_for("document.querySelectorAll('canvas[data-drawn=\"true\"]').length === 6")
         .await;
@@ -92,7 +92,7 @@ async fn every_chart_canvas_is_drawn() {
 async fn the_table_shows_the_newest_events() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("page loads");
+    browser.open(&api.url).await;
     browser
         .wait_for("document.querySelectorAll('tr.event-row').length === 25")
         .await;
@@ -123,10 +123,8 @@ async fn a_filter_in_the_url_changes_the_numbers() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
     browser
-        .client
-        .goto(&format!("{}/?bucket=B&event=offered", api.url))
-        .await
-        .expect("page loads");
+        .open(&format!("{}/?bucket=B&event=offered", api.url))
+        .await;
     let expected = expected_kpis(&api.json("/analytics/summary?bucket=B&event=offered").await);
     let all = expected_kpis(&api.json("/analytics/summary").await);
     assert_ne!(expected[0], all[0], "the filter narrows the data");
@@ -148,7 +146,7 @@ async fn a_filter_in_the_url_changes_the_numbers() {
 async fn clicking_a_policy_bar_filters_the_table() {
     let api = Api::start(ROWS, &[]).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("page loads");
+    browser.open(&api.url).await;
     browser
         .wait_for("document.querySelector('canvas.policies[data-drawn=\"true\"]')")
         .await;
@@ -235,11 +233,7 @@ async fn an_unreachable_api_says_where_and_offers_retry() {
     let api = Api::start(0, &[]).await;
     let dead = format!("http://127.0.0.1:{}", harness::free_port());
     let browser = Browser::start(1440, 1000).await;
-    browser
-        .client
-        .goto(&format!("{}/?api={dead}", api.url))
-        .await
-        .expect("page loads");
+    browser.open(&format!("{}/?api={dead}", api.url)).await;
     let text = browser
         .wait_for("document.querySelector('[data-state=unreachable]')?.textContent")
         .await;
@@ -262,7 +256,7 @@ async fn event_text_is_shown_as_text_never_html() {
     let hostile = "<img src=x onerror=alert(1)>";
     api.post(json!({"event": "offered", "ts": "2026-01-15T12:30:00Z", "agent_draft": hostile, "session_id": "<b>s</b>", "latency_ms": 10})).await;
     let browser = Browser::start(1440, 1000).await;
-    browser.client.goto(&api.url).await.expect("page loads");
+    browser.open(&api.url).await;
     let draft = browser
         .wait_for("document.querySelector('tr.event-row td.draft')?.textContent")
         .await;

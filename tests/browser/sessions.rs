@@ -12,11 +12,7 @@ const VIEW: &str = "/?bucket=B&policy=PII-01";
 
 /// Opens the dashboard on `VIEW`, clicks the first row's session, and returns its id.
 async fn open_first_session(api: &Api, browser: &Browser) -> String {
-    browser
-        .client
-        .goto(&format!("{}{VIEW}", api.url))
-        .await
-        .expect("page loads");
+    browser.open(&format!("{}{VIEW}", api.url)).await;
     browser
         .wait_for("document.querySelectorAll('tr.event-row').length === 25")
         .await;
@@ -90,13 +86,11 @@ async fn the_session_page_opens_from_the_table_and_back_restores_the_view() {
     assert_dashboard_restored(&browser).await;
     // A deep link works on its own, and its Back link leads to the view it names.
     browser
-        .client
-        .goto(&format!(
+        .open(&format!(
             "{}/sessions/{session}?bucket=B&policy=PII-01",
             api.url
         ))
-        .await
-        .expect("deep link loads");
+        .await;
     browser
         .wait_for("document.querySelectorAll('.suggestion-card').length > 0")
         .await;

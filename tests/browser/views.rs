@@ -22,10 +22,8 @@ async fn a_saved_view_comes_back_from_the_menu_and_exports_as_a_link() {
     let api = Api::start(2_000, &[]).await;
     let browser = Browser::start(1440, 1000).await;
     browser
-        .client
-        .goto(&format!("{}/?range=7d&policy=PII-01", api.url))
-        .await
-        .expect("page loads");
+        .open(&format!("{}/?range=7d&policy=PII-01", api.url))
+        .await;
     browser
         .wait_for("document.querySelector('.views-menu')")
         .await;
@@ -41,11 +39,7 @@ async fn a_saved_view_comes_back_from_the_menu_and_exports_as_a_link() {
         .wait_for("document.querySelectorAll('.saved-views li').length === 1")
         .await;
     // Another view, then a reload: the saved one is still there, its name as text.
-    browser
-        .client
-        .goto(&format!("{}/?range=all", api.url))
-        .await
-        .expect("loads");
+    browser.open(&format!("{}/?range=all", api.url)).await;
     open_menu(&browser).await;
     let link = browser
         .wait_for("document.querySelector('.saved-views a')?.textContent")
@@ -69,10 +63,8 @@ async fn a_saved_view_comes_back_from_the_menu_and_exports_as_a_link() {
     );
     for theme in ["light", "dark"] {
         browser
-            .client
-            .goto(&format!("{}/?range=all&theme={theme}", api.url))
-            .await
-            .expect("loads");
+            .open(&format!("{}/?range=all&theme={theme}", api.url))
+            .await;
         open_menu(&browser).await;
         browser
             .wait_for("document.querySelector('.saved-views a')")
