@@ -9,7 +9,7 @@ use crate::charts::events_over_time::{
 };
 use crate::components::data_table::TableData;
 use crate::components::panel::{ChartView, Load, Panel, chart_body};
-use crate::format::{clock, date, duration_ms, percent, thousands};
+use crate::format::{clock, date, duration_ms, percent, thousands, timestamp};
 
 #[component]
 pub fn TimelinePanel(
@@ -73,7 +73,7 @@ fn NoteMarks(notes: Vec<PlacedNote>) -> impl IntoView {
         .into_iter()
         .enumerate()
         .map(|(index, placed)| {
-            let when = when(&placed.note);
+            let when = timestamp(placed.note.ts, crate::browser::offset_at(placed.note.ts));
             let left = format!(
                 "calc({PLOT_LEFT}px + (100% - {}px) * {:.5})",
                 PLOT_LEFT + PLOT_RIGHT,
@@ -94,12 +94,6 @@ fn NoteMarks(notes: Vec<PlacedNote>) -> impl IntoView {
         })
         .collect_view();
     view! { <ol class="note-marks" aria-label="Annotations">{marks}</ol> }
-}
-
-/// A note's moment in the viewer's zone.
-fn when(note: &Annotation) -> String {
-    let local = note.ts.with_timezone(&crate::browser::offset_at(note.ts));
-    format!("{} {}", date(&local), clock(&local, false))
 }
 
 /// The table view: one row per bucket with events (or with events the period before), the

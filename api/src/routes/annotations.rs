@@ -41,15 +41,9 @@ pub async fn create(
             "send the note as `Content-Type: application/json`".to_owned(),
         ));
     }
-    let bytes = tokio::time::timeout(
-        state.settings.timeouts.body,
-        axum::body::to_bytes(body, MAX_BODY_BYTES),
-    )
-    .await
-    .map_err(|_| AppError::RequestTimeout("the body did not arrive in time".to_owned()))?
-    .map_err(|_| {
-        AppError::PayloadTooLarge(format!("a note's body is at most {MAX_BODY_BYTES} bytes"))
-    })?;
+    let too_large =
+        || AppError::PayloadTooLarge(format!("a note's body is at most {MAX_BODY_BYTES} bytes"));
+    let bytes = super::body::read(&state, &headers, body, MAX_BODY_BYTES, too_large).await?;
     let new: NewAnnotation = serde_json::from_slice(&bytes).map_err(|error| {
         AppError::BadRequest(format!(
             "the body is not a note ({{\"ts\": RFC 3339, \"text\": …}}): {}",

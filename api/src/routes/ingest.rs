@@ -55,23 +55,7 @@ async fn store_events(
             limits.max_body_bytes
         ))
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
-        return Err(too_large());
-    }
-    let timeout = state.settings.timeouts.body;
-    let bytes = tokio::time::timeout(timeout, axum::body::to_bytes(body, limits.max_body_bytes))
-        .await
-        .map_err(|_| {
-            AppError::RequestTimeout(format!(
-                "the body did not arrive within {} s; send it faster or in smaller requests",
-                timeout.as_secs()
-            ))
-        })?
-        .map_err(|_| too_large())?;
+    let bytes = super::body::read(state, headers, body, limits.max_body_bytes, too_large).await?;
     let events = parse_body(&bytes, format, limits.max_batch)?;
     let stored = validate_batch(events, limits, Utc::now())?;
     let ids: Vec<String> = stored.iter().map(|event| event.id.clone()).collect();

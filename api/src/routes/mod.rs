@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod annotations;
 pub mod backup;
+pub mod body;
 pub mod export;
 pub mod health;
 pub mod ingest;

@@ -116,11 +116,9 @@ pub(crate) fn offer_conditions(scope: &Scope) -> Option<Statement> {
         args.push(Arg::Text(policy.clone()));
     }
     if let Some(set) = &scope.policies {
-        clauses.push(format!(
-            "hasAny(policies, [{}])",
-            vec!["?"; set.len()].join(", ")
-        ));
-        args.extend(set.iter().cloned().map(Arg::Text));
+        let (list, values) = text_list(set);
+        clauses.push(format!("hasAny(policies, [{list}])"));
+        args.extend(values);
     }
     (!clauses.is_empty()).then(|| Statement {
         sql: format!("({})", clauses.join(" AND ")),

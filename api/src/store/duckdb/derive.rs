@@ -63,7 +63,7 @@ pub(crate) enum Due {
 
 /// True when every derived table exists (one catalog query).
 fn tables_exist(conn: &Connection) -> duckdb::Result<bool> {
-    let names = vec!["?"; DERIVED_TABLES.len()].join(", ");
+    let names = super::sql::placeholders(DERIVED_TABLES.len());
     let count: i64 = conn.query_row(
         &format!(
             "SELECT count(*) FROM information_schema.tables

@@ -184,7 +184,7 @@ fn offer_conditions(scope: &Scope) -> Option<Conditions> {
 }
 
 /// `?, ?, …` for a list of `count` values.
-fn placeholders(count: usize) -> String {
+pub(crate) fn placeholders(count: usize) -> String {
     vec!["?"; count].join(", ")
 }
 
@@ -292,7 +292,7 @@ pub(crate) fn page_rows(source: &str, query: &EventsQuery, conditions: &str) -> 
 /// The events of `count` row numbers, in the query's order. Parameters: the smallest and
 /// largest row number (a range DuckDB skips row groups by), then each row number.
 pub(crate) fn events_at_rows(source: &str, query: &EventsQuery, count: usize) -> String {
-    let each = vec!["?"; count.max(1)].join(", ");
+    let each = placeholders(count.max(1));
     format!(
         "WITH src AS ({source})
          SELECT {EVENT_COLUMNS} FROM src
@@ -304,16 +304,18 @@ pub(crate) fn events_at_rows(source: &str, query: &EventsQuery, count: usize) ->
 
 /// One event into the table's `columns`.
 pub(crate) fn insert_one(columns: &[&str]) -> String {
-    let placeholders = vec!["?"; columns.len()].join(", ");
     format!(
-        "INSERT INTO coach_events ({}) VALUES ({placeholders})",
-        columns.join(", ")
+        "INSERT INTO coach_events ({}) VALUES ({})",
+        columns.join(", "),
+        placeholders(columns.len())
     )
 }
 
 pub(crate) fn stored_ids(source: &str, how_many: usize) -> String {
-    let placeholders = vec!["?"; how_many].join(", ");
-    format!("WITH src AS ({source}) SELECT DISTINCT id FROM src WHERE id IN ({placeholders})")
+    format!(
+        "WITH src AS ({source}) SELECT DISTINCT id FROM src WHERE id IN ({})",
+        placeholders(how_many)
+    )
 }
 
 pub(crate) fn ids(source: &str, conditions: &str) -> String {
