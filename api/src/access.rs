@@ -1,5 +1,5 @@
 //! Bearer tokens, separately for reading and for ingest, compared in constant time. A read
-//! token may be sliced (see `slice.rs`): it then reads one bucket or policy only.
+//! token may be sliced (see `slice.rs`): it then reads its slice only.
 
 use std::sync::Arc;
 
@@ -36,9 +36,9 @@ pub enum Grant {
 /// neither the tokens nor their lengths through timing.
 #[derive(Debug, Clone, Default)]
 pub struct Access {
-    read: Vec<[u8; 32]>,
-    ingest: Vec<[u8; 32]>,
-    sliced_read: Vec<([u8; 32], Arc<Slice>)>,
+    /// Read tokens with what each may see (everything, or a slice).
+    read: Vec<([u8; 32], Grant)>,
+    ingest: Vec<([u8; 32], Grant)>,
 }
 
 /// A new random token: 122 random bits of a v4 UUID (the OS's generator), hex.
@@ -65,18 +65,17 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 impl Access {
     pub fn new(read_tokens: &[String], ingest_tokens: &[String]) -> Self {
-        let clean = |tokens: &[String]| -> Vec<[u8; 32]> {
+        let clean = |tokens: &[String]| -> Vec<([u8; 32], Grant)> {
             tokens
                 .iter()
                 .map(|token| token.trim())
                 .filter(|token| !token.is_empty())
-                .map(digest)
+                .map(|token| (digest(token), Grant::Everything))
                 .collect()
         };
         Self {
             read: clean(read_tokens),
             ingest: clean(ingest_tokens),
-            sliced_read: Vec::new(),
         }
     }
 
@@ -84,29 +83,17 @@ impl Access {
     pub fn with_sliced_read(mut self, token: &str, slice: Slice) -> Self {
         let token = token.trim();
         if !token.is_empty() {
-            self.sliced_read.push((digest(token), Arc::new(slice)));
+            self.read
+                .push((digest(token), Grant::Slice(Arc::new(slice))));
         }
         self
     }
 
-    /// Every token of a kind with what it grants.
-    fn tokens(&self, need: Need) -> Vec<(&[u8; 32], Grant)> {
-        let whole = match need {
+    fn tokens(&self, need: Need) -> &[([u8; 32], Grant)] {
+        match need {
             Need::Read => &self.read,
             Need::Ingest => &self.ingest,
-        };
-        let mut tokens: Vec<(&[u8; 32], Grant)> = whole
-            .iter()
-            .map(|token| (token, Grant::Everything))
-            .collect();
-        if need == Need::Read {
-            tokens.extend(
-                self.sliced_read
-                    .iter()
-                    .map(|(token, slice)| (token, Grant::Slice(slice.clone()))),
-            );
         }
-        tokens
     }
 
     /// True when requests of this kind need no token.
@@ -141,12 +128,12 @@ impl Access {
         };
         let presented = digest(presented);
         // Look at every token, matched or not, so timing says nothing about which matched.
-        let matched = accepted.into_iter().fold(None, |found, (token, grant)| {
+        let matched = accepted.iter().fold(None, |found, (token, grant)| {
             let this = constant_time_eq(token, &presented).then_some(grant);
             found.or(this)
         });
         if let Some(grant) = matched {
-            Ok(grant)
+            Ok(grant.clone())
         } else {
             Err(AppError::Unauthorized(format!(
                 "the token is not a valid {} token",
