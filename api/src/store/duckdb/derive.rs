@@ -26,10 +26,10 @@ const STATE: &str = "
 
 /// The layout of the derived tables: a file whose tables were derived by a build with
 /// another layout has them all built afresh.
-const LAYOUT: i64 = 2;
+const LAYOUT: i64 = 3;
 
-/// Per connection: the sessions whose links are inferred again and the offers whose facts
-/// are derived again, and every row those need.
+/// Per connection: the sessions derived again, and the offers the new rows name that are
+/// not among those sessions' rows.
 const SCRATCH: &str = "
     CREATE TEMP TABLE IF NOT EXISTS coachboard_touched (session VARCHAR);
     CREATE TEMP TABLE IF NOT EXISTS coachboard_named (id VARCHAR);";
@@ -37,11 +37,13 @@ const TOUCHED: &str = "coachboard_touched";
 const NAMED: &str = "coachboard_named";
 const LOCAL: &str = "coachboard_local";
 const PENDING: &str = "coachboard_pending";
+const MORE: &str = "coachboard_more_sessions";
 
 /// Every derived table, the state included.
-const DERIVED_TABLES: [&str; 7] = [
+const DERIVED_TABLES: [&str; 8] = [
     "coachboard_derived_state",
     links::LINKS,
+    links::ELSEWHERE,
     facts::FACTS,
     rewrites::TABLE,
     rollup::GROUPS,
@@ -206,7 +208,7 @@ fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
         [LAYOUT],
     )?;
     let lap = laps("rebuilding derived tables");
-    links::replace(conn, source, None)?;
+    links::rebuild(conn, source)?;
     lap("links");
     facts::rebuild(conn, source)?;
     lap("suggestion facts");
@@ -219,12 +221,15 @@ fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     Ok(())
 }
 
-/// Derives again what the rows after `after_row` change: the links of their sessions and
-/// of the sessions of the offers they name, the facts of those sessions' offers and of the
-/// named offers, and the rewrite sizes of the new offers. Reads only those sessions' rows
-/// (the few columns links and facts need, gathered once into a temporary table) and the
-/// outcomes naming their offers. Each statement is a plain filter or semi-join: an `OR`
-/// of two semi-joins would make DuckDB read every row.
+/// Derives again what the rows after `after_row` change: the links of their sessions, the
+/// facts of those sessions' offers and of the offers the new rows name, the policy rows of
+/// all those rows, and the rewrite sizes of the new offers.
+///
+/// Reads only those sessions' rows (the few columns the derived tables need, gathered once
+/// into a temporary table) and the outcomes recorded as naming an offer elsewhere; the
+/// derived tables are found by row id. Every lookup by id or session over a whole table is
+/// a semi-join whose other side is usually empty (DuckDB then reads nothing): an offer
+/// named from another session, or an outcome sent before its offer.
 fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
     let lap = laps("catching up derived tables");
     const OUTCOME: &str = "event IN ('accepted', 'edited', 'rejected')";
@@ -234,44 +239,62 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
         &format!(
             "CREATE OR REPLACE TEMP TABLE {PENDING} AS
              WITH src AS ({source})
-             SELECT id, event, session_id, offer_id FROM src WHERE row_number > ?"
+             SELECT {COLUMNS} FROM src WHERE row_number > ?"
         ),
         [after_row],
     )?;
     conn.execute_batch(&format!(
         "DELETE FROM {TOUCHED}; DELETE FROM {NAMED};
-         INSERT INTO {NAMED}
-         SELECT DISTINCT id FROM (
-             SELECT id FROM {PENDING} WHERE event = 'offered'
-             UNION ALL
-             SELECT offer_id FROM {PENDING} WHERE {OUTCOME}
-         ) WHERE id IS NOT NULL;
-         -- An offer named from earlier rows has its session in the facts already.
          INSERT INTO {TOUCHED}
-         SELECT DISTINCT session_id FROM (
-             SELECT session_id FROM {PENDING}
-             UNION ALL
-             SELECT session_id FROM {facts} WHERE offer_id IN (SELECT id FROM {NAMED})
-         ) WHERE session_id IS NOT NULL;
+         SELECT DISTINCT session_id FROM {PENDING} WHERE session_id IS NOT NULL;
          CREATE OR REPLACE TEMP TABLE {LOCAL} AS
          WITH src AS ({source})
          SELECT {COLUMNS} FROM src WHERE session_id IN (SELECT session FROM {TOUCHED});
+         INSERT INTO {LOCAL} SELECT {COLUMNS} FROM {PENDING} WHERE session_id IS NULL;
+         -- The offers the new rows name that are not among their sessions' rows: offers of
+         -- other sessions (their sessions are derived again too) or without one.
+         INSERT INTO {NAMED}
+         SELECT DISTINCT offer_id FROM {PENDING}
+         WHERE {OUTCOME} AND offer_id IS NOT NULL AND NOT EXISTS (
+             SELECT 1 FROM {LOCAL} WHERE {LOCAL}.event = 'offered' AND {LOCAL}.id = {PENDING}.offer_id
+         );
+         CREATE OR REPLACE TEMP TABLE {MORE} AS
+         SELECT DISTINCT session_id AS session FROM {facts}
+         WHERE offer_id IN (SELECT id FROM {NAMED}) AND session_id IS NOT NULL
+           AND session_id NOT IN (SELECT session FROM {TOUCHED});
+         INSERT INTO {TOUCHED} SELECT session FROM {MORE};
+         INSERT INTO {LOCAL}
+         WITH src AS ({source})
+         SELECT {COLUMNS} FROM src WHERE session_id IN (SELECT session FROM {MORE});
          INSERT INTO {LOCAL}
          WITH src AS ({source})
          SELECT {COLUMNS} FROM src
          WHERE session_id IS NULL AND id IN (SELECT id FROM {NAMED});
-         INSERT INTO {LOCAL}
+         DROP TABLE {MORE};",
+        facts = facts::FACTS
+    ))?;
+    // A new outcome that names an offer outside its session is recorded before the
+    // outcomes of the gathered offers are looked up, so it is among them.
+    links::record_named_elsewhere(
+        conn,
+        &format!("SELECT * FROM {PENDING}"),
+        &format!("SELECT * FROM {LOCAL}"),
+    )?;
+    conn.execute_batch(&format!(
+        "INSERT INTO {LOCAL}
          WITH src AS ({source})
          SELECT {COLUMNS} FROM src
-         WHERE {OUTCOME} AND offer_id IN (SELECT id FROM {LOCAL} WHERE event = 'offered')
-           AND (session_id IS NULL OR session_id NOT IN (SELECT session FROM {TOUCHED}));",
-        facts = facts::FACTS
+         WHERE row_number IN (
+             SELECT row_number FROM {elsewhere}
+             WHERE offer_id IN (SELECT id FROM {LOCAL} WHERE event = 'offered')
+         ) AND row_number NOT IN (SELECT row_number FROM {LOCAL});",
+        elsewhere = links::ELSEWHERE
     ))?;
     lap("rows gathered");
     let input = format!("SELECT * FROM {LOCAL}");
-    links::replace(conn, &input, Some(TOUCHED))?;
+    links::replace(conn, &input, TOUCHED)?;
     lap("links");
-    facts::update(conn, &input, TOUCHED, NAMED)?;
+    facts::update(conn, &input)?;
     lap("suggestion facts");
     policy_rows::update(conn, &input)?;
     lap("policy rows");

@@ -2,12 +2,14 @@
 //! offer's time, bucket and session, its first answer (type, time, how it was linked), how
 //! many answers it had, the decision time and the policies it references. Derived from
 //! `coach_events` and the links, kept in step with them (`derive.rs`), so the suggestion
-//! answers read a narrow table instead of pairing every offer with its outcomes per query. Offers are known by id, never by row id:
-//! rows appended inside a transaction have provisional row ids until it commits.
+//! answers read a narrow table instead of pairing every offer with its outcomes per query.
+//! Rows are derived after their commit, so `offer_row` (the offer's row id) is final; the
+//! table is kept in its order, so a catch-up finds a few sessions' offers by row id
+//! through DuckDB's zone maps instead of reading every offer id.
 
 use duckdb::Connection;
 
-use super::links::ALL_LINKS;
+use super::links::{ALL_LINKS, SOURCE_LINKS};
 use super::sql::{EXPONENT, LATENCY_BIN, POLICY_LIST};
 use crate::histogram::MAX_LATENCY_MS;
 
@@ -25,20 +27,21 @@ pub(crate) const CREATE: &str = "
         answers        BIGINT NOT NULL,
         decision_bin   INTEGER,
         touches_policy BOOLEAN NOT NULL,
-        policies       VARCHAR[]
+        policies       VARCHAR[],
+        offer_row      BIGINT NOT NULL
     )";
 
-/// The facts of the offers `{offers}` selects (a condition on the offer's columns), from
-/// `input`: rows shaped like the source holding those offers and every outcome linked to
-/// them.
-fn facts(input: &str, offers: &str) -> String {
+/// The facts of every offer of `input` (rows shaped like the source holding those offers
+/// and every outcome linked to them), in row order; `links` is `ALL_LINKS` or
+/// `SOURCE_LINKS`.
+fn facts(input: &str, links: &str) -> String {
     format!(
         "WITH src AS ({input}),
          offers AS (
-             SELECT id, ts, ab_test_bucket, session_id, policy_refs FROM src
-             WHERE event = 'offered' AND id IS NOT NULL AND ({offers})
+             SELECT id, ts, ab_test_bucket, session_id, policy_refs, row_number FROM src
+             WHERE event = 'offered' AND id IS NOT NULL
          ),
-         links AS ({ALL_LINKS}),
+         links AS ({links}),
          answers AS (
              SELECT links.offer_id, links.inferred, answer.event AS outcome, answer.ts,
                     row_number() OVER (PARTITION BY links.offer_id ORDER BY answer.ts, answer.id)
@@ -59,31 +62,29 @@ fn facts(input: &str, offers: &str) -> String {
          binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM decided),
          exact AS (SELECT *, {EXPONENT} AS e FROM binned)
          SELECT id, ts, ab_test_bucket, session_id, outcome, inferred, answers,
-                {LATENCY_BIN} AS decision_bin, coalesce(len(policies), 0) > 0, policies
-         FROM (SELECT *, {POLICY_LIST} AS policies FROM exact)"
+                {LATENCY_BIN} AS decision_bin, coalesce(len(policies), 0) > 0, policies,
+                row_number
+         FROM (SELECT *, {POLICY_LIST} AS policies FROM exact)
+         ORDER BY row_number"
     )
 }
 
 /// Replaces every row (inside the caller's transaction).
 pub(crate) fn rebuild(conn: &Connection, input: &str) -> duckdb::Result<()> {
-    conn.execute_batch(&format!("DELETE FROM {FACTS}"))?;
-    conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(input, "TRUE")))
+    conn.execute_batch(&format!(
+        "DELETE FROM {FACTS}; INSERT INTO {FACTS} {}",
+        facts(input, ALL_LINKS)
+    ))
 }
 
-/// Inside the caller's transaction, after the links: the facts of every offer of the
-/// sessions in `touched` (a table of `session`) and of the offers in `named` (a table of
-/// `id`), derived from `input` (which holds them and their outcomes).
-pub(crate) fn update(
-    conn: &Connection,
-    input: &str,
-    touched: &str,
-    named: &str,
-) -> duckdb::Result<()> {
-    let offers =
-        format!("session_id IN (SELECT session FROM {touched}) OR id IN (SELECT id FROM {named})");
+/// Inside the caller's transaction, after the links: the facts of every offer of `input`,
+/// which holds every row of the sessions derived again, the offers named by the new rows,
+/// and every outcome that names one of its offers.
+pub(crate) fn update(conn: &Connection, input: &str) -> duckdb::Result<()> {
     conn.execute_batch(&format!(
-        "DELETE FROM {FACTS} WHERE session_id IN (SELECT session FROM {touched});
-         DELETE FROM {FACTS} WHERE offer_id IN (SELECT id FROM {named});"
-    ))?;
-    conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(input, &offers)))
+        "DELETE FROM {FACTS}
+         WHERE offer_row IN (SELECT row_number FROM ({input}) WHERE event = 'offered');
+         INSERT INTO {FACTS} {}",
+        facts(input, SOURCE_LINKS)
+    ))
 }

@@ -9,38 +9,80 @@
 use duckdb::Connection;
 
 pub(crate) const LINKS: &str = "coachboard_links";
+pub(crate) const ELSEWHERE: &str = "coachboard_named_elsewhere";
 
+/// Both tables are kept in row order (`outcome_row`, `row_number`: the outcome's row id),
+/// so DuckDB's zone maps let a catch-up find the rows of a few sessions without reading
+/// the rest.
 pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
     CREATE TABLE IF NOT EXISTS coachboard_links (
         outcome_id   VARCHAR NOT NULL,
         offer_id     VARCHAR NOT NULL,
-        link_session VARCHAR NOT NULL
-    )";
+        link_session VARCHAR NOT NULL,
+        outcome_row  BIGINT NOT NULL
+    );
+    -- Outcomes that name an offer which was not in their own session when they were
+    -- derived (or that have no session): the only answers a session's rows do not hold.
+    CREATE TABLE IF NOT EXISTS coachboard_named_elsewhere (
+        offer_id   VARCHAR NOT NULL,
+        row_number BIGINT NOT NULL
+    );";
 
-/// Replaces the inferred links of the sessions `sessions` selects (a condition on
-/// `session_id`, over the table of `session` values it names), inferring them from `input`
-/// (rows shaped like the source, holding every row of those sessions and every outcome
-/// that names one of their offers).
-pub(crate) fn replace(conn: &Connection, input: &str, touched: Option<&str>) -> duckdb::Result<()> {
-    match touched {
-        Some(table) => {
-            conn.execute_batch(&format!(
-                "DELETE FROM {LINKS} WHERE link_session IN (SELECT session FROM {table})"
-            ))?;
-            conn.execute_batch(&format!(
-                "INSERT INTO {LINKS} {}",
-                inference(
-                    input,
-                    &format!("session_id IN (SELECT session FROM {table})")
-                )
-            ))
-        }
-        None => {
-            conn.execute_batch(&format!("DELETE FROM {LINKS}"))?;
-            conn.execute_batch(&format!("INSERT INTO {LINKS} {}", inference(input, "TRUE")))
-        }
-    }
+/// Replaces every inferred link, inferring them from `input` (rows shaped like the source).
+pub(crate) fn rebuild(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "DELETE FROM {LINKS};
+         INSERT INTO {LINKS} SELECT * FROM ({}) ORDER BY outcome_row;
+         DELETE FROM {ELSEWHERE};
+         INSERT INTO {ELSEWHERE} {} ORDER BY row_number;",
+        inference(input, "TRUE"),
+        named_elsewhere(input, input)
+    ))
+}
+
+/// Replaces the inferred links of the sessions in `touched` (a table of `session`),
+/// inferring them from `input` (rows shaped like the source, holding every row of those
+/// sessions and every outcome that names one of their offers). An inferred link joins an
+/// outcome to an offer of its own session, so the links to replace are those of `input`'s
+/// outcomes.
+pub(crate) fn replace(conn: &Connection, input: &str, touched: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "DELETE FROM {LINKS} WHERE outcome_row IN (SELECT row_number FROM ({input}));
+         INSERT INTO {LINKS} {}",
+        inference(
+            input,
+            &format!("session_id IN (SELECT session FROM {touched})")
+        )
+    ))
+}
+
+/// Records which of the outcomes of `new` (rows shaped like the source) name an offer
+/// that is not among `local`'s offers of their session (`local` holds every row of their
+/// sessions).
+pub(crate) fn record_named_elsewhere(
+    conn: &Connection,
+    new: &str,
+    local: &str,
+) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "INSERT INTO {ELSEWHERE} {}",
+        named_elsewhere(new, local)
+    ))
+}
+
+/// The outcomes of `outcomes` whose named offer is not an offered row of `offers` in the
+/// same session, as `(offer_id, row_number)`.
+fn named_elsewhere(outcomes: &str, offers: &str) -> String {
+    format!(
+        "SELECT answer.offer_id, answer.row_number FROM ({outcomes}) answer
+         WHERE answer.offer_id IS NOT NULL AND answer.event IN ('accepted', 'edited', 'rejected')
+           AND NOT EXISTS (
+               SELECT 1 FROM ({offers}) offer
+               WHERE offer.event = 'offered' AND offer.id = answer.offer_id
+                 AND offer.session_id = answer.session_id
+           )"
+    )
 }
 
 /// The inferred links of the sessions `{sessions}` selects (a condition on `session_id`).
@@ -81,10 +123,10 @@ fn inference(input: &str, sessions: &str) -> String {
          ),
          offers AS (SELECT id, session_id, pos, open_after FROM steps WHERE step = 1),
          answers AS (
-             SELECT id, session_id, pos, open_before FROM steps
+             SELECT id, session_id, pos, open_before, row_number FROM steps
              WHERE step = -1 AND open_before > 0
          )
-         SELECT answers.id, offers.id, answers.session_id
+         SELECT answers.id, offers.id, answers.session_id, answers.row_number AS outcome_row
          FROM answers ASOF JOIN offers
            ON answers.session_id = offers.session_id
           AND answers.open_before = offers.open_after
@@ -99,3 +141,12 @@ pub(crate) const ALL_LINKS: &str = "
     WHERE offer_id IS NOT NULL AND event IN ('accepted', 'edited', 'rejected')
     UNION ALL
     SELECT outcome_id, offer_id, true AS inferred FROM coachboard_links";
+
+/// The links, given or inferred, of the outcomes in `src` alone (as `ALL_LINKS`): what a
+/// catch-up, whose `src` holds every outcome it derives, reads instead of every link.
+pub(crate) const SOURCE_LINKS: &str = "
+    SELECT id AS outcome_id, offer_id, false AS inferred FROM src
+    WHERE offer_id IS NOT NULL AND event IN ('accepted', 'edited', 'rejected')
+    UNION ALL
+    SELECT outcome_id, offer_id, true AS inferred FROM coachboard_links
+    WHERE outcome_row IN (SELECT row_number FROM src)";

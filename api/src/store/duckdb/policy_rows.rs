@@ -40,8 +40,8 @@ fn rows(input: &str) -> String {
     format!(
         "WITH src AS ({input}),
          inferred AS (
-             SELECT outcome_id, offer_id FROM {LINKS}
-             WHERE outcome_id IN (SELECT id FROM src)
+             SELECT outcome_row, offer_id FROM {LINKS}
+             WHERE outcome_row IN (SELECT row_number FROM src)
          ),
          answered AS (
              SELECT src.*,
@@ -49,12 +49,22 @@ fn rows(input: &str) -> String {
                          WHEN src.event IN ('accepted', 'edited', 'rejected')
                          THEN coalesce(src.offer_id, inferred.offer_id) END AS suggestion
              FROM src LEFT JOIN inferred
-               ON inferred.outcome_id = src.id AND src.offer_id IS NULL
+               ON inferred.outcome_row = src.row_number AND src.offer_id IS NULL
          ),
-         -- Only the offers these rows answer: the join then holds no more than them.
+         -- Only the offers these rows answer: the join then holds no more than them. The
+         -- offers among these rows are found by row id (the facts are in row order); only
+         -- those answered from elsewhere are looked up by id (usually none: then DuckDB
+         -- does not read the facts for them at all).
+         own AS (SELECT id, row_number FROM src WHERE event = 'offered' AND id IS NOT NULL),
          offers AS (
              SELECT offer_id, policies FROM {FACTS}
-             WHERE len(policies) > 0 AND offer_id IN (SELECT suggestion FROM answered)
+             WHERE len(policies) > 0 AND offer_row IN (SELECT row_number FROM own)
+             UNION ALL
+             SELECT offer_id, policies FROM {FACTS}
+             WHERE len(policies) > 0 AND offer_id IN (
+                 SELECT suggestion FROM answered
+                 WHERE event <> 'offered' AND suggestion NOT IN (SELECT id FROM own)
+             )
          ),
          listed AS (
              SELECT answered.*,
