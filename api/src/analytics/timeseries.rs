@@ -10,9 +10,12 @@ use super::{Accumulate, Engine, GroupKey, Totals, Wants};
 use crate::histogram::SparseHistogram;
 use crate::store::{Scope, StoreError};
 
-/// Raw rows are grouped in 15-minute slots: every zone's offset is a multiple of that, so a
-/// slot never straddles a local midnight.
-const RAW_SLOT_SECONDS: i64 = 900;
+/// Raw rows are grouped in slots of the widest of these widths that divides every bucket
+/// start, so no slot straddles two buckets: whole UTC days for days and weeks in UTC, hours
+/// in most zones, and 15 minutes in any (every zone's offset is a multiple of that). Fewer
+/// slots are fewer groups for the database to make (a policy's 90 days in UTC: 90 slots,
+/// not 8,640).
+const SLOT_WIDTHS: [i64; 3] = [86_400, 3_600, 900];
 /// Longest range hourly buckets may cover.
 pub const MAX_HOURLY_DAYS: i64 = 31;
 const MAX_POINTS: usize = 20_000;
@@ -44,7 +47,7 @@ pub fn timeseries(
     if !starts.is_empty() {
         let wants = Wants {
             policies: false,
-            raw_slot: Some(RAW_SLOT_SECONDS),
+            raw_slot: Some(slot_width(&starts)),
             rollup: starts
                 .iter()
                 .all(|start| start.rem_euclid(crate::rollup::HOUR) == 0),
@@ -56,6 +59,14 @@ pub fn timeseries(
         tz: tz.name().to_owned(),
         points: points.finish(tz),
     })
+}
+
+/// The widest of [`SLOT_WIDTHS`] that divides every bucket start.
+fn slot_width(starts: &[i64]) -> i64 {
+    SLOT_WIDTHS
+        .into_iter()
+        .find(|width| starts.iter().all(|start| start.rem_euclid(*width) == 0))
+        .unwrap_or(SLOT_WIDTHS[SLOT_WIDTHS.len() - 1])
 }
 
 /// Starts (UTC seconds) of the buckets that overlap `[from, to)`.
@@ -222,6 +233,22 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .expect("valid")
             .naive_utc()
+    }
+
+    #[test]
+    fn raw_slots_are_as_wide_as_every_bucket_start_allows() {
+        let (from, to) = (utc("2025-10-20T10:30:00Z"), utc("2025-11-03T00:00:00Z"));
+        let width = |interval, zone: &str| {
+            let tz: Tz = zone.parse().expect("zone");
+            slot_width(&bucket_starts(from, to, interval, tz).expect("starts"))
+        };
+        assert_eq!(width(Interval::Day, "UTC"), 86_400);
+        assert_eq!(width(Interval::Week, "UTC"), 86_400);
+        assert_eq!(width(Interval::Hour, "UTC"), 3_600);
+        // Midnight in Berlin is 22:00 or 23:00 UTC (DST ends inside the range).
+        assert_eq!(width(Interval::Day, "Europe/Berlin"), 3_600);
+        assert_eq!(width(Interval::Day, "Asia/Kolkata"), 900);
+        assert_eq!(width(Interval::Hour, "Asia/Kathmandu"), 900);
     }
 
     #[test]

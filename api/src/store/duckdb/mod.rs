@@ -599,7 +599,12 @@ impl EventStore for DuckDbStore {
     ) -> Result<Vec<GroupRow>, StoreError> {
         self.derive_for(scope)?;
         let (source, conditions) = self.rows_of(scope);
-        let query = sql::aggregate(&source, &conditions.sql, slot_seconds.is_some());
+        let grouped = slot_seconds.is_some();
+        let query = if uses_policy_rows(scope) {
+            sql::binned_aggregate(&source, &conditions.sql, grouped)
+        } else {
+            sql::aggregate(&source, &conditions.sql, grouped)
+        };
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -615,7 +620,12 @@ impl EventStore for DuckDbStore {
     ) -> Result<Vec<PolicyRow>, StoreError> {
         self.derive_for(scope)?;
         let (source, conditions) = self.rows_of(scope);
-        let query = sql::policy_counts(&source, &conditions.sql, slot_seconds.is_some());
+        let grouped = slot_seconds.is_some();
+        let query = if uses_policy_rows(scope) {
+            sql::listed_policy_counts(&source, &conditions.sql, grouped)
+        } else {
+            sql::policy_counts(&source, &conditions.sql, grouped)
+        };
         let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;

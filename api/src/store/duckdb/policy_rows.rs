@@ -9,7 +9,8 @@ use duckdb::{Connection, params};
 
 use super::facts::FACTS;
 use super::links::LINKS;
-use super::sql::POLICY_LIST;
+use super::sql::{EXPONENT, LATENCY_BIN, POLICY_LIST};
+use crate::histogram::MAX_LATENCY_MS;
 use crate::store::{ROW_CHUNK, row_chunks};
 
 pub(crate) const TABLE: &str = "coachboard_policy_rows";
@@ -25,13 +26,21 @@ pub(crate) const CREATE: &str = "
         session_id     VARCHAR,
         policy_refs    VARCHAR,
         latency_ms     BIGINT,
-        ab_test_bucket VARCHAR
+        ab_test_bucket VARCHAR,
+        -- The positive latency as the aggregates count it, and its histogram bin: worked
+        -- out once here instead of for every row of every policy-filtered query.
+        lat            BIGINT,
+        bin            INTEGER,
+        -- The row's own policy references, parsed as the note counts them.
+        refs           VARCHAR[]
     )";
 
 /// The columns of the table, in the source's names: a source for queries whose only
-/// filter through offers is a policy (`policy = ?` then selects the rows).
+/// filter through offers is a policy (`policy = ?` then selects the rows). Each chunk of a
+/// rebuild is written in policy order, so DuckDB's zone maps skip the row groups of other
+/// policies.
 pub(crate) const SOURCE: &str = "SELECT policy, id, ts, event, session_id, policy_refs,
-        latency_ms, ab_test_bucket, row_number FROM coachboard_policy_rows";
+        latency_ms, ab_test_bucket, row_number, lat, bin, refs FROM coachboard_policy_rows";
 
 /// The policy rows of every row of `input` (rows shaped like the source). An offer's
 /// policies are its own; an outcome's are its own and those of the offer it answers (named
@@ -67,17 +76,28 @@ fn rows(input: &str) -> String {
              )
          ),
          listed AS (
-             SELECT answered.*,
-                    list_distinct(list_concat(coalesce({POLICY_LIST}, []),
-                                              coalesce(offers.policies, []))) AS policies
-             FROM answered LEFT JOIN offers ON offers.offer_id = answered.suggestion
-         )
+             SELECT *, list_distinct(list_concat(coalesce(refs, []),
+                                                 coalesce(suggested, []))) AS policies
+             FROM (
+                 SELECT answered.*, {POLICY_LIST} AS refs, offers.policies AS suggested
+                 FROM answered LEFT JOIN offers ON offers.offer_id = answered.suggestion
+             )
+         ),
          -- Once per row and policy, even if another program stored an offer id twice.
-         SELECT DISTINCT ON (row_number, policy) * FROM (
-             SELECT unnest(policies) AS policy, row_number, id, ts, event, session_id,
-                    policy_refs, latency_ms, ab_test_bucket
-             FROM listed WHERE len(policies) > 0
-         )"
+         distinct_rows AS (
+             SELECT DISTINCT ON (row_number, policy) * FROM (
+                 SELECT unnest(policies) AS policy, row_number, id, ts, event, session_id,
+                        policy_refs, latency_ms, ab_test_bucket, refs,
+                        CASE WHEN latency_ms > 0 THEN least(latency_ms, {MAX_LATENCY_MS}) END
+                            AS lat
+                 FROM listed WHERE len(policies) > 0
+             )
+         ),
+         binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM distinct_rows),
+         exact AS (SELECT *, {EXPONENT} AS e FROM binned)
+         SELECT policy, row_number, id, ts, event, session_id, policy_refs, latency_ms,
+                ab_test_bucket, lat, {LATENCY_BIN} AS bin, refs
+         FROM exact"
     )
 }
 
@@ -92,7 +112,10 @@ pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
         |row| row.get(0),
     )?;
     let chunk = format!("SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?");
-    let insert = format!("INSERT INTO {TABLE} {}", rows(&chunk));
+    let insert = format!(
+        "INSERT INTO {TABLE} SELECT * FROM ({}) ORDER BY policy, row_number",
+        rows(&chunk)
+    );
     for (start, end) in row_chunks(last_row, ROW_CHUNK) {
         conn.execute(&insert, params![start, end])?;
     }

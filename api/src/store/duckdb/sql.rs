@@ -218,6 +218,18 @@ pub(crate) fn aggregate(source: &str, conditions: &str, grouped: bool) -> String
     )
 }
 
+/// As [`aggregate`], from a source whose rows carry their positive latency (`lat`) and
+/// its bin (`bin`) already: the policy rows.
+pub(crate) fn binned_aggregate(source: &str, conditions: &str, grouped: bool) -> String {
+    let slot = slot_expression(grouped);
+    format!(
+        "WITH src AS ({source})
+         SELECT {slot} AS slot, ab_test_bucket AS bucket, event, bin, count(*) AS n,
+                coalesce(sum(lat), 0)::BIGINT AS latency_sum
+         FROM src WHERE {conditions} GROUP BY ALL"
+    )
+}
+
 /// Policy references per (slot, bucket, event, policy); JSON null items count as "null"
 /// as they do in the note's Python. Parameters as for [`aggregate`].
 pub(crate) fn policy_counts(source: &str, conditions: &str, grouped: bool) -> String {
@@ -229,6 +241,21 @@ pub(crate) fn policy_counts(source: &str, conditions: &str, grouped: bool) -> St
                     unnest({POLICY_LIST}) AS policy
              FROM src
              WHERE policy_refs IS NOT NULL AND policy_refs <> '[]' AND ({conditions})
+         )
+         SELECT slot, bucket, event, coalesce(policy, 'null') AS policy, count(*) AS n
+         FROM refs GROUP BY ALL"
+    )
+}
+
+/// As [`policy_counts`], from a source whose rows carry their parsed references (`refs`)
+/// already: the policy rows.
+pub(crate) fn listed_policy_counts(source: &str, conditions: &str, grouped: bool) -> String {
+    let slot = slot_expression(grouped);
+    format!(
+        "WITH src AS ({source}),
+         refs AS (
+             SELECT {slot} AS slot, ab_test_bucket AS bucket, event, unnest(refs) AS policy
+             FROM src WHERE len(refs) > 0 AND ({conditions})
          )
          SELECT slot, bucket, event, coalesce(policy, 'null') AS policy, count(*) AS n
          FROM refs GROUP BY ALL"
