@@ -337,12 +337,9 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
     }
 }
 
-/// Outcomes that name an offer of another session, or have no session, or come before
-/// their offer: a catch-up finds them through the outcomes recorded as named elsewhere, not
-/// through their sessions. Written one event at a time with a read after each, the answers
-/// equal a rebuild's, and name the outcomes that only that path finds.
-#[tokio::test]
-async fn links_across_sessions_agree_with_a_rebuild() {
+/// Events whose outcomes name an offer of another session, have no session, or come
+/// before their offer, beside inferred links and a session written to again.
+fn cross_session_events() -> Vec<StoredEvent> {
     let at_minute = |minute: u32| format!("2025-10-01T08:{minute:02}:00Z");
     let offer = |id: &str, minute: u32, session: Option<&str>, policies: &str| StoredEvent {
         session_id: session.map(str::to_owned),
@@ -364,7 +361,7 @@ async fn links_across_sessions_agree_with_a_rebuild() {
             ..crate::common::event(id, &at_minute(minute), kind, "-", "A", 0, "[]", "Hi")
         }
     };
-    let events = [
+    vec![
         offer("o1", 1, Some("s1"), r#"["PII-01"]"#),
         // Names an offer of another session.
         answer("a1", 2, "accepted", Some("s2"), Some("o1")),
@@ -386,29 +383,43 @@ async fn links_across_sessions_agree_with_a_rebuild() {
         answer("a8", 14, "accepted", None, None),
         // A second answer to an offer of another session, after the first.
         answer("a9", 15, "rejected", Some("s8"), Some("o3")),
-    ];
+    ]
+}
+
+const CROSS_SESSION_ENDPOINTS: [&str; 8] = [
+    "/analytics/suggestions",
+    "/analytics/policy-outcomes",
+    "/analytics/summary?policy=PII-01",
+    "/analytics/summary?policy=TONE-02",
+    "/analytics/events?policy=PII-01&limit=50",
+    "/analytics/events?policy=TONE-02&limit=50",
+    "/analytics/sessions/s3",
+    "/analytics/sessions/s5",
+];
+
+/// A fresh API given the cross-session events one at a time, each followed by a read that
+/// brings what it derives up to date; with the answers of `CROSS_SESSION_ENDPOINTS`.
+async fn cross_session_answers() -> (TestApi, Vec<serde_json::Value>) {
     let api = TestApi::with_events(&[]);
-    for event in &events {
-        api.engine.write(vec![event.clone()]).expect("write");
+    for event in cross_session_events() {
+        api.engine.write(vec![event]).expect("write");
         api.json("/analytics/suggestions").await;
     }
-    let endpoints = [
-        "/analytics/suggestions",
-        "/analytics/policy-outcomes",
-        "/analytics/summary?policy=PII-01",
-        "/analytics/summary?policy=TONE-02",
-        "/analytics/events?policy=PII-01&limit=50",
-        "/analytics/events?policy=TONE-02&limit=50",
-        "/analytics/sessions/s3",
-        "/analytics/sessions/s5",
-    ];
-    let mut caught_up = Vec::new();
-    for endpoint in endpoints {
-        caught_up.push(api.json(endpoint).await);
+    let mut answers = Vec::new();
+    for endpoint in CROSS_SESSION_ENDPOINTS {
+        answers.push(api.json(endpoint).await);
     }
-    // Every offer but o5's inferred answer is named; o2, o3 and o4 are answered only
-    // from other sessions or none.
-    let outcomes = &caught_up[0];
+    (api, answers)
+}
+
+/// Outcomes that name an offer of another session, or have no session, or come before
+/// their offer, are linked to it whatever the order they arrive in (on every store).
+#[tokio::test]
+async fn outcomes_named_across_sessions_are_linked() {
+    let (_api, answers) = cross_session_answers().await;
+    // Every offer but o5 is answered by name; o2, o3 and o4 only from other sessions or
+    // none; a7 and a8 answer nothing.
+    let outcomes = &answers[0];
     for (field, count) in [
         ("suggestions", 6),
         ("accepted", 3),
@@ -434,15 +445,23 @@ async fn links_across_sessions_agree_with_a_rebuild() {
         ids
     };
     assert_eq!(
-        ids(&caught_up[4]),
+        ids(&answers[4]),
         ["a1", "a3", "a4", "a6", "a9", "o1", "o3", "o4", "o6"],
         "PII-01's suggestions and what became of them"
     );
     assert_eq!(
-        ids(&caught_up[5]),
+        ids(&answers[5]),
         ["a2", "a4", "a5", "o2", "o4", "o5"],
         "TONE-02's suggestions and what became of them"
     );
+}
+
+/// The same events, derived one at a time by catch-ups (which find such outcomes through
+/// those recorded as named elsewhere, not through their sessions), give the answers of a
+/// rebuild from scratch.
+#[tokio::test]
+async fn links_across_sessions_agree_with_a_rebuild() {
+    let (api, caught_up) = cross_session_answers().await;
     let dir = api.into_dir();
     {
         let conn = duckdb::Connection::open(crate::common::db_path(&dir)).expect("open");
@@ -450,7 +469,7 @@ async fn links_across_sessions_agree_with_a_rebuild() {
             .expect("drop");
     }
     let api = TestApi::open(dir, coachboard_api::Settings::default());
-    for (endpoint, expected) in endpoints.iter().zip(&caught_up) {
+    for (endpoint, expected) in CROSS_SESSION_ENDPOINTS.iter().zip(&caught_up) {
         assert_eq!(
             &api.json(endpoint).await,
             expected,
