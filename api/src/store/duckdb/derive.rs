@@ -269,7 +269,8 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
          INSERT INTO {LOCAL}
          WITH src AS ({source})
          SELECT {COLUMNS} FROM src
-         WHERE session_id IS NULL AND id IN (SELECT id FROM {NAMED});
+         WHERE session_id IS NULL AND id IN (SELECT id FROM {NAMED})
+           AND row_number NOT IN (SELECT row_number FROM {LOCAL});
          DROP TABLE {MORE};",
         facts = facts::FACTS
     ))?;
