@@ -19,6 +19,7 @@ DUCKDB_ONLY=(
   seed_format
   operations::an_online_backup_is_consistent_and_restores
   process::a_second_process_is_told_who_holds_the_file
+  process::derived_tables_catch_up_in_a_pause_between_writes
   consistency::rollup_and_raw_queries_agree
   consistency::the_stored_rollup_builds_the_same_cube_as_every_row
   consistency::derived_links_agree_with_a_rebuild_after_writes_and_restarts

@@ -22,6 +22,7 @@ pub mod params;
 pub mod rollup;
 pub mod routes;
 pub mod serve;
+pub mod settle;
 pub mod slice;
 pub mod state;
 pub mod stats;

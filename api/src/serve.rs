@@ -129,7 +129,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Slowloris defence: headers (and the wait for the next request on a kept-alive
     // connection) within this time, or the connection is closed.
     let header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));
-    if !engine.store().keeps_state() {
+    if engine.store().keeps_state() {
+        tokio::spawn(crate::settle::keep_settled(
+            engine.clone(),
+            shutdown.clone(),
+        ));
+    } else {
         tokio::spawn(keep_polling(engine.clone(), shutdown.clone()));
     }
     tokio::spawn(keep_recovering(engine, shutdown.clone()));

@@ -64,8 +64,56 @@ fn sigterm_stops_cleanly_and_keeps_the_data() {
     assert!(terminate(&mut again).success());
 }
 
-/// A tiny blocking GET for process tests (no async runtime needed).
+/// Once writes pause, the derived tables are brought up to date without waiting for a
+/// query that needs them: after a write, a pause and a clean stop, the file's derived
+/// state describes every row.
+#[test]
+fn derived_tables_catch_up_in_a_pause_between_writes() {
+    let dir = TempDir::new().expect("temp dir");
+    let db = dir.path().join("pause.duckdb");
+    let (mut server, url) = start(&db, &["--demo", "--demo-rows", "500"]);
+    let answer = reqwest::blocking_post(
+        &format!("{url}/events"),
+        r#"{"event":"offered","session_id":"pause-1","latency_ms":80,"ab_test_bucket":"A","policy_refs":["PII-01"]}"#,
+    );
+    assert!(answer.contains("\"stored\":1"), "{answer}");
+    // Nothing asks for a derived table: only the pause can bring them up to date.
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert!(terminate(&mut server).success());
+    let conn = duckdb::Connection::open(&db).expect("open");
+    let (rows, derived): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM coach_events),
+                    (SELECT rows FROM coachboard_derived_state WHERE name = 'links')",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("derived state");
+    assert_eq!(rows, 501);
+    assert_eq!(derived, rows, "the derived tables describe every row");
+}
+
+/// A tiny blocking GET and POST for process tests (no async runtime needed).
 mod reqwest {
+    pub fn blocking_post(url: &str, json: &'static str) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            ::reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(json)
+                .send()
+                .await
+                .expect("POST")
+                .text()
+                .await
+                .expect("body")
+        })
+    }
+
     pub fn blocking_get(url: &str) -> String {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
