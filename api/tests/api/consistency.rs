@@ -321,20 +321,7 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         caught_up.push(api.json(endpoint).await);
     }
     assert_ne!(caught_up, before, "the appended rows are in the answers");
-    let dir = api.into_dir();
-    {
-        let conn = duckdb::Connection::open(crate::common::db_path(&dir)).expect("open");
-        conn.execute_batch("DROP TABLE coachboard_derived_state")
-            .expect("drop");
-    }
-    let api = TestApi::open(dir, coachboard_api::Settings::default());
-    for (endpoint, expected) in endpoints.iter().zip(&caught_up) {
-        assert_eq!(
-            &api.json(endpoint).await,
-            expected,
-            "{endpoint}: caught up at start-up vs rebuilt"
-        );
-    }
+    assert_a_rebuild_agrees(api, &endpoints, &caught_up, "caught up at start-up").await;
 }
 
 /// Events whose outcomes name an offer of another session, have no session, or come
@@ -462,6 +449,23 @@ async fn outcomes_named_across_sessions_are_linked() {
 #[tokio::test]
 async fn links_across_sessions_agree_with_a_rebuild() {
     let (api, caught_up) = cross_session_answers().await;
+    assert_a_rebuild_agrees(
+        api,
+        &CROSS_SESSION_ENDPOINTS,
+        &caught_up,
+        "caught up event by event",
+    )
+    .await;
+}
+
+/// Stops `api`, throws its derived state away (so the next start rebuilds every derived
+/// table from scratch) and checks that the rebuilt answers of `endpoints` are `expected`.
+async fn assert_a_rebuild_agrees(
+    api: TestApi,
+    endpoints: &[&str],
+    expected: &[serde_json::Value],
+    how: &str,
+) {
     let dir = api.into_dir();
     {
         let conn = duckdb::Connection::open(crate::common::db_path(&dir)).expect("open");
@@ -469,11 +473,11 @@ async fn links_across_sessions_agree_with_a_rebuild() {
             .expect("drop");
     }
     let api = TestApi::open(dir, coachboard_api::Settings::default());
-    for (endpoint, expected) in CROSS_SESSION_ENDPOINTS.iter().zip(&caught_up) {
+    for (endpoint, expected) in endpoints.iter().zip(expected) {
         assert_eq!(
             &api.json(endpoint).await,
             expected,
-            "{endpoint}: caught up event by event vs rebuilt"
+            "{endpoint}: {how} vs rebuilt"
         );
     }
 }
