@@ -237,12 +237,7 @@ impl Params {
         let Some(text) = self.text("policies", MAX_VALUE_CHARS * 8)? else {
             return Ok(None);
         };
-        let mut set: Vec<String> = text
-            .split(',')
-            .map(str::trim)
-            .filter(|policy| !policy.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let mut set: Vec<String> = policy_names(&text).map(str::to_owned).collect();
         set.sort();
         set.dedup();
         if set.len() > MAX_POLICY_SET || set.iter().any(|policy| policy.chars().count() > 128) {
@@ -252,6 +247,14 @@ impl Params {
         }
         Ok((!set.is_empty()).then_some(set))
     }
+}
+
+/// The policies of a `policies=A,B` value, without blanks (a slice reads its own the same way).
+pub fn policy_names(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|policy| !policy.is_empty())
 }
 
 fn invalid(message: String) -> AppError {
