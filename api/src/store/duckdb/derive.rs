@@ -1,8 +1,8 @@
-//! Keeps the derived tables (links, suggestion facts, policy rows, rewrite sizes, roll-up)
-//! in step with `coach_events`. They are not written with each event: a write appends its
-//! rows and commits (many writers then share one cheap commit), and the derived tables are
-//! brought up to date when a query needs them, for every row appended since, in one
-//! transaction.
+//! Keeps the derived tables (links, suggestion facts, policy rows, answers, the word index,
+//! rewrite sizes, roll-up) in step with `coach_events`. They are not written with each
+//! event: a write appends its rows and commits (many writers then share one cheap commit),
+//! and the derived tables are brought up to date when a query needs them, for every row
+//! appended since, in one transaction.
 //!
 //! `coachboard_derived_state` records the table's row count and largest row id they were
 //! derived from. When rows were only appended since (by this API, or by another program
@@ -14,7 +14,7 @@
 use duckdb::{Connection, OptionalExt, params};
 
 use super::schema::TABLE;
-use super::{facts, links, policy_rows, rewrites, rollup};
+use super::{answers, facts, links, policy_rows, rewrites, rollup, words};
 
 const STATE: &str = "
     -- What coach_events looked like when the derived tables were last brought up to date.
@@ -26,7 +26,7 @@ const STATE: &str = "
 
 /// The layout of the derived tables: a file whose tables were derived by a build with
 /// another layout has them all built afresh.
-const LAYOUT: i64 = 5;
+const LAYOUT: i64 = 6;
 
 /// Per connection: the sessions derived again, and the offers the new rows name that are
 /// not among those sessions' rows.
@@ -40,7 +40,7 @@ const PENDING: &str = "coachboard_pending";
 const MORE: &str = "coachboard_more_sessions";
 
 /// Every derived table, the state included.
-const DERIVED_TABLES: [&str; 8] = [
+const DERIVED_TABLES: [&str; 11] = [
     "coachboard_derived_state",
     links::LINKS,
     links::ELSEWHERE,
@@ -49,6 +49,9 @@ const DERIVED_TABLES: [&str; 8] = [
     rollup::GROUPS,
     rollup::POLICIES,
     policy_rows::TABLE,
+    answers::ANSWERS,
+    words::WORDS,
+    words::VOCABULARY,
 ];
 
 /// What bringing the derived tables up to date takes.
@@ -200,6 +203,8 @@ fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
         rewrites::CREATE,
         rollup::CREATE,
         policy_rows::CREATE,
+        answers::CREATE,
+        words::CREATE,
     ] {
         conn.execute_batch(create)?;
     }
@@ -214,6 +219,10 @@ fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     lap("suggestion facts");
     policy_rows::rebuild(conn, source)?;
     lap("policy rows");
+    answers::rebuild(conn, source)?;
+    lap("answers");
+    words::fill(conn, source, -1)?;
+    lap("words");
     rewrites::fill(conn, source, -1)?;
     lap("rewrite sizes");
     rollup::add_rows(conn, source, -1)?;
@@ -299,10 +308,14 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     lap("suggestion facts");
     policy_rows::update(conn, &input)?;
     lap("policy rows");
+    answers::update(conn, &input)?;
+    lap("answers");
     conn.execute_batch(&format!("DROP TABLE {LOCAL}; DROP TABLE {PENDING};"))?;
     // New offers only: as a rebuild does, one size per offered row.
     rewrites::fill(conn, source, after_row)?;
     lap("rewrite sizes");
+    words::fill(conn, source, after_row)?;
+    lap("words");
     rollup::add_rows(conn, source, after_row)?;
     lap("roll-up");
     Ok(())

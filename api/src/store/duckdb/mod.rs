@@ -3,6 +3,7 @@
 //! instance (a full disk, a failed checkpoint) the database is reopened inside the process.
 
 mod annotations;
+mod answers;
 mod derive;
 mod facts;
 mod faults;
@@ -13,6 +14,7 @@ mod rewrites;
 mod rollup;
 mod schema;
 mod sql;
+mod words;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -379,8 +381,8 @@ impl DuckDbStore {
     ) -> Result<(), StoreError> {
         self.derive_for(&query.scope)?;
         let mut params = Vec::new();
-        let text = match self.page_by_policy_rows(query, limit)? {
-            // A policy-filtered page: its row numbers from the policy rows, then those rows.
+        let text = match self.page_rows(query, limit)? {
+            // A page: its row numbers from narrow columns, then those rows.
             Some(rows) => {
                 let (Some(first), Some(last)) = (rows.iter().min(), rows.iter().max()) else {
                     return Ok(());
@@ -390,7 +392,8 @@ impl DuckDbStore {
                 sql::events_at_rows(&self.source().select, query, rows.len())
             }
             None => {
-                let conditions = sql::conditions(&query.scope);
+                let needle = self.needle(&query.scope)?;
+                let conditions = sql::conditions(&query.scope, needle.as_ref());
                 params = conditions.params;
                 page_parameters(&mut params, query, limit);
                 sql::events_page(&self.source().select, query, &conditions.sql)
@@ -421,19 +424,16 @@ impl DuckDbStore {
         })
     }
 
-    /// The row numbers of a page whose only filter through offers is a policy, chosen from
-    /// the policy rows; `None` for any other query, and for long exports (read directly).
-    fn page_by_policy_rows(
-        &self,
-        query: &EventsQuery,
-        limit: i64,
-    ) -> Result<Option<Vec<i64>>, StoreError> {
+    /// The row numbers of a page, chosen on the few columns its order and filters read
+    /// (from the policy rows when they answer the scope): the texts are then read for
+    /// these rows only. `None` for long exports, which are read directly.
+    fn page_rows(&self, query: &EventsQuery, limit: i64) -> Result<Option<Vec<i64>>, StoreError> {
         const MAX_PAGE: i64 = 1_000;
-        if !uses_policy_rows(&query.scope) || limit > MAX_PAGE {
+        if limit > MAX_PAGE {
             return Ok(None);
         }
-        let conditions = sql::policy_row_conditions(&query.scope);
-        let text = sql::page_rows(policy_rows::SOURCE, query, &conditions.sql);
+        let (source, conditions) = self.rows_of(&query.scope)?;
+        let text = sql::page_rows(&source, query, &conditions.sql);
         let mut params = conditions.params;
         page_parameters(&mut params, query, limit);
         self.read(|conn| {
@@ -444,15 +444,27 @@ impl DuckDbStore {
     }
 
     /// Where a scope's rows are read from, and with which conditions.
-    fn rows_of(&self, scope: &Scope) -> (String, sql::Conditions) {
-        if uses_policy_rows(scope) {
+    fn rows_of(&self, scope: &Scope) -> Result<(String, sql::Conditions), StoreError> {
+        Ok(if uses_policy_rows(scope) {
             (
                 policy_rows::SOURCE.to_owned(),
                 sql::policy_row_conditions(scope),
             )
         } else {
-            (self.source().select.clone(), sql::conditions(scope))
-        }
+            let needle = self.needle(scope)?;
+            (
+                self.source().select.clone(),
+                sql::conditions(scope, needle.as_ref()),
+            )
+        })
+    }
+
+    /// The scope's text filter resolved against the word index.
+    fn needle(&self, scope: &Scope) -> Result<Option<words::Needle>, StoreError> {
+        let Some(text) = &scope.text else {
+            return Ok(None);
+        };
+        self.read(|conn| words::needle(conn, text).map(Some))
     }
 
     fn source(&self) -> Arc<Source> {
@@ -598,7 +610,7 @@ impl EventStore for DuckDbStore {
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError> {
         self.derive_for(scope)?;
-        let (source, conditions) = self.rows_of(scope);
+        let (source, conditions) = self.rows_of(scope)?;
         let grouped = slot_seconds.is_some();
         let query = if uses_policy_rows(scope) {
             sql::binned_aggregate(&source, &conditions.sql, grouped)
@@ -619,7 +631,7 @@ impl EventStore for DuckDbStore {
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError> {
         self.derive_for(scope)?;
-        let (source, conditions) = self.rows_of(scope);
+        let (source, conditions) = self.rows_of(scope)?;
         let grouped = slot_seconds.is_some();
         let query = if uses_policy_rows(scope) {
             sql::listed_policy_counts(&source, &conditions.sql, grouped)
@@ -636,7 +648,7 @@ impl EventStore for DuckDbStore {
 
     fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
         self.derive_for(scope)?;
-        let (source, conditions) = self.rows_of(scope);
+        let (source, conditions) = self.rows_of(scope)?;
         let query = sql::count(&source, &conditions.sql);
         self.read(|conn| {
             let count: i64 =
@@ -653,7 +665,8 @@ impl EventStore for DuckDbStore {
         unanswered_before: NaiveDateTime,
     ) -> Result<Vec<SuggestionRow>, StoreError> {
         self.derive_if_behind()?;
-        let conditions = sql::suggestion_conditions(scope);
+        let needle = self.needle(scope)?;
+        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
         let query = sql::suggestions(&self.source().select, &conditions.sql);
         let mut params = conditions.params;
         params.push(timestamp(unanswered_before));
@@ -677,7 +690,8 @@ impl EventStore for DuckDbStore {
 
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
         self.derive_if_behind()?;
-        let conditions = sql::suggestion_conditions(scope);
+        let needle = self.needle(scope)?;
+        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
         let query = sql::policy_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -694,7 +708,8 @@ impl EventStore for DuckDbStore {
 
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
         self.derive_if_behind()?;
-        let conditions = sql::suggestion_conditions(scope);
+        let needle = self.needle(scope)?;
+        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
         let query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -725,7 +740,8 @@ impl EventStore for DuckDbStore {
 
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
         self.derive_if_behind()?;
-        let conditions = sql::suggestion_conditions(scope);
+        let needle = self.needle(scope)?;
+        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
         let query = sql::multiple_exposure(&self.source().select, &conditions.sql);
         self.read(|conn| {
             conn.query_row(&query, params_from_iter(conditions.params), |row| {
@@ -805,7 +821,9 @@ impl EventStore for DuckDbStore {
     }
 
     fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
-        let conditions = sql::conditions(scope);
+        self.derive_for(scope)?;
+        let needle = self.needle(scope)?;
+        let conditions = sql::conditions(scope, needle.as_ref());
         let query = sql::ids(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;

@@ -6,8 +6,10 @@ use chrono::NaiveDateTime;
 use coachboard_contract::{SortKey, SortOrder};
 use duckdb::types::{TimeUnit, Value};
 
+use super::answers;
 use super::facts::FACTS;
-use super::links::{ALL_LINKS, LINKS};
+use super::links::ALL_LINKS;
+use super::words::{Needle, ROWS_WITH_WORD};
 use super::{EventsQuery, GroupRow, PolicyRow, Scope};
 use crate::histogram::MAX_LATENCY_MS;
 
@@ -75,17 +77,18 @@ pub(crate) fn timestamp(value: NaiveDateTime) -> Value {
 }
 
 /// The conditions of a scope, joined with AND (`TRUE` when there are none). The offer's
-/// attributes (policy, text) select an outcome through the offer it answers.
-pub(crate) fn conditions(scope: &Scope) -> Conditions {
-    row_conditions(scope, true)
+/// attributes (policy, text) select an outcome through the offer it answers. `needle` is
+/// the scope's text filter resolved against the word index (`words::needle`).
+pub(crate) fn conditions(scope: &Scope, needle: Option<&Needle>) -> Conditions {
+    row_conditions(scope, true, needle)
 }
 
 /// The same conditions on each row's own values only (for offers, which are their own).
-pub(crate) fn own_conditions(scope: &Scope) -> Conditions {
-    row_conditions(scope, false)
+pub(crate) fn own_conditions(scope: &Scope, needle: Option<&Needle>) -> Conditions {
+    row_conditions(scope, false, needle)
 }
 
-fn row_conditions(scope: &Scope, through_offer: bool) -> Conditions {
+fn row_conditions(scope: &Scope, through_offer: bool, needle: Option<&Needle>) -> Conditions {
     let mut clauses: Vec<String> = Vec::new();
     let mut params = Vec::new();
     if let Some(from) = scope.from {
@@ -113,23 +116,33 @@ fn row_conditions(scope: &Scope, through_offer: bool) -> Conditions {
         params.push(Value::BigInt(start));
         params.push(Value::BigInt(end));
     }
-    if let Some(offer) = offer_conditions(scope) {
-        if through_offer {
-            // The row itself, or an outcome whose offer (named or inferred) matches.
+    let word_only = scope.policy.is_none() && scope.policies.is_none();
+    match (needle, offer_conditions(scope, needle)) {
+        (Some(Needle::Word(word)), Some(_)) if through_offer && word_only => {
+            // The rows with the word, and the outcomes of the offers among them.
             clauses.push(format!(
-                "({p} OR (event IN ('accepted', 'edited', 'rejected') AND (
-                    offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {p})
-                    OR id IN (SELECT outcome_id FROM {LINKS} WHERE offer_id IN
-                              (SELECT id FROM src WHERE event = 'offered' AND {p})))))",
-                p = offer.sql
+                "(row_number IN ({ROWS_WITH_WORD}) OR row_number IN ({}))",
+                answers::outcomes_of(ROWS_WITH_WORD)
             ));
-            for _ in 0..3 {
+            params.extend([Value::Text(word.clone()), Value::Text(word.clone())]);
+        }
+        (_, Some(offer)) if through_offer => {
+            // The row itself, or an outcome whose offer (named or inferred) matches.
+            let offers = format!("SELECT row_number FROM src WHERE {}", offer.sql);
+            clauses.push(format!(
+                "({} OR row_number IN ({}))",
+                offer.sql,
+                answers::outcomes_of(&offers)
+            ));
+            for _ in 0..2 {
                 params.extend(offer.params.iter().cloned());
             }
-        } else {
+        }
+        (_, Some(offer)) => {
             clauses.push(offer.sql);
             params.extend(offer.params);
         }
+        (_, None) => {}
     }
     let sql = if clauses.is_empty() {
         "TRUE".to_owned()
@@ -140,19 +153,27 @@ fn row_conditions(scope: &Scope, through_offer: bool) -> Conditions {
 }
 
 /// The conditions on what a suggestion's offer says (policies, text), on unqualified columns.
-fn offer_conditions(scope: &Scope) -> Option<Conditions> {
+fn offer_conditions(scope: &Scope, needle: Option<&Needle>) -> Option<Conditions> {
     let mut clauses: Vec<String> = Vec::new();
     let mut params = Vec::new();
-    if let Some(text) = &scope.text {
-        // ILIKE, the user's own % and _ escaped: a case-insensitive substring match.
-        clauses
-            .push(r"(agent_draft ILIKE ? ESCAPE '\' OR suggestion_used ILIKE ? ESCAPE '\')".into());
-        let escaped = text
-            .replace('\\', r"\\")
-            .replace('%', r"\%")
-            .replace('_', r"\_");
-        params.push(Value::Text(format!("%{escaped}%")));
-        params.push(Value::Text(format!("%{escaped}%")));
+    match needle {
+        Some(Needle::Word(word)) => {
+            clauses.push(format!("row_number IN ({ROWS_WITH_WORD})"));
+            params.push(Value::Text(word.clone()));
+        }
+        Some(Needle::Phrase(text)) => {
+            // ILIKE, the user's own % and _ escaped: a case-insensitive substring match.
+            clauses.push(
+                r"(agent_draft ILIKE ? ESCAPE '\' OR suggestion_used ILIKE ? ESCAPE '\')".into(),
+            );
+            let escaped = text
+                .replace('\\', r"\\")
+                .replace('%', r"\%")
+                .replace('_', r"\_");
+            params.push(Value::Text(format!("%{escaped}%")));
+            params.push(Value::Text(format!("%{escaped}%")));
+        }
+        None => {}
     }
     if let Some(policy) = &scope.policy {
         // A plain substring test first skips most rows cheaply; it is only sound when the
@@ -352,7 +373,7 @@ pub(crate) fn ids(source: &str, conditions: &str) -> String {
 /// Which suggestions (rows of `coachboard_suggestions`) a scope covers: time, bucket and
 /// session on the suggestion's own columns, what the offer says (policy, text) through its
 /// row. `event` and row ranges do not apply to suggestions.
-pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
+pub(crate) fn suggestion_conditions(scope: &Scope, needle: Option<&Needle>) -> Conditions {
     let own = Scope {
         event: None,
         policy: None,
@@ -361,7 +382,7 @@ pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
         rows: None,
         ..scope.clone()
     };
-    let mut conditions = own_conditions(&own);
+    let mut conditions = own_conditions(&own, None);
     if let Some(policy) = &scope.policy {
         // The facts keep each offer's policies, parsed as the note counts them.
         conditions.sql = format!("{} AND list_contains(policies, ?)", conditions.sql);
@@ -382,12 +403,24 @@ pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
         policies: None,
         ..scope.clone()
     };
-    if let Some(offer) = offer_conditions(&text_only) {
-        conditions.sql = format!(
-            "{} AND offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {})",
-            conditions.sql, offer.sql
-        );
-        conditions.params.extend(offer.params);
+    match (needle, offer_conditions(&text_only, needle)) {
+        (Some(Needle::Word(word)), _) => {
+            // Every offered row with a matching offer's id, as the direct form below.
+            conditions.sql = format!(
+                "{} AND offer_id IN (SELECT offer_id FROM {FACTS}
+                                     WHERE offer_row IN ({ROWS_WITH_WORD}))",
+                conditions.sql
+            );
+            conditions.params.push(Value::Text(word.clone()));
+        }
+        (_, Some(offer)) => {
+            conditions.sql = format!(
+                "{} AND offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {})",
+                conditions.sql, offer.sql
+            );
+            conditions.params.extend(offer.params);
+        }
+        (_, None) => {}
     }
     conditions
 }
@@ -398,10 +431,13 @@ pub(crate) fn suggestion_conditions(scope: &Scope) -> Conditions {
 pub(crate) fn policy_row_conditions(scope: &Scope) -> Conditions {
     // Never asked with a set of policies (`uses_policy_rows`); kept if it were, so no filter
     // is ever dropped.
-    let mut conditions = own_conditions(&Scope {
-        policy: None,
-        ..scope.clone()
-    });
+    let mut conditions = own_conditions(
+        &Scope {
+            policy: None,
+            ..scope.clone()
+        },
+        None,
+    );
     if let Some(policy) = &scope.policy {
         conditions.sql = format!("{} AND policy = ?", conditions.sql);
         conditions.params.push(Value::Text(policy.clone()));

@@ -1,0 +1,108 @@
+//! The word index behind the text filter: every word of every row's own texts (draft and
+//! suggestion, lowered by DuckDB's `lower`, split at anything that is not a letter or a
+//! digit) in `coachboard_words`, and each distinct word once in `coachboard_vocabulary`.
+//!
+//! The filter is a case-insensitive substring match (`ILIKE '%q%'`), which reads every text
+//! of the table. When the lowered needle is one run of letters and digits, any place it
+//! occurs in a lowered text lies inside one word of that text, so the rows it matches are
+//! exactly the rows with a word that contains it: the vocabulary (small) is searched with
+//! `contains`, and the rows of the words found are read from the index, which each rebuild
+//! chunk writes in word order so DuckDB's zone maps skip the rest. Any other needle (spaces,
+//! punctuation) is matched on the texts themselves.
+//!
+//! Both tables are derived from `coach_events` (`derive.rs`): a row's texts never change,
+//! so a catch-up only adds the words of the new rows.
+
+use duckdb::{Connection, OptionalExt};
+
+use crate::store::{ROW_CHUNK, row_chunks};
+
+pub(crate) const WORDS: &str = "coachboard_words";
+pub(crate) const VOCABULARY: &str = "coachboard_vocabulary";
+
+pub(crate) const CREATE: &str = "
+    -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
+    CREATE TABLE IF NOT EXISTS coachboard_words (
+        word       VARCHAR NOT NULL,
+        row_number BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS coachboard_vocabulary (word VARCHAR NOT NULL);";
+
+/// What a word is: a run of letters and digits (Unicode classes, as RE2 knows them).
+const WORD_RUN: &str = r"[\pL\pN]+";
+
+/// The distinct words of a row's texts, as one list.
+fn split(texts: &str) -> String {
+    format!(
+        r"list_filter(list_distinct(regexp_split_to_array(lower({texts}), '[^\pL\pN]+')),
+                      lambda w: w <> '')"
+    )
+}
+
+/// A text filter, resolved against the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Needle {
+    /// One run of letters and digits, lowered: answered from the word index.
+    Word(String),
+    /// Anything else, as the user typed it: matched on the texts with `ILIKE`.
+    Phrase(String),
+}
+
+/// Resolves a text filter with DuckDB's own `lower` and regular expressions, the functions
+/// the index was built with, so the two can never disagree on a character.
+pub(crate) fn needle(conn: &Connection, text: &str) -> duckdb::Result<Needle> {
+    let word: Option<String> = conn
+        .query_row(
+            &format!("SELECT lower(?) WHERE regexp_full_match(lower(?), '{WORD_RUN}')"),
+            [text, text],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(word.map_or_else(|| Needle::Phrase(text.to_owned()), Needle::Word))
+}
+
+/// The rows whose own texts contain a word (one parameter: the lowered word).
+pub(crate) const ROWS_WITH_WORD: &str = "SELECT row_number FROM coachboard_words
+     WHERE word IN (SELECT word FROM coachboard_vocabulary WHERE contains(word, ?))";
+
+/// Adds the words of every row after row id `after_row` (inside the caller's transaction:
+/// a rebuild's from -1 into empty tables, a chunk of row ids at a time, or a catch-up's for
+/// the new rows), each chunk in word order.
+pub(crate) fn fill(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
+    if after_row >= 0 {
+        // A catch-up: a few rows, one chunk.
+        return add_chunk(conn, source, after_row + 1, i64::MAX);
+    }
+    let last_row: Option<i64> = conn.query_row(
+        &format!("SELECT max(row_number) FROM ({source})"),
+        [],
+        |row| row.get(0),
+    )?;
+    for (start, end) in row_chunks(last_row, ROW_CHUNK) {
+        add_chunk(conn, source, start, end)?;
+    }
+    Ok(())
+}
+
+/// Adds the words of the rows with ids in `[start, end)`, and the new ones among them to the
+/// vocabulary.
+fn add_chunk(conn: &Connection, source: &str, start: i64, end: i64) -> duckdb::Result<()> {
+    let words = split("concat_ws(' ', agent_draft, suggestion_used)");
+    conn.execute(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE coachboard_new_words AS
+             SELECT unnest({words}) AS word, row_number FROM ({source})
+             WHERE row_number >= ? AND row_number < ?
+               AND (agent_draft IS NOT NULL OR suggestion_used IS NOT NULL)"
+        ),
+        [start, end],
+    )?;
+    conn.execute_batch(&format!(
+        "INSERT INTO {WORDS} SELECT word, row_number FROM coachboard_new_words
+         ORDER BY word, row_number;
+         INSERT INTO {VOCABULARY}
+         SELECT DISTINCT word FROM coachboard_new_words new
+         WHERE NOT EXISTS (SELECT 1 FROM {VOCABULARY} known WHERE known.word = new.word);
+         DROP TABLE coachboard_new_words;"
+    ))
+}
