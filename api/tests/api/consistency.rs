@@ -584,8 +584,14 @@ async fn word_index_agrees_with_matching_every_text() {
     use coachboard_contract::{SortKey, SortOrder};
     let events = generated(12_000);
     let api = TestApi::with_events(&events[..8_000]);
+    let searched = Scope {
+        text: Some("refund".into()),
+        ..Scope::default()
+    };
     for batch in events[8_000..].chunks(500).rev() {
         api.engine.write(batch.to_vec()).expect("write");
+        // Each batch is derived by a catch-up (a text query needs the index).
+        api.engine.store().count(&searched).expect("count");
     }
     let store = api.engine.store();
     let groups = |mut rows: Vec<GroupRow>| {
@@ -646,6 +652,34 @@ async fn word_index_agrees_with_matching_every_text() {
             let count = store.count(&indexed).expect("indexed");
             assert_eq!(count, store.count(&direct).expect("direct"), "{label}");
             assert!(count > 0, "{label} selects rows");
+            // The offers, counted here without the index.
+            for (scope, needle) in [(&indexed, word), (&direct, phrase)] {
+                if scope.policy.is_some() || scope.event.is_some() {
+                    continue;
+                }
+                let offers = Scope {
+                    event: Some("offered".into()),
+                    ..scope.clone()
+                };
+                let lowered = needle.to_lowercase();
+                let has = |text: &Option<String>| {
+                    text.as_deref()
+                        .is_some_and(|text| text.to_lowercase().contains(&lowered))
+                };
+                let expected = events
+                    .iter()
+                    .filter(|e| e.event == "offered")
+                    .filter(|e| has(&e.agent_draft) || has(&e.suggestion_used))
+                    .filter(|e| offers.bucket.is_none() || e.ab_test_bucket == offers.bucket)
+                    .filter(|e| offers.from.is_none_or(|from| e.ts >= from))
+                    .filter(|e| offers.to.is_none_or(|to| e.ts < to))
+                    .count() as u64;
+                assert_eq!(
+                    store.count(&offers).expect("offers"),
+                    expected,
+                    "offers of {offers:?}"
+                );
+            }
             let cut_off = at("2025-10-20T00:00:00Z");
             assert_eq!(
                 store.suggestions(&indexed, cut_off).expect("indexed"),

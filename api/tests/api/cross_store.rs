@@ -63,6 +63,8 @@ fn queries(session: &str) -> Vec<String> {
         "policies=TONE-02&policy=PII-01&bucket=A".to_owned(),
         format!("session_id={session}"),
         "q=refund".to_owned(),
+        "q=Order%20%23&bucket=B".to_owned(),
+        "q=sam&policy=PII-01".to_owned(),
         "from=2025-10-10T00:00:00Z&to=2025-10-15T00:00:00Z".to_owned(),
         "from=2025-10-10T07:30:15Z&to=2025-10-12T19:45:00Z&policy=PII-01".to_owned(),
         // Past the last event, and open at the start (an open end would compare with "now").

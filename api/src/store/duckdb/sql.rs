@@ -9,7 +9,7 @@ use duckdb::types::{TimeUnit, Value};
 use super::answers;
 use super::facts::FACTS;
 use super::links::ALL_LINKS;
-use super::words::{Needle, ROWS_WITH_WORD};
+use super::words::Needle;
 use super::{EventsQuery, GroupRow, PolicyRow, Scope};
 use crate::histogram::MAX_LATENCY_MS;
 
@@ -116,15 +116,17 @@ fn row_conditions(scope: &Scope, through_offer: bool, needle: Option<&Needle>) -
         params.push(Value::BigInt(start));
         params.push(Value::BigInt(end));
     }
-    let word_only = scope.policy.is_none() && scope.policies.is_none();
+    let text_only = scope.policy.is_none() && scope.policies.is_none();
     match (needle, offer_conditions(scope, needle)) {
-        (Some(Needle::Word(word)), Some(_)) if through_offer && word_only => {
-            // The rows with the word, and the outcomes of the offers among them.
+        (Some(needle), Some(_)) if through_offer && text_only => {
+            // The rows whose texts match, and the outcomes of the offers among them.
+            let (rows, rows_params) = needle.own_rows();
             clauses.push(format!(
-                "(row_number IN ({ROWS_WITH_WORD}) OR row_number IN ({}))",
-                answers::outcomes_of(ROWS_WITH_WORD)
+                "(row_number IN ({rows}) OR row_number IN ({}))",
+                answers::outcomes_of(&rows)
             ));
-            params.extend([Value::Text(word.clone()), Value::Text(word.clone())]);
+            params.extend(rows_params.iter().cloned());
+            params.extend(rows_params);
         }
         (_, Some(offer)) if through_offer => {
             // The row itself, or an outcome whose offer (named or inferred) matches.
@@ -156,24 +158,10 @@ fn row_conditions(scope: &Scope, through_offer: bool, needle: Option<&Needle>) -
 fn offer_conditions(scope: &Scope, needle: Option<&Needle>) -> Option<Conditions> {
     let mut clauses: Vec<String> = Vec::new();
     let mut params = Vec::new();
-    match needle {
-        Some(Needle::Word(word)) => {
-            clauses.push(format!("row_number IN ({ROWS_WITH_WORD})"));
-            params.push(Value::Text(word.clone()));
-        }
-        Some(Needle::Phrase(text)) => {
-            // ILIKE, the user's own % and _ escaped: a case-insensitive substring match.
-            clauses.push(
-                r"(agent_draft ILIKE ? ESCAPE '\' OR suggestion_used ILIKE ? ESCAPE '\')".into(),
-            );
-            let escaped = text
-                .replace('\\', r"\\")
-                .replace('%', r"\%")
-                .replace('_', r"\_");
-            params.push(Value::Text(format!("%{escaped}%")));
-            params.push(Value::Text(format!("%{escaped}%")));
-        }
-        None => {}
+    if let Some(needle) = needle {
+        let (rows, rows_params) = needle.own_rows();
+        clauses.push(format!("row_number IN ({rows})"));
+        params.extend(rows_params);
     }
     if let Some(policy) = &scope.policy {
         // A plain substring test first skips most rows cheaply; it is only sound when the
@@ -398,29 +386,14 @@ pub(crate) fn suggestion_conditions(scope: &Scope, needle: Option<&Needle>) -> C
             .params
             .extend(set.iter().cloned().map(Value::Text));
     }
-    let text_only = Scope {
-        policy: None,
-        policies: None,
-        ..scope.clone()
-    };
-    match (needle, offer_conditions(&text_only, needle)) {
-        (Some(Needle::Word(word)), _) => {
-            // Every offered row with a matching offer's id, as the direct form below.
-            conditions.sql = format!(
-                "{} AND offer_id IN (SELECT offer_id FROM {FACTS}
-                                     WHERE offer_row IN ({ROWS_WITH_WORD}))",
-                conditions.sql
-            );
-            conditions.params.push(Value::Text(word.clone()));
-        }
-        (_, Some(offer)) => {
-            conditions.sql = format!(
-                "{} AND offer_id IN (SELECT id FROM src WHERE event = 'offered' AND {})",
-                conditions.sql, offer.sql
-            );
-            conditions.params.extend(offer.params);
-        }
-        (_, None) => {}
+    if let Some(needle) = needle {
+        // Every offered row with a matching offer's id, as `conditions` selects them.
+        let (rows, rows_params) = needle.own_rows();
+        conditions.sql = format!(
+            "{} AND offer_id IN (SELECT offer_id FROM {FACTS} WHERE offer_row IN ({rows}))",
+            conditions.sql
+        );
+        conditions.params.extend(rows_params);
     }
     conditions
 }

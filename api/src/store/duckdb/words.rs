@@ -13,6 +13,7 @@
 //! Both tables are derived from `coach_events` (`derive.rs`): a row's texts never change,
 //! so a catch-up only adds the words of the new rows.
 
+use duckdb::types::Value;
 use duckdb::{Connection, OptionalExt};
 
 use crate::store::{ROW_CHUNK, row_chunks};
@@ -42,11 +43,16 @@ fn split(texts: &str) -> String {
 /// A text filter, resolved against the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Needle {
-    /// One run of letters and digits, lowered: answered from the word index.
+    /// One run of letters and digits, lowered: answered from the word index alone.
     Word(String),
-    /// Anything else, as the user typed it: matched on the texts with `ILIKE`.
-    Phrase(String),
+    /// Anything else, as the user typed it, with its longest runs of letters and digits
+    /// (lowered): the rows holding a word with each run are candidates, and only their
+    /// texts are matched with `ILIKE`.
+    Phrase { text: String, runs: Vec<String> },
 }
+
+/// How many of a phrase's runs narrow its candidates: the longest, which select fewest.
+const MAX_RUNS: usize = 3;
 
 /// Resolves a text filter with DuckDB's own `lower` and regular expressions, the functions
 /// the index was built with, so the two can never disagree on a character.
@@ -58,12 +64,66 @@ pub(crate) fn needle(conn: &Connection, text: &str) -> duckdb::Result<Needle> {
             |row| row.get(0),
         )
         .optional()?;
-    Ok(word.map_or_else(|| Needle::Phrase(text.to_owned()), Needle::Word))
+    if let Some(word) = word {
+        return Ok(Needle::Word(word));
+    }
+    let mut statement = conn.prepare(&format!("SELECT DISTINCT unnest({})", split("?")))?;
+    let mut runs = statement
+        .query_map([text], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    runs.sort_by_key(|run| std::cmp::Reverse(run.chars().count()));
+    runs.truncate(MAX_RUNS);
+    Ok(Needle::Phrase {
+        text: text.to_owned(),
+        runs,
+    })
 }
 
 /// The rows whose own texts contain a word (one parameter: the lowered word).
-pub(crate) const ROWS_WITH_WORD: &str = "SELECT row_number FROM coachboard_words
+const ROWS_WITH_WORD: &str = "SELECT row_number FROM coachboard_words
      WHERE word IN (SELECT word FROM coachboard_vocabulary WHERE contains(word, ?))";
+
+impl Needle {
+    /// A query of the row numbers whose own texts match (a case-insensitive substring, the
+    /// user's `%` and `_` literal), reading the events as `src`, and its parameters.
+    pub(crate) fn own_rows(&self) -> (String, Vec<Value>) {
+        match self {
+            Needle::Word(word) => (ROWS_WITH_WORD.to_owned(), vec![Value::Text(word.clone())]),
+            Needle::Phrase { text, runs } => {
+                let escaped = text
+                    .replace('\\', r"\\")
+                    .replace('%', r"\%")
+                    .replace('_', r"\_");
+                let pattern = Value::Text(format!("%{escaped}%"));
+                let mut params: Vec<Value> =
+                    runs.iter().map(|run| Value::Text(run.clone())).collect();
+                params.extend([pattern.clone(), pattern]);
+                let matches = r"(src.agent_draft ILIKE ? ESCAPE '\' OR src.suggestion_used ILIKE ? ESCAPE '\')";
+                let Some((first, others)) = runs.split_first() else {
+                    // Nothing to look up (only punctuation or spaces): every text is read.
+                    return (
+                        format!("SELECT row_number FROM src WHERE {matches}"),
+                        params,
+                    );
+                };
+                let _ = first;
+                let narrowed: String = others
+                    .iter()
+                    .map(|_| format!(" AND row_number IN ({ROWS_WITH_WORD})"))
+                    .collect();
+                // The texts of the candidates only: the match refers to the candidate's row
+                // (always true), so DuckDB cannot push it into the scan of every text.
+                let sql = format!(
+                    "SELECT candidate.row_number
+                     FROM (SELECT row_number FROM ({ROWS_WITH_WORD}) WHERE TRUE{narrowed}) candidate
+                     JOIN src ON src.row_number = candidate.row_number
+                     WHERE CASE WHEN candidate.row_number >= 0 THEN {matches} END"
+                );
+                (sql, params)
+            }
+        }
+    }
+}
 
 /// Adds the words of every row after row id `after_row` (inside the caller's transaction:
 /// a rebuild's from -1 into empty tables, a chunk of row ids at a time, or a catch-up's for
