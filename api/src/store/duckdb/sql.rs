@@ -1,6 +1,9 @@
 //! Every SQL statement of the API, written out. Values are always bound parameters; the only
 //! text spliced in is the table's canonical SELECT (`schema::Source`) and the fixed
 //! fragments below.
+//!
+//! The events are the CTE `src`, `NOT MATERIALIZED`: a filter that follows outcomes to their
+//! offers reads it more than once, and DuckDB would otherwise copy the whole table first.
 
 use chrono::NaiveDateTime;
 use coachboard_contract::{SortKey, SortOrder};
@@ -211,7 +214,7 @@ fn slot_expression(grouped: bool) -> &'static str {
 pub(crate) fn aggregate(source: &str, conditions: &str, grouped: bool) -> String {
     let slot = slot_expression(grouped);
     format!(
-        "WITH src AS ({source}),
+        "WITH src AS NOT MATERIALIZED ({source}),
          picked AS (
              SELECT {slot} AS slot, ab_test_bucket AS bucket, event,
                     CASE WHEN latency_ms > 0 THEN least(latency_ms, {MAX_LATENCY_MS}) END AS lat
@@ -232,7 +235,7 @@ pub(crate) fn aggregate(source: &str, conditions: &str, grouped: bool) -> String
 pub(crate) fn binned_aggregate(source: &str, conditions: &str, grouped: bool) -> String {
     let slot = slot_expression(grouped);
     format!(
-        "WITH src AS ({source})
+        "WITH src AS NOT MATERIALIZED ({source})
          SELECT {slot} AS slot, ab_test_bucket AS bucket, event, bin, count(*) AS n,
                 coalesce(sum(lat), 0)::BIGINT AS latency_sum
          FROM src WHERE {conditions} GROUP BY ALL"
@@ -244,7 +247,7 @@ pub(crate) fn binned_aggregate(source: &str, conditions: &str, grouped: bool) ->
 pub(crate) fn policy_counts(source: &str, conditions: &str, grouped: bool) -> String {
     let slot = slot_expression(grouped);
     format!(
-        "WITH src AS ({source}),
+        "WITH src AS NOT MATERIALIZED ({source}),
          refs AS (
              SELECT {slot} AS slot, ab_test_bucket AS bucket, event,
                     unnest({POLICY_LIST}) AS policy
@@ -261,7 +264,7 @@ pub(crate) fn policy_counts(source: &str, conditions: &str, grouped: bool) -> St
 pub(crate) fn listed_policy_counts(source: &str, conditions: &str, grouped: bool) -> String {
     let slot = slot_expression(grouped);
     format!(
-        "WITH src AS ({source}),
+        "WITH src AS NOT MATERIALIZED ({source}),
          refs AS (
              SELECT {slot} AS slot, ab_test_bucket AS bucket, event, unnest(refs) AS policy
              FROM src WHERE len(refs) > 0 AND ({conditions})
@@ -272,11 +275,13 @@ pub(crate) fn listed_policy_counts(source: &str, conditions: &str, grouped: bool
 }
 
 pub(crate) fn count(source: &str, conditions: &str) -> String {
-    format!("WITH src AS ({source}) SELECT count(*) FROM src WHERE {conditions}")
+    format!("WITH src AS NOT MATERIALIZED ({source}) SELECT count(*) FROM src WHERE {conditions}")
 }
 
 pub(crate) fn extent(source: &str) -> String {
-    format!("WITH src AS ({source}) SELECT count(*), min(ts), max(ts), max(row_number) FROM src")
+    format!(
+        "WITH src AS NOT MATERIALIZED ({source}) SELECT count(*), min(ts), max(ts), max(row_number) FROM src"
+    )
 }
 
 /// The ORDER BY of an events page.
@@ -306,7 +311,7 @@ fn page(source: &str, columns: &str, query: &EventsQuery, conditions: &str) -> S
         (true, SortOrder::Asc) => " AND (ts > ? OR (ts = ? AND id > ?))",
     };
     format!(
-        "WITH src AS ({source})
+        "WITH src AS NOT MATERIALIZED ({source})
          SELECT {columns}
          FROM src WHERE ts IS NOT NULL AND {conditions}{after}
          ORDER BY {} LIMIT ? OFFSET ?",
@@ -330,7 +335,7 @@ pub(crate) fn page_rows(source: &str, query: &EventsQuery, conditions: &str) -> 
 pub(crate) fn events_at_rows(source: &str, query: &EventsQuery, count: usize) -> String {
     let each = placeholders(count.max(1));
     format!(
-        "WITH src AS ({source})
+        "WITH src AS NOT MATERIALIZED ({source})
          SELECT {EVENT_COLUMNS} FROM src
          WHERE row_number BETWEEN ? AND ? AND row_number IN ({each})
          ORDER BY {}",
@@ -349,13 +354,15 @@ pub(crate) fn insert_one(columns: &[&str]) -> String {
 
 pub(crate) fn stored_ids(source: &str, how_many: usize) -> String {
     format!(
-        "WITH src AS ({source}) SELECT DISTINCT id FROM src WHERE id IN ({})",
+        "WITH src AS NOT MATERIALIZED ({source}) SELECT DISTINCT id FROM src WHERE id IN ({})",
         placeholders(how_many)
     )
 }
 
 pub(crate) fn ids(source: &str, conditions: &str) -> String {
-    format!("WITH src AS ({source}) SELECT id FROM src WHERE id IS NOT NULL AND {conditions}")
+    format!(
+        "WITH src AS NOT MATERIALIZED ({source}) SELECT id FROM src WHERE id IS NOT NULL AND {conditions}"
+    )
 }
 
 /// Which suggestions (rows of `coachboard_suggestions`) a scope covers: time, bucket and
@@ -421,7 +428,7 @@ pub(crate) fn policy_row_conditions(scope: &Scope) -> Conditions {
 /// The scope's suggestions as the CTE `picked`. Parameters: the conditions'.
 fn picked(source: &str, conditions: &str) -> String {
     format!(
-        "WITH src AS ({source}),
+        "WITH src AS NOT MATERIALIZED ({source}),
          picked AS (SELECT * FROM {FACTS} WHERE {conditions})"
     )
 }
@@ -485,7 +492,7 @@ pub(crate) fn rewrite_outcomes(source: &str, conditions: &str) -> String {
 /// The links of one session's outcomes. Parameters: the session id.
 pub(crate) fn session_links(source: &str) -> String {
     format!(
-        "WITH src AS ({source}), links AS ({ALL_LINKS})
+        "WITH src AS NOT MATERIALIZED ({source}), links AS ({ALL_LINKS})
          SELECT links.outcome_id, links.offer_id, links.inferred
          FROM links JOIN src outcome ON outcome.id = links.outcome_id
          WHERE outcome.session_id = ?"
