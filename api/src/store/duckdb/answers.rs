@@ -7,9 +7,9 @@
 
 use duckdb::{Connection, params};
 
+use super::derive::for_each_row_chunk;
 use super::facts::FACTS;
 use super::links::LINKS;
-use crate::store::{ROW_CHUNK, row_chunks};
 
 pub(crate) const ANSWERS: &str = "coachboard_answers";
 
@@ -60,20 +60,14 @@ fn rows(input: &str) -> String {
 /// ids at a time.
 pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     conn.execute_batch(&format!("DELETE FROM {ANSWERS}"))?;
-    let last_row: Option<i64> = conn.query_row(
-        &format!("SELECT max(row_number) FROM ({source})"),
-        [],
-        |row| row.get(0),
-    )?;
     let chunk = format!("SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?");
     let insert = format!(
         "INSERT INTO {ANSWERS} SELECT * FROM ({}) ORDER BY outcome_row",
         rows(&chunk)
     );
-    for (start, end) in row_chunks(last_row, ROW_CHUNK) {
-        conn.execute(&insert, params![start, end])?;
-    }
-    Ok(())
+    for_each_row_chunk(conn, source, |start, end| {
+        conn.execute(&insert, params![start, end]).map(drop)
+    })
 }
 
 /// Derives again the answers of the outcomes of `input` (the rows a catch-up gathered),

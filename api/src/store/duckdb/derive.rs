@@ -15,6 +15,7 @@ use duckdb::{Connection, OptionalExt, params};
 
 use super::schema::TABLE;
 use super::{answers, facts, links, policy_rows, rewrites, rollup, words};
+use crate::store::{ROW_CHUNK, row_chunks};
 
 const STATE: &str = "
     -- What coach_events looked like when the derived tables were last brought up to date.
@@ -189,6 +190,25 @@ fn laps(what: &'static str) -> impl Fn(&str) {
             "{what}"
         );
     }
+}
+
+/// Runs `each` on every chunk `[start, end)` of `ROW_CHUNK` row ids of `source`: a
+/// rebuild's joins then hold one chunk at a time, so a large table stays within DuckDB's
+/// memory limit.
+pub(super) fn for_each_row_chunk(
+    conn: &Connection,
+    source: &str,
+    mut each: impl FnMut(i64, i64) -> duckdb::Result<()>,
+) -> duckdb::Result<()> {
+    let last_row: Option<i64> = conn.query_row(
+        &format!("SELECT max(row_number) FROM ({source})"),
+        [],
+        |row| row.get(0),
+    )?;
+    for (start, end) in row_chunks(last_row, ROW_CHUNK) {
+        each(start, end)?;
+    }
+    Ok(())
 }
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.

@@ -392,8 +392,7 @@ impl DuckDbStore {
                 sql::events_at_rows(&self.source().select, query, rows.len())
             }
             None => {
-                let needle = self.needle(&query.scope)?;
-                let conditions = sql::conditions(&query.scope, needle.as_ref());
+                let conditions = self.conditions(&query.scope)?;
                 params = conditions.params;
                 page_parameters(&mut params, query, limit);
                 sql::events_page(&self.source().select, query, &conditions.sql)
@@ -451,12 +450,21 @@ impl DuckDbStore {
                 sql::policy_row_conditions(scope),
             )
         } else {
-            let needle = self.needle(scope)?;
-            (
-                self.source().select.clone(),
-                sql::conditions(scope, needle.as_ref()),
-            )
+            (self.source().select.clone(), self.conditions(scope)?)
         })
+    }
+
+    /// The conditions on the events table selecting a scope's rows.
+    fn conditions(&self, scope: &Scope) -> Result<sql::Conditions, StoreError> {
+        Ok(sql::conditions(scope, self.needle(scope)?.as_ref()))
+    }
+
+    /// The conditions on the suggestions selecting a scope's offers.
+    fn suggestion_conditions(&self, scope: &Scope) -> Result<sql::Conditions, StoreError> {
+        Ok(sql::suggestion_conditions(
+            scope,
+            self.needle(scope)?.as_ref(),
+        ))
     }
 
     /// The scope's text filter resolved against the word index.
@@ -665,8 +673,7 @@ impl EventStore for DuckDbStore {
         unanswered_before: NaiveDateTime,
     ) -> Result<Vec<SuggestionRow>, StoreError> {
         self.derive_if_behind()?;
-        let needle = self.needle(scope)?;
-        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
+        let conditions = self.suggestion_conditions(scope)?;
         let query = sql::suggestions(&self.source().select, &conditions.sql);
         let mut params = conditions.params;
         params.push(timestamp(unanswered_before));
@@ -690,8 +697,7 @@ impl EventStore for DuckDbStore {
 
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
         self.derive_if_behind()?;
-        let needle = self.needle(scope)?;
-        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
+        let conditions = self.suggestion_conditions(scope)?;
         let query = sql::policy_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -708,8 +714,7 @@ impl EventStore for DuckDbStore {
 
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
         self.derive_if_behind()?;
-        let needle = self.needle(scope)?;
-        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
+        let conditions = self.suggestion_conditions(scope)?;
         let query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
@@ -740,8 +745,7 @@ impl EventStore for DuckDbStore {
 
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
         self.derive_if_behind()?;
-        let needle = self.needle(scope)?;
-        let conditions = sql::suggestion_conditions(scope, needle.as_ref());
+        let conditions = self.suggestion_conditions(scope)?;
         let query = sql::multiple_exposure(&self.source().select, &conditions.sql);
         self.read(|conn| {
             conn.query_row(&query, params_from_iter(conditions.params), |row| {
@@ -822,8 +826,7 @@ impl EventStore for DuckDbStore {
 
     fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
         self.derive_for(scope)?;
-        let needle = self.needle(scope)?;
-        let conditions = sql::conditions(scope, needle.as_ref());
+        let conditions = self.conditions(scope)?;
         let query = sql::ids(&self.source().select, &conditions.sql);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;

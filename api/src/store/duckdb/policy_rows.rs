@@ -7,11 +7,11 @@
 
 use duckdb::{Connection, params};
 
+use super::derive::for_each_row_chunk;
 use super::facts::FACTS;
 use super::links::LINKS;
 use super::sql::{EXPONENT, LATENCY_BIN, POLICY_LIST};
 use crate::histogram::MAX_LATENCY_MS;
-use crate::store::{ROW_CHUNK, row_chunks};
 
 pub(crate) const TABLE: &str = "coachboard_policy_rows";
 
@@ -106,20 +106,14 @@ fn rows(input: &str) -> String {
 /// table stays within DuckDB's memory limit.
 pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     conn.execute_batch(&format!("DELETE FROM {TABLE}"))?;
-    let last_row: Option<i64> = conn.query_row(
-        &format!("SELECT max(row_number) FROM ({source})"),
-        [],
-        |row| row.get(0),
-    )?;
     let chunk = format!("SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?");
     let insert = format!(
         "INSERT INTO {TABLE} SELECT * FROM ({}) ORDER BY policy, row_number",
         rows(&chunk)
     );
-    for (start, end) in row_chunks(last_row, ROW_CHUNK) {
-        conn.execute(&insert, params![start, end])?;
-    }
-    Ok(())
+    for_each_row_chunk(conn, source, |start, end| {
+        conn.execute(&insert, params![start, end]).map(drop)
+    })
 }
 
 /// Derives again the rows of `input` (the rows a catch-up gathered: every row whose

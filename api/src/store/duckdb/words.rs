@@ -16,7 +16,7 @@
 use duckdb::types::Value;
 use duckdb::{Connection, OptionalExt};
 
-use crate::store::{ROW_CHUNK, row_chunks};
+use super::derive::for_each_row_chunk;
 
 pub(crate) const WORDS: &str = "coachboard_words";
 pub(crate) const VOCABULARY: &str = "coachboard_vocabulary";
@@ -99,15 +99,15 @@ impl Needle {
                     runs.iter().map(|run| Value::Text(run.clone())).collect();
                 params.extend([pattern.clone(), pattern]);
                 let matches = r"(src.agent_draft ILIKE ? ESCAPE '\' OR src.suggestion_used ILIKE ? ESCAPE '\')";
-                let Some((first, others)) = runs.split_first() else {
+                if runs.is_empty() {
                     // Nothing to look up (only punctuation or spaces): every text is read.
                     return (
                         format!("SELECT row_number FROM src WHERE {matches}"),
                         params,
                     );
-                };
-                let _ = first;
-                let narrowed: String = others
+                }
+                // The first run selects the candidates, each other run narrows them.
+                let narrowed: String = runs[1..]
                     .iter()
                     .map(|_| format!(" AND row_number IN ({ROWS_WITH_WORD})"))
                     .collect();
@@ -133,15 +133,9 @@ pub(crate) fn fill(conn: &Connection, source: &str, after_row: i64) -> duckdb::R
         // A catch-up: a few rows, one chunk.
         return add_chunk(conn, source, after_row + 1, i64::MAX);
     }
-    let last_row: Option<i64> = conn.query_row(
-        &format!("SELECT max(row_number) FROM ({source})"),
-        [],
-        |row| row.get(0),
-    )?;
-    for (start, end) in row_chunks(last_row, ROW_CHUNK) {
-        add_chunk(conn, source, start, end)?;
-    }
-    Ok(())
+    for_each_row_chunk(conn, source, |start, end| {
+        add_chunk(conn, source, start, end)
+    })
 }
 
 /// Adds the words of the rows with ids in `[start, end)`, and the new ones among them to the
