@@ -486,6 +486,25 @@ async fn assert_a_rebuild_agrees(
     }
 }
 
+/// The scopes a derived structure is compared in: everything, a bucket over 30 hours, and
+/// one event type.
+fn narrowed_scopes() -> Vec<Scope> {
+    let start = at("2025-10-12T05:00:00Z");
+    vec![
+        Scope::default(),
+        Scope {
+            bucket: Some("B".into()),
+            from: Some(start),
+            to: Some(start + Duration::hours(30)),
+            ..Scope::default()
+        },
+        Scope {
+            event: Some("accepted".into()),
+            ..Scope::default()
+        },
+    ]
+}
+
 /// Asserts that two scopes get the same answers from `store`: counts per hour, policy
 /// counts, the number of events (returned) and an events page at each sort and offset.
 fn assert_same_answers(
@@ -549,21 +568,8 @@ async fn policy_rows_agree_with_following_each_outcome_to_its_offer() {
         api.engine.write(batch.to_vec()).expect("write");
     }
     let store = api.engine.store();
-    let start = at("2025-10-12T05:00:00Z");
     for policy in ["PII-01", "TONE-02", "ACCESS-12", "NOT-A-POLICY"] {
-        for narrowed in [
-            Scope::default(),
-            Scope {
-                bucket: Some("B".into()),
-                from: Some(start),
-                to: Some(start + Duration::hours(30)),
-                ..Scope::default()
-            },
-            Scope {
-                event: Some("accepted".into()),
-                ..Scope::default()
-            },
-        ] {
+        for narrowed in narrowed_scopes() {
             let fast = Scope {
                 policy: Some(policy.into()),
                 ..narrowed
@@ -604,30 +610,17 @@ async fn word_index_agrees_with_matching_every_text() {
         api.engine.store().count(&searched).expect("count");
     }
     let store = api.engine.store();
-    let start = at("2025-10-12T05:00:00Z");
     for (word, phrase) in [
         ("refund", "refund "),
         ("ORDER", "order #"),
         ("sAm", "sam,"),
         ("riy", "priya,"),
     ] {
-        for narrowed in [
-            Scope::default(),
-            Scope {
-                bucket: Some("B".into()),
-                from: Some(start),
-                to: Some(start + Duration::hours(30)),
-                ..Scope::default()
-            },
-            Scope {
-                event: Some("accepted".into()),
-                ..Scope::default()
-            },
-            Scope {
-                policy: Some("PII-01".into()),
-                ..Scope::default()
-            },
-        ] {
+        let with_policy = Scope {
+            policy: Some("PII-01".into()),
+            ..Scope::default()
+        };
+        for narrowed in narrowed_scopes().into_iter().chain([with_policy]) {
             let indexed = Scope {
                 text: Some(word.into()),
                 ..narrowed.clone()

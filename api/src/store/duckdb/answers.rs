@@ -5,9 +5,9 @@
 //! `offer_id` and every link. Derived from `coach_events` and kept in step with it
 //! (`derive.rs`), in outcome row order so a catch-up finds a few sessions' rows by row id.
 
-use duckdb::{Connection, params};
+use duckdb::Connection;
 
-use super::derive::for_each_row_chunk;
+use super::derive::refill_in_chunks;
 use super::facts::FACTS;
 use super::links::LINKS;
 
@@ -59,14 +59,11 @@ fn rows(input: &str) -> String {
 /// Replaces every row (inside the caller's transaction, after the facts), a chunk of row
 /// ids at a time.
 pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    conn.execute_batch(&format!("DELETE FROM {ANSWERS}"))?;
-    let chunk = format!("SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?");
-    let insert = format!(
-        "INSERT INTO {ANSWERS} SELECT * FROM ({}) ORDER BY outcome_row",
-        rows(&chunk)
-    );
-    for_each_row_chunk(conn, source, |start, end| {
-        conn.execute(&insert, params![start, end]).map(drop)
+    refill_in_chunks(conn, ANSWERS, source, |chunk| {
+        format!(
+            "INSERT INTO {ANSWERS} SELECT * FROM ({}) ORDER BY outcome_row",
+            rows(chunk)
+        )
     })
 }
 

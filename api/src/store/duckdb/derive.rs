@@ -211,6 +211,24 @@ pub(super) fn for_each_row_chunk(
     Ok(())
 }
 
+/// Empties `table` and fills it again from `source`, a chunk of row ids at a time:
+/// `insert` turns a chunk's rows (a query with the chunk's bounds as its two parameters)
+/// into the INSERT statement.
+pub(super) fn refill_in_chunks(
+    conn: &Connection,
+    table: &str,
+    source: &str,
+    insert: impl Fn(&str) -> String,
+) -> duckdb::Result<()> {
+    conn.execute_batch(&format!("DELETE FROM {table}"))?;
+    let insert = insert(&format!(
+        "SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?"
+    ));
+    for_each_row_chunk(conn, source, |start, end| {
+        conn.execute(&insert, params![start, end]).map(drop)
+    })
+}
+
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
 fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     for table in DERIVED_TABLES {

@@ -5,9 +5,9 @@
 //! is done once, when the rows are derived (`derive.rs`), and a policy-filtered query
 //! reads only this narrow table with `policy = ?`.
 
-use duckdb::{Connection, params};
+use duckdb::Connection;
 
-use super::derive::for_each_row_chunk;
+use super::derive::refill_in_chunks;
 use super::facts::FACTS;
 use super::links::LINKS;
 use super::sql::{EXPONENT, LATENCY_BIN, POLICY_LIST};
@@ -105,14 +105,11 @@ fn rows(input: &str) -> String {
 /// of `source` a chunk of row ids at a time: each join then holds one chunk, so a large
 /// table stays within DuckDB's memory limit.
 pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    conn.execute_batch(&format!("DELETE FROM {TABLE}"))?;
-    let chunk = format!("SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?");
-    let insert = format!(
-        "INSERT INTO {TABLE} SELECT * FROM ({}) ORDER BY policy, row_number",
-        rows(&chunk)
-    );
-    for_each_row_chunk(conn, source, |start, end| {
-        conn.execute(&insert, params![start, end]).map(drop)
+    refill_in_chunks(conn, TABLE, source, |chunk| {
+        format!(
+            "INSERT INTO {TABLE} SELECT * FROM ({}) ORDER BY policy, row_number",
+            rows(chunk)
+        )
     })
 }
 
