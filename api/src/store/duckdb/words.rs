@@ -29,14 +29,16 @@ pub(crate) const CREATE: &str = "
     );
     CREATE TABLE IF NOT EXISTS coachboard_vocabulary (word VARCHAR NOT NULL);";
 
-/// What a word is: a run of letters and digits (Unicode classes, as RE2 knows them).
-const WORD_RUN: &str = r"[\pL\pN]+";
+/// What a word is made of: letters and digits (Unicode classes, as RE2 knows them). The
+/// index splits at anything else and a needle is a word when it has nothing else, so both
+/// read this one class.
+const WORD_CHARS: &str = r"\pL\pN";
 
 /// The distinct words of a row's texts, as one list.
 fn split(texts: &str) -> String {
     format!(
-        r"list_filter(list_distinct(regexp_split_to_array(lower({texts}), '[^\pL\pN]+')),
-                      lambda w: w <> '')"
+        "list_filter(list_distinct(regexp_split_to_array(lower({texts}), '[^{WORD_CHARS}]+')),
+                     lambda w: w <> '')"
     )
 }
 
@@ -59,7 +61,7 @@ const MAX_RUNS: usize = 3;
 pub(crate) fn needle(conn: &Connection, text: &str) -> duckdb::Result<Needle> {
     let word: Option<String> = conn
         .query_row(
-            &format!("SELECT lower(?) WHERE regexp_full_match(lower(?), '{WORD_RUN}')"),
+            &format!("SELECT lower(?) WHERE regexp_full_match(lower(?), '[{WORD_CHARS}]+')"),
             [text, text],
             |row| row.get(0),
         )
