@@ -15,6 +15,7 @@ pub mod definitions;
 pub mod embed;
 pub mod format;
 pub mod live;
+pub mod near_view;
 pub mod page_nav;
 pub mod pages;
 pub mod policy_outcomes;
@@ -30,6 +31,8 @@ pub fn start() {
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
         let config = app::load_config().await;
+        // The frame of index.html is what paints first, even when everything arrived at once.
+        browser::first_paint().await;
         // The static frame of index.html held the page until now.
         if let Some(boot) = web_sys::window()
             .and_then(|window| window.document())

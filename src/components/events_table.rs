@@ -37,8 +37,15 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
                 .unwrap_or_default()
         })
     });
+    // The rows are built once the table comes near the viewport.
+    let section = NodeRef::<leptos::html::Section>::new();
+    let near = crate::near_view::near_viewport(section);
     let rows = move || {
-        let load = data.get();
+        let load = if near.get() {
+            data.get()
+        } else {
+            Load::Waiting
+        };
         if let Some(view) = unready_view(&load) {
             return view;
         }
@@ -118,7 +125,7 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
         }
     };
     view! {
-        <section class="panel events-panel" id="panel-events">
+        <section class="panel events-panel" id="panel-events" node_ref=section>
             <header class="panel-head">
                 <h2>"Events"</h2>
                 <div class="table-tools">

@@ -14,6 +14,10 @@ use crate::query::{PageState, Refresh};
 use crate::storage::{self, Kind};
 use crate::theme::ThemeChoice;
 
+/// What the dashboard shows, in a sentence under the controls. index.html's frame paints the
+/// same line before the WebAssembly arrives.
+pub const LEDE: &str = "Every suggestion the AI reply coach offered, and what agents did with it.";
+
 #[component]
 pub fn Header(
     last_updated: RwSignal<Option<DateTime<Utc>>>,
@@ -110,6 +114,19 @@ pub fn Header(
                 <SavedViewsMenu/>
                 <KeyboardShortcuts/>
             </div>
+            <p class="lede">{LEDE}</p>
         </header>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_frame_of_index_html_says_the_same_lede() {
+        let index = include_str!("../../index.html");
+        assert!(
+            index.contains(&format!("<p class=\"lede\">{}</p>", super::LEDE)),
+            "index.html's frame and the header must show the same line"
+        );
     }
 }

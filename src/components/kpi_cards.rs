@@ -1,4 +1,4 @@
-//! The four headline cards, each with its change against the previous period when the range
+//! The headline cards, each with its change against the previous period when the range
 //! is bounded (for latency, lower is better).
 
 use coachboard_contract::{Figures, SuggestionOutcomes, Summary};
@@ -93,14 +93,23 @@ pub fn decision_card(suggestions: &SuggestionOutcomes) -> Card {
     }
 }
 
+/// The cards' keys and labels in order, the decision card last: the loading cards have the
+/// same names and places, so nothing moves when the figures arrive.
+const CARD_NAMES: [(&str, &str); 5] = [
+    ("total_events", "Total Events"),
+    ("suggestions_offered", "Suggestions Offered"),
+    ("accept_rate", "Accept Rate"),
+    ("avg_latency_ms", "Avg Latency"),
+    ("decision_time", "Decision Time"),
+];
+
 #[component]
 pub fn KpiCards(
     summary: Memo<Option<Result<Summary, ApiError>>>,
     /// From APIs that link outcomes to offers; the card is left out otherwise.
     suggestions: Signal<Load<SuggestionOutcomes>>,
 ) -> impl IntoView {
-    let content = move || {
-        match summary.get() {
+    let content = move || match summary.get() {
         // The page shows what is wrong instead.
         Some(Err(ApiError::Unreachable { .. } | ApiError::Unauthorized { .. })) => ().into_any(),
         Some(Ok(summary)) => cards(&summary)
@@ -115,40 +124,45 @@ pub fn KpiCards(
                     );
                     view! { <span class=class>{change.text}" vs previous"</span> }
                 });
-                view! {
-                    <article class="kpi" data-kpi=card.key>
-                        <div class="kpi-head">
-                            <h2>{card.label}</h2>
-                            {crate::definitions::definition(card.key).map(|text| view! { <InfoTip subject=card.label id=card.key.to_owned() text=text/> })}
-                        </div>
-                        <p class="value">{card.value}</p>
-                        <p class="detail">{card.detail}{change}</p>
-                    </article>
-                }
+                let value = card.value;
+                let detail = view! { {card.detail}{change} };
+                card_view(card.key, card.label, false, value, detail)
             })
             .collect_view()
             .into_any(),
-        _ => [
-            "Total Events",
-            "Suggestions Offered",
-            "Accept Rate",
-            "Avg Latency",
-        ]
-        .into_iter()
-        .map(|label| {
-            view! {
-                <article class="kpi loading">
-                    <h2>{label}</h2>
-                    <p class="value"><Skeleton width="60%" height="2rem"/></p>
-                    <p class="detail"><Skeleton width="40%"/></p>
-                </article>
-            }
-        })
-        .collect_view()
-        .into_any(),
-    }
+        _ => CARD_NAMES
+            .into_iter()
+            .map(|(key, label)| {
+                let value = view! { <Skeleton width="60%" height="2rem"/> };
+                let detail = view! { <Skeleton width="40%"/> };
+                card_view(key, label, true, value, detail)
+            })
+            .collect_view()
+            .into_any(),
     };
     view! { <section class="kpis" aria-label="Key figures">{content}</section> }
+}
+
+/// One card: its name and definition, its value, the line under it. Only a card with its
+/// figure carries `data-kpi`.
+fn card_view(
+    key: &'static str,
+    label: &'static str,
+    loading: bool,
+    value: impl IntoView + 'static,
+    detail: impl IntoView + 'static,
+) -> AnyView {
+    view! {
+        <article class="kpi" class:loading=loading data-kpi=(!loading).then_some(key)>
+            <div class="kpi-head">
+                <h2>{label}</h2>
+                {crate::definitions::definition(key).map(|text| view! { <InfoTip subject=label id=key.to_owned() text=text/> })}
+            </div>
+            <p class="value">{value}</p>
+            <p class="detail">{detail}</p>
+        </article>
+    }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! A chart panel: title, a "show as table" toggle, and the chart or its table.
+//! A chart panel: title, a "show as table" toggle, and the chart or its table. The body is
+//! built when the panel first comes near the viewport (a skeleton holds its place until then).
 
 use leptos::prelude::*;
 
@@ -16,8 +17,22 @@ pub fn Panel(
     as_table: RwSignal<bool>,
     children: Children,
 ) -> impl IntoView {
+    let section = NodeRef::<leptos::html::Section>::new();
+    let near = crate::near_view::near_viewport(section);
+    let children = StoredValue::new_local(Some(children));
+    let body = move || {
+        if !near.get() {
+            return waiting_view();
+        }
+        // Built once; untracked, so what the children read at build does not rebuild them
+        // (a second run would find them taken).
+        children
+            .try_update_value(Option::take)
+            .flatten()
+            .map_or_else(|| ().into_any(), |children| untrack(children))
+    };
     view! {
-        <section class="panel" id=id>
+        <section class="panel" id=id node_ref=section>
             <header class="panel-head">
                 <h2>{title}</h2>
                 {crate::definitions::definition(id).map(|text| view! { <InfoTip subject=title id=id.to_owned() text=text/> })}
@@ -27,7 +42,7 @@ pub fn Panel(
                 </button>
             </header>
             {move || subtitle.and_then(|subtitle| subtitle.get()).map(|text| view! { <p class="panel-subtitle">{text}</p> })}
-            <div class="panel-body">{children()}</div>
+            <div class="panel-body">{body}</div>
         </section>
     }
 }
@@ -74,12 +89,15 @@ pub fn unready_view<T>(load: &Load<T>) -> Option<AnyView> {
     use crate::components::states::{Failed, NotOffered};
     match load {
         Load::Ready(_) => None,
-        Load::Waiting => {
-            Some(view! { <div class="chart skeleton-block" aria-busy="true"></div> }.into_any())
-        }
+        Load::Waiting => Some(waiting_view()),
         Load::Failed(error) => Some(view! { <Failed error=error.clone()/> }.into_any()),
         Load::NotOffered => Some(view! { <NotOffered/> }.into_any()),
     }
+}
+
+/// The skeleton that holds a chart's place until it has data (or is built).
+fn waiting_view() -> AnyView {
+    view! { <div class="chart skeleton-block" aria-busy="true"></div> }.into_any()
 }
 
 /// How a chart panel shows its data: as a table, in words (for screen readers), drawn.

@@ -38,8 +38,15 @@ pub fn PolicyOutcomesPanel(
             })
             .collect_view()
     };
+    // The rows are built once the panel comes near the viewport.
+    let section = NodeRef::<leptos::html::Section>::new();
+    let near = crate::near_view::near_viewport(section);
     let body = move || {
-        let load = data.get();
+        let load = if near.get() {
+            data.get()
+        } else {
+            Load::Waiting
+        };
         if let Some(view) = unready_view(&load) {
             return view;
         }
@@ -83,7 +90,7 @@ pub fn PolicyOutcomesPanel(
         .into_any()
     };
     view! {
-        <section class="panel wide" id="panel-policy-outcomes">
+        <section class="panel wide" id="panel-policy-outcomes" node_ref=section>
             <header class="panel-head">
                 <h2>"Policy outcomes"</h2>
                 {crate::definitions::definition("panel-policy-outcomes").map(|text| view! { <crate::components::info_tip::InfoTip subject="Policy outcomes" id="panel-policy-outcomes".to_owned() text=text/> })}

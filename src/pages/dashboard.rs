@@ -242,7 +242,11 @@ pub fn Dashboard() -> impl IntoView {
     // What the page body is, apart from its data: it is rebuilt only when this changes, so
     // the answers arriving (or refreshing) never replace the table under the reader.
     let mode = Memo::new(move |_| body_mode(summary.get().as_ref()));
+    let body_built = after_this_task();
     let body = move || {
+        if !body_built.get() {
+            return None;
+        }
         let empty_range = match mode.get() {
             BodyMode::Blocked => return None,
             BodyMode::EmptyDatabase => return Some(view! { <EmptyDatabase/> }.into_any()),
@@ -287,6 +291,14 @@ pub fn Dashboard() -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// Turns true in a later task. The page body is built there, so the first task that builds
+/// the page (and compiles the code it runs) stays short enough not to block a phone's input.
+fn after_this_task() -> Signal<bool> {
+    let later = RwSignal::new(false);
+    set_timeout(move || later.set(true), std::time::Duration::ZERO);
+    later.into()
 }
 
 /// What the page body shows.

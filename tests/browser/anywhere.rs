@@ -237,13 +237,10 @@ async fn embeds_in_allowed_portals_only() {
     .await;
     let browser = Browser::start(1280, 900).await;
     browser.open(&format!("{}/portal.html", allowed.url)).await;
-    let heights = browser
-        .wait_for("window.__heights.length > 0 && window.__heights")
+    // The dashboard's height arrives (the first messages are the page before its panels).
+    browser
+        .wait_for("window.__heights.some(height => height > 1000)")
         .await;
-    assert!(
-        heights[0].as_u64().unwrap() > 300,
-        "the dashboard's height arrives: {heights}"
-    );
     browser
         .client
         .enter_frame(0)

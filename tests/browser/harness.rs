@@ -130,11 +130,25 @@ impl Browser {
             .unwrap_or_else(|error| panic!("{url} does not load: {error}"));
     }
 
-    /// Polls a JavaScript expression until it is truthy; returns its value.
+    /// Polls a JavaScript expression until it is truthy; returns its value. Panels below the
+    /// fold are built when scrolled near or printed: while waiting, the page is told it is
+    /// about to print, so a test sees the whole page wherever it is scrolled.
     pub async fn wait_for(&self, expression: &str) -> Value {
+        self.poll(expression, true).await
+    }
+
+    /// The same without building what the reader has not scrolled near.
+    pub async fn wait_for_as_scrolled(&self, expression: &str) -> Value {
+        self.poll(expression, false).await
+    }
+
+    async fn poll(&self, expression: &str, reveal_all: bool) -> Value {
         let script = format!("return ({expression});");
         let started = Instant::now();
         loop {
+            if reveal_all {
+                let _ = self.client.execute(REVEAL_ALL, vec![]).await;
+            }
             if let Ok(value) = self.client.execute(&script, vec![]).await
                 && !matches!(value, Value::Null | Value::Bool(false))
                 && value != json!("")
@@ -201,6 +215,9 @@ impl Browser {
         drop(self.driver);
     }
 }
+
+/// What the browser does before printing: every lazily built part of the page is built.
+const REVEAL_ALL: &str = "window.dispatchEvent(new Event('beforeprint'))";
 
 async fn wait_for_port(port: u16) {
     let started = Instant::now();

@@ -57,6 +57,55 @@ async fn kpi_values_equal_what_the_api_returns() {
     browser.stop().await;
 }
 
+/// A phone's first screen builds what it shows; the panels below are built as they scroll
+/// near (and the table's rows with them).
+#[tokio::test]
+async fn panels_below_the_fold_are_built_as_they_scroll_near() {
+    let api = Api::start(ROWS, &[]).await;
+    let browser = Browser::phone(390, 844).await;
+    browser.open(&api.url).await;
+    browser
+        .wait_for_as_scrolled("document.querySelector('#panel-timeline canvas[data-drawn]')")
+        .await;
+    browser
+        .wait_for_as_scrolled("document.querySelector('[data-kpi] .value')")
+        .await;
+    let built = "[...document.querySelectorAll('.panel')].filter(p => p.querySelector('canvas, table')).map(p => p.id)";
+    let first = browser.eval(built).await;
+    let first: Vec<&str> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|id| id.as_str())
+        .collect();
+    assert!(first.contains(&"panel-timeline"), "built first: {first:?}");
+    for below in ["panel-rewrites", "panel-policy-outcomes", "panel-events"] {
+        assert!(
+            !first.contains(&below),
+            "{below} is built before it is near: {first:?}"
+        );
+    }
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('tr.event-row').length")
+            .await,
+        json!(0)
+    );
+    browser
+        .eval("document.querySelector('#panel-events').scrollIntoView() || true")
+        .await;
+    browser
+        .wait_for_as_scrolled("document.querySelectorAll('tr.event-row').length === 25")
+        .await;
+    browser
+        .eval("document.querySelector('#panel-rewrites').scrollIntoView() || true")
+        .await;
+    browser
+        .wait_for_as_scrolled("document.querySelector('#panel-rewrites canvas[data-drawn]')")
+        .await;
+    browser.stop().await;
+}
+
 #[tokio::test]
 async fn every_chart_canvas_is_drawn() {
     let api = Api::start(ROWS, &[]).await;
