@@ -294,7 +294,8 @@ pub fn Dashboard() -> impl IntoView {
 }
 
 /// Turns true in a later task. The page body is built there, so the first task that builds
-/// the page (and compiles the code it runs) stays short enough not to block a phone's input.
+/// the page (and compiles the code it runs) is that much shorter: a phone can answer a tap
+/// between the two.
 fn after_this_task() -> Signal<bool> {
     let later = RwSignal::new(false);
     set_timeout(move || later.set(true), std::time::Duration::ZERO);
