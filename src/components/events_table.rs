@@ -39,13 +39,9 @@ pub fn EventsTable(data: Signal<Load<EventsPage>>, csv_url: Signal<String>) -> i
     });
     // The rows are built once the table comes near the viewport.
     let section = NodeRef::<leptos::html::Section>::new();
-    let near = crate::near_view::near_viewport(section);
+    let shown = crate::components::panel::once_near(section, data);
     let rows = move || {
-        let load = if near.get() {
-            data.get()
-        } else {
-            Load::Waiting
-        };
+        let load = shown.get();
         if let Some(view) = unready_view(&load) {
             return view;
         }

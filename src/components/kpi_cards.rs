@@ -183,6 +183,26 @@ mod tests {
     }
 
     #[test]
+    fn the_frame_of_index_html_names_the_same_cards() {
+        let index = include_str!("../../index.html");
+        for (_, label) in CARD_NAMES {
+            assert!(
+                index.contains(&format!("<h2>{label}</h2>")),
+                "index.html's frame lacks the card {label}"
+            );
+        }
+        let loaded: Vec<(&str, &str)> = cards(&Summary::default())
+            .into_iter()
+            .chain([decision_card(&SuggestionOutcomes::default())])
+            .map(|card| (card.key, card.label))
+            .collect();
+        assert_eq!(
+            loaded, CARD_NAMES,
+            "loading and loaded cards alike, in one order"
+        );
+    }
+
+    #[test]
     fn decision_card_shows_median_p95_and_unanswered() {
         let suggestions = SuggestionOutcomes {
             overall: coachboard_contract::SuggestionStats {

@@ -95,6 +95,22 @@ pub fn unready_view<T>(load: &Load<T>) -> Option<AnyView> {
     }
 }
 
+/// A panel's data as its body should see it: waiting until the panel (`section`) first comes
+/// near the viewport, so that nothing is built for a panel the reader has not reached.
+pub fn once_near<T: Clone + Send + Sync + 'static>(
+    section: NodeRef<leptos::html::Section>,
+    data: Signal<Load<T>>,
+) -> Signal<Load<T>> {
+    let near = crate::near_view::near_viewport(section);
+    Signal::derive(move || {
+        if near.get() {
+            data.get()
+        } else {
+            Load::Waiting
+        }
+    })
+}
+
 /// The skeleton that holds a chart's place until it has data (or is built).
 fn waiting_view() -> AnyView {
     view! { <div class="chart skeleton-block" aria-busy="true"></div> }.into_any()

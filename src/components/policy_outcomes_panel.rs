@@ -40,13 +40,9 @@ pub fn PolicyOutcomesPanel(
     };
     // The rows are built once the panel comes near the viewport.
     let section = NodeRef::<leptos::html::Section>::new();
-    let near = crate::near_view::near_viewport(section);
+    let shown = crate::components::panel::once_near(section, data);
     let body = move || {
-        let load = if near.get() {
-            data.get()
-        } else {
-            Load::Waiting
-        };
+        let load = shown.get();
         if let Some(view) = unready_view(&load) {
             return view;
         }
