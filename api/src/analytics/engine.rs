@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
 use chrono::NaiveDateTime;
@@ -12,6 +12,7 @@ use coachboard_contract::DataChanged;
 use tokio::sync::watch;
 
 use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
+use super::group_commit::GroupCommit;
 use super::recent::Recent;
 use crate::ids::IdIndex;
 use crate::rollup::{Cube, HourRange, ceil_hour, floor_hour};
@@ -29,7 +30,7 @@ pub struct Engine {
     /// Held for the whole of a write: one writer at a time, and the id index with it.
     writer: Mutex<IdIndex>,
     /// Writes waiting for the next group commit.
-    queue: Mutex<Vec<Pending>>,
+    queue: GroupCommit<Vec<StoredEvent>, Result<WriteOutcome, StoreError>>,
     /// Transactions that stored events: fewer than the writes when writes share commits.
     commits: AtomicU64,
     /// Held (shared) by queries that read the roll-up and the table, (exclusive) by each
@@ -72,12 +73,6 @@ impl Derived {
         );
         Ok(Self { cube, ids, recent })
     }
-}
-
-/// A write waiting in the group-commit queue, and where its answer goes.
-struct Pending {
-    events: Vec<StoredEvent>,
-    reply: mpsc::SyncSender<Result<WriteOutcome, StoreError>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -150,7 +145,7 @@ impl Engine {
             cube: RwLock::new(cube),
             recent: RwLock::new(recent),
             writer: Mutex::new(ids),
-            queue: Mutex::new(Vec::new()),
+            queue: GroupCommit::default(),
             commits: AtomicU64::new(0),
             commit_gate: RwLock::new(()),
             writes_started: AtomicU64::new(0),
@@ -328,55 +323,42 @@ impl Engine {
     /// Writes events that are not stored yet, all or nothing, and records them in the
     /// roll-up. Returns only after the commit.
     ///
-    /// Group commit: a write joins the queue, and whoever holds the writer commits every
-    /// queued write in one transaction, so concurrent writers share one commit (one WAL
-    /// sync) instead of waiting in line for one each. Each write is still answered only
+    /// Concurrent writes share commits (see `group_commit`); each is still answered only
     /// after the commit that holds it.
     pub fn write(&self, events: Vec<StoredEvent>) -> Result<WriteOutcome, StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        lock(&self.queue).push(Pending { events, reply });
-        let mut ids = lock(&self.writer);
-        // A leader before us may have committed this write while we waited for the writer;
-        // if not, it is still queued and we lead.
-        if let Ok(result) = answer.try_recv() {
-            return result;
-        }
-        let group = std::mem::take(&mut *lock(&self.queue));
-        self.commit_group(&mut ids, group);
-        drop(ids);
-        answer.recv().unwrap_or_else(|_| {
-            Err(StoreError::Database(
-                "the write was dropped before its commit".to_owned(),
-            ))
-        })
+        self.queue
+            .submit(events, |group| {
+                let mut ids = lock(&self.writer);
+                self.commit_group(&mut ids, group)
+            })
+            .unwrap_or_else(|| {
+                Err(StoreError::Database(
+                    "the write was dropped before its commit".to_owned(),
+                ))
+            })
     }
 
-    /// Commits a group of writes together and answers each. A write is never answered
-    /// with another's fault: when the table refuses the group, each write is tried on its
-    /// own, so one bad write fails alone.
-    fn commit_group(&self, ids: &mut IdIndex, group: Vec<Pending>) {
+    /// Commits a group of writes together and answers each, in order. A write is never
+    /// answered with another's fault: when the table refuses the group, each write is tried
+    /// on its own, so one bad write fails alone.
+    fn commit_group(
+        &self,
+        ids: &mut IdIndex,
+        group: Vec<Vec<StoredEvent>>,
+    ) -> Vec<Result<WriteOutcome, StoreError>> {
         if group.len() == 1 {
-            for Pending { events, reply } in group {
-                let _ = reply.send(self.commit(ids, events));
-            }
-            return;
+            return group
+                .into_iter()
+                .map(|events| self.commit(ids, events))
+                .collect();
         }
         match self.commit_together(ids, &group) {
-            Ok(outcomes) => {
-                for (pending, outcome) in group.into_iter().zip(outcomes) {
-                    let _ = pending.reply.send(Ok(outcome));
-                }
-            }
-            Err(StoreError::Rejected(_)) => {
-                for Pending { events, reply } in group {
-                    let _ = reply.send(self.commit(ids, events));
-                }
-            }
-            Err(error) => {
-                for pending in group {
-                    let _ = pending.reply.send(Err(error.clone()));
-                }
-            }
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(StoreError::Rejected(_)) => group
+                .into_iter()
+                .map(|events| self.commit(ids, events))
+                .collect(),
+            Err(error) => group.iter().map(|_| Err(error.clone())).collect(),
         }
     }
 
@@ -385,12 +367,12 @@ impl Engine {
     fn commit_together(
         &self,
         ids: &mut IdIndex,
-        group: &[Pending],
+        group: &[Vec<StoredEvent>],
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut repeated: Vec<HashSet<&str>> = Vec::with_capacity(group.len());
         let mut merged: Vec<StoredEvent> = Vec::new();
-        for Pending { events, .. } in group {
+        for events in group {
             let mut again = HashSet::new();
             for event in events {
                 if seen.insert(&event.id) {
@@ -405,7 +387,7 @@ impl Engine {
         Ok(group
             .iter()
             .zip(repeated)
-            .map(|(Pending { events, .. }, again)| {
+            .map(|(events, again)| {
                 let duplicates: HashSet<String> = events
                     .iter()
                     .filter(|event| {

@@ -5,6 +5,7 @@ mod accumulate;
 mod engine;
 mod events;
 mod experiment;
+mod group_commit;
 mod latency;
 mod policies;
 mod recent;
