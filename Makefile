@@ -37,11 +37,11 @@ dashboard: setup
 # Always with its dev-dependencies, as tests and lints build it: any other combination
 # resolves DuckDB's build dependencies differently and compiles its C++ again.
 api:
-	@echo "==> building coachboard-api (the DuckDB C++ takes ~20 min the first time on 2 cores)"
+	@echo "==> building coachboard-api (the DuckDB C++ takes ~36 min the first time on 2 cores)"
 	cargo test -p coachboard-api --no-run
 
 ## release: an optimised coachboard-api with the dashboard inside; prints its path and size.
-## The release profile compiles DuckDB's C++ once more, optimised (~20 min on 2 cores).
+## The release profile compiles DuckDB's C++ once more, optimised (~36 min on 2 cores).
 release: dashboard
 	@echo "==> building the release binary"
 	cargo build --release --locked -p coachboard-api
