@@ -77,11 +77,10 @@ impl<W, A> GroupCommit<W, A> {
             state.waiting.push(Waiting { write, turn });
             !std::mem::replace(&mut state.leading, true)
         };
-        if !lead {
-            self.joined.notify_one();
-        }
         if lead {
             self.lead(&commit);
+        } else {
+            self.joined.notify_one();
         }
         self.wait(&wake, &commit)
     }
