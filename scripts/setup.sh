@@ -11,13 +11,6 @@ BINARYEN_VERSION=132.0.0
 AXE_VERSION=4.11.4
 # Tools are compiled in their own target dir so that reinstalling them reuses shared crates.
 INSTALL_TARGET="${COACHBOARD_TOOLS_TARGET:-$HOME/.cache/coachboard/tools-target}"
-# trunk only starts other programs, so it is compiled for a short build rather than with its
-# own release profile (fat LTO, one codegen unit), which costs minutes on a new machine.
-quick_install() {
-  CARGO_TARGET_DIR="$INSTALL_TARGET" CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install "$@"
-}
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -29,7 +22,11 @@ fi
 
 if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION"; then
   step "installing trunk $TRUNK_VERSION (a few minutes, once)"
-  quick_install --locked trunk --version "$TRUNK_VERSION"
+  # trunk only starts other programs: a short build, not its own release profile (fat LTO,
+  # one codegen unit), which costs minutes on a new machine.
+  CARGO_TARGET_DIR="$INSTALL_TARGET" CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --locked trunk --version "$TRUNK_VERSION"
 fi
 
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.

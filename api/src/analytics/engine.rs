@@ -346,20 +346,18 @@ impl Engine {
         ids: &mut IdIndex,
         group: Vec<Vec<StoredEvent>>,
     ) -> Vec<Result<WriteOutcome, StoreError>> {
-        if group.len() == 1 {
-            return group
-                .into_iter()
-                .map(|events| self.commit(ids, events))
-                .collect();
+        if group.len() > 1 {
+            match self.commit_together(ids, &group) {
+                Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
+                // Each on its own below, so the refused write fails alone.
+                Err(StoreError::Rejected(_)) => {}
+                Err(error) => return group.iter().map(|_| Err(error.clone())).collect(),
+            }
         }
-        match self.commit_together(ids, &group) {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(StoreError::Rejected(_)) => group
-                .into_iter()
-                .map(|events| self.commit(ids, events))
-                .collect(),
-            Err(error) => group.iter().map(|_| Err(error.clone())).collect(),
-        }
+        group
+            .into_iter()
+            .map(|events| self.commit(ids, events))
+            .collect()
     }
 
     /// Commits several writes as one; an id in two of them is stored by the first and a
