@@ -15,6 +15,7 @@ export COACHBOARD_TEST_CLICKHOUSE="$url"
 
 DUCKDB_ONLY=(
   damaged_files
+  id_index
   disk_full
   seed_format
   operations::an_online_backup_is_consistent_and_restores

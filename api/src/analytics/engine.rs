@@ -16,7 +16,7 @@ use super::group_commit::GroupCommit;
 use super::recent::Recent;
 use crate::ids::IdIndex;
 use crate::rollup::{Cube, HourRange, ceil_hour, floor_hour};
-use crate::store::{EventStore, Extent, ROW_CHUNK, Scope, StoreError, StoredEvent, row_chunks};
+use crate::store::{EventStore, Extent, Scope, StoreError, StoredEvent};
 
 pub struct Engine {
     store: Arc<dyn EventStore>,
@@ -56,13 +56,7 @@ impl Derived {
         let started = Instant::now();
         let cube = Cube::build(store)?;
         let rollup_ms = started.elapsed().as_millis() as u64;
-        let mut hashes = Vec::with_capacity(cube.extent().total as usize);
-        for (start, end) in row_chunks(cube.extent().last_row, ROW_CHUNK) {
-            store.scan_ids(&Scope::row_chunk(start, end), &mut |id| {
-                hashes.push(IdIndex::hash(id))
-            })?;
-        }
-        let ids = IdIndex::from_ids(hashes);
+        let ids = crate::ids::load(store, &cube.extent())?;
         let ids_ms = started.elapsed().as_millis() as u64 - rollup_ms;
         let recent = Recent::load(store)?;
         tracing::debug!(
@@ -479,6 +473,13 @@ impl Engine {
         let (total, version) = committed?;
         for event in &fresh {
             ids.insert(&event.id);
+        }
+        if ids.spill_due() {
+            // Exactly the rows whose ids the index holds: nobody else writes meanwhile.
+            match self.store.extent() {
+                Ok(extent) => crate::ids::spill(ids, self.store.as_ref(), &extent),
+                Err(error) => tracing::warn!(%error, "id index not written this time"),
+            }
         }
         tracing::debug!(
             rows = fresh.len(),

@@ -17,7 +17,8 @@ use dictionary::Dictionary;
 
 use crate::histogram::bin_of;
 use crate::store::{
-    EventStore, Extent, GroupRow, PolicyRow, ROW_CHUNK, Scope, StoreError, StoredEvent, row_chunks,
+    EventStore, Extent, GroupRow, PolicyRow, ROW_CHUNK, Scope, StoreError, StoredEvent,
+    StoredGroup, row_chunks,
 };
 
 /// Width of a roll-up cell.
@@ -78,23 +79,13 @@ impl Cube {
     /// table as it is, else read from every row.
     pub fn build(store: &dyn EventStore) -> Result<Self, StoreError> {
         let extent = store.extent()?;
-        match store.stored_rollup() {
-            Ok(Some(stored))
-                if stored.total == extent.total && stored.last_row == extent.last_row =>
-            {
-                let mut cube = Cube {
-                    extent,
-                    ..Cube::default()
-                };
-                for row in &stored.groups {
-                    cube.add_group_row(row);
-                }
-                for row in &stored.policies {
-                    cube.add_policy_row(row);
-                }
-                Ok(cube)
-            }
-            Ok(_) => Self::build_in_chunks(store, ROW_CHUNK),
+        let mut cube = Cube {
+            extent,
+            ..Cube::default()
+        };
+        match store.stored_rollup(&extent, &mut |group| cube.add_stored(group)) {
+            Ok(true) => Ok(cube),
+            Ok(false) => Self::build_in_chunks(store, ROW_CHUNK),
             Err(error) => {
                 tracing::warn!(%error, "the stored roll-up cannot be read: reading every row");
                 Self::build_in_chunks(store, ROW_CHUNK)
@@ -138,6 +129,35 @@ impl Cube {
         let hourly = find_or_add(self.hours.entry(hour).or_default(), bucket, event);
         let total = find_or_add(&mut self.totals, bucket, event);
         (hourly, total)
+    }
+
+    fn add_stored(&mut self, group: StoredGroup<'_>) {
+        match group {
+            StoredGroup::Latency {
+                slot,
+                bucket,
+                event,
+                bin,
+                count,
+                latency_sum,
+            } => {
+                let (hourly, total) = self.cells(slot, bucket, event);
+                hourly.add_rows(count, bin, latency_sum);
+                total.add_rows(count, bin, latency_sum);
+            }
+            StoredGroup::Policy {
+                slot,
+                bucket,
+                event,
+                policy,
+                count,
+            } => {
+                let policy = self.names.intern(Some(policy));
+                let (hourly, total) = self.cells(slot, bucket, event);
+                hourly.add_policy(policy, count);
+                total.add_policy(policy, count);
+            }
+        }
     }
 
     fn add_group_row(&mut self, row: &GroupRow) {

@@ -9,7 +9,7 @@ mod duckdb;
 mod spec;
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 use coachboard_contract::{Annotation, EventRecord, SortKey, SortOrder};
@@ -95,15 +95,27 @@ pub struct PolicyRow {
     pub count: u64,
 }
 
-/// The hourly roll-up's groups as the store keeps them, and the table they reflect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRollup {
-    pub total: u64,
-    pub last_row: Option<i64>,
-    /// Groups per (hour, bucket, event, latency bin).
-    pub groups: Vec<GroupRow>,
-    /// Policy references per (hour, bucket, event, policy).
-    pub policies: Vec<PolicyRow>,
+/// One group of the hourly roll-up as a store keeps it, borrowed from the store's reader
+/// (partial groups of the same key add up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredGroup<'a> {
+    /// Rows of one (hour, bucket, event, latency bin).
+    Latency {
+        slot: Option<i64>,
+        bucket: Option<&'a str>,
+        event: Option<&'a str>,
+        bin: Option<u16>,
+        count: u64,
+        latency_sum: i64,
+    },
+    /// References to one policy by the rows of one (hour, bucket, event).
+    Policy {
+        slot: Option<i64>,
+        bucket: Option<&'a str>,
+        event: Option<&'a str>,
+        policy: &'a str,
+        count: u64,
+    },
 }
 
 /// Suggestions (offers in a scope) of one (bucket, outcome, decision-time bin) group.
@@ -262,9 +274,15 @@ pub trait EventStore: Send + Sync + 'static {
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError>;
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError>;
     fn extent(&self) -> Result<Extent, StoreError>;
-    /// The hourly roll-up as the store keeps it (`None` when it keeps none): start-up
-    /// builds the in-memory roll-up from it instead of from every event.
-    fn stored_rollup(&self) -> Result<Option<StoredRollup>, StoreError>;
+    /// The hourly roll-up as the store keeps it: when it was derived from exactly the rows
+    /// of `extent`, sends every group to `visit` and returns true; otherwise (or when the
+    /// store keeps none) returns false having sent nothing. Start-up builds the in-memory
+    /// roll-up from it instead of from every event.
+    fn stored_rollup(
+        &self,
+        extent: &Extent,
+        visit: &mut dyn FnMut(StoredGroup<'_>),
+    ) -> Result<bool, StoreError>;
     /// Which of these ids are stored already.
     fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError>;
     /// Calls `visit` with every stored id of the rows in the scope's row range.
@@ -314,5 +332,10 @@ pub trait EventStore: Send + Sync + 'static {
     /// then comes from the store.
     fn keeps_state(&self) -> bool {
         true
+    }
+    /// Where this store lets the engine keep a derived file (`<data>.<suffix>` beside its
+    /// own file), if anywhere.
+    fn derived_file(&self, _suffix: &str) -> Option<PathBuf> {
+        None
     }
 }

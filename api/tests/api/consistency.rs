@@ -226,15 +226,22 @@ async fn the_stored_rollup_builds_the_same_cube_as_every_row() {
     let dir = api.into_dir();
     append_as_another_program(&dir, &events[25_000..]);
     let store = crate::common::open_store(&crate::common::db_path(&dir));
-    let stored = store
-        .stored_rollup()
-        .expect("readable")
-        .expect("the store keeps a roll-up");
-    assert_eq!(
-        (stored.total, stored.last_row),
-        (30_000, Some(29_999)),
-        "up to date with every row"
-    );
+    let extent = store.extent().expect("extent");
+    assert_eq!((extent.total, extent.last_row), (30_000, Some(29_999)));
+    let mut groups = 0;
+    let up_to_date = store
+        .stored_rollup(&extent, &mut |_| groups += 1)
+        .expect("readable");
+    assert!(up_to_date && groups > 0, "up to date with every row");
+    let behind = coachboard_api::store::Extent {
+        total: 29_999,
+        ..extent
+    };
+    let mut sent = 0;
+    let describes_less = store
+        .stored_rollup(&behind, &mut |_| sent += 1)
+        .expect("readable");
+    assert!(!describes_less && sent == 0, "nothing sent for other rows");
     let from_disk = Cube::build(&store).expect("from the stored roll-up");
     let from_rows = Cube::build_in_chunks(&store, 1_000_000).expect("from every row");
     assert!(

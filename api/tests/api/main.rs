@@ -14,6 +14,7 @@ mod disk_full;
 mod durability;
 mod endpoints;
 mod filters;
+mod id_index;
 mod ingest;
 mod operations;
 mod process;

@@ -33,7 +33,7 @@ use sql::{Arg, Statement};
 
 use super::{
     EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, RewriteRow, Scope,
-    StoreError, StoredEvent, StoredRollup, SuggestionRow,
+    StoreError, StoredEvent, StoredGroup, SuggestionRow,
 };
 
 /// Why the store could not be opened.
@@ -533,9 +533,13 @@ impl EventStore for ClickHouseStore {
         })
     }
 
-    fn stored_rollup(&self) -> Result<Option<StoredRollup>, StoreError> {
+    fn stored_rollup(
+        &self,
+        _extent: &Extent,
+        _visit: &mut dyn FnMut(StoredGroup<'_>),
+    ) -> Result<bool, StoreError> {
         // The roll-up lives in ClickHouse; the API keeps none.
-        Ok(None)
+        Ok(false)
     }
 
     fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError> {

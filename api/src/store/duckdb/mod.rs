@@ -36,7 +36,7 @@ use sql::timestamp;
 
 use super::{
     EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, RewriteRow, Scope,
-    StoreError, StoredEvent, StoredRollup, SuggestionRow,
+    StoreError, StoredEvent, StoredGroup, SuggestionRow,
 };
 
 /// Resource settings handed to DuckDB.
@@ -771,20 +771,26 @@ impl EventStore for DuckDbStore {
         self.each_event(query, i64::MAX, visit)
     }
 
-    fn stored_rollup(&self) -> Result<Option<StoredRollup>, StoreError> {
+    fn stored_rollup(
+        &self,
+        extent: &Extent,
+        visit: &mut dyn FnMut(StoredGroup<'_>),
+    ) -> Result<bool, StoreError> {
         self.derive_if_behind()?;
         self.read(|conn| {
-            // One snapshot: the groups and the state they were derived from.
+            // One snapshot: the state the groups were derived from, then the groups.
             conn.execute_batch("BEGIN TRANSACTION")?;
-            let read = derive::state(conn).and_then(|state| Ok((state, rollup::read(conn)?)));
+            let read = derive::state(conn).and_then(|state| {
+                let describes = state.is_some_and(|(rows, last_row)| {
+                    (rows.max(0) as u64, last_row) == (extent.total, extent.last_row)
+                });
+                if describes {
+                    rollup::read(conn, visit)?;
+                }
+                Ok(describes)
+            });
             let _ = conn.execute_batch("ROLLBACK");
-            let (state, (groups, policies)) = read?;
-            Ok(state.map(|(rows, last_row)| StoredRollup {
-                total: rows.max(0) as u64,
-                last_row,
-                groups,
-                policies,
-            }))
+            read
         })
     }
 
@@ -804,6 +810,10 @@ impl EventStore for DuckDbStore {
                 })
             })
         })
+    }
+
+    fn derived_file(&self, suffix: &str) -> Option<PathBuf> {
+        Some(beside(&self.path, suffix))
     }
 
     fn stored_ids(&self, candidates: &[&str]) -> Result<HashSet<String>, StoreError> {
@@ -1013,8 +1023,14 @@ fn values(columns: &[&str], event: &StoredEvent) -> Vec<Value> {
 }
 
 fn wal_path(path: &Path) -> PathBuf {
+    beside(path, "wal")
+}
+
+/// `<path>.<suffix>`: a file that belongs to the database at `path`.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push(".wal");
+    name.push(".");
+    name.push(suffix);
     PathBuf::from(name)
 }
 

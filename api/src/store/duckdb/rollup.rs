@@ -7,9 +7,12 @@
 
 use duckdb::{Connection, OptionalExt, params};
 
+use duckdb::arrow::array::{Array, Int32Array, Int64Array, StringArray};
+use duckdb::arrow::record_batch::RecordBatch;
+
 use super::sql;
 use crate::rollup::HOUR;
-use crate::store::{GroupRow, PolicyRow};
+use crate::store::StoredGroup;
 
 pub(crate) const GROUPS: &str = "coachboard_rollup_groups";
 pub(crate) const POLICIES: &str = "coachboard_rollup_policies";
@@ -73,19 +76,75 @@ fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
     ))
 }
 
-/// Every group as stored: partial groups of the same key add up in the reader's roll-up.
-pub(crate) fn read(conn: &Connection) -> duckdb::Result<(Vec<GroupRow>, Vec<PolicyRow>)> {
+/// Sends every group as stored (partial groups of the same key add up in the reader's
+/// roll-up). Read as Arrow batches: there are about a hundred latency bins per hour,
+/// bucket and event, so this is the bulk of what start-up reads.
+pub(crate) fn read(
+    conn: &Connection,
+    visit: &mut dyn FnMut(StoredGroup<'_>),
+) -> duckdb::Result<()> {
     let mut statement = conn.prepare(&format!(
         "SELECT slot, bucket, event, bin, n, latency_sum FROM {GROUPS}"
     ))?;
-    let groups = statement
-        .query_map([], sql::group_row)?
-        .collect::<Result<Vec<_>, _>>()?;
+    for batch in statement.query_arrow([])? {
+        let (slot, bucket, event) = (
+            column::<Int64Array>(&batch, 0)?,
+            column::<StringArray>(&batch, 1)?,
+            column::<StringArray>(&batch, 2)?,
+        );
+        let (bin, count, latency_sum) = (
+            column::<Int32Array>(&batch, 3)?,
+            column::<Int64Array>(&batch, 4)?,
+            column::<Int64Array>(&batch, 5)?,
+        );
+        for row in 0..batch.num_rows() {
+            visit(StoredGroup::Latency {
+                slot: slot.is_valid(row).then(|| slot.value(row)),
+                bucket: bucket.is_valid(row).then(|| bucket.value(row)),
+                event: event.is_valid(row).then(|| event.value(row)),
+                bin: bin.is_valid(row).then(|| bin.value(row) as u16),
+                count: count.value(row) as u64,
+                latency_sum: latency_sum.value(row),
+            });
+        }
+    }
     let mut statement = conn.prepare(&format!(
         "SELECT slot, bucket, event, policy, n FROM {POLICIES}"
     ))?;
-    let policies = statement
-        .query_map([], sql::policy_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((groups, policies))
+    for batch in statement.query_arrow([])? {
+        let (slot, bucket, event) = (
+            column::<Int64Array>(&batch, 0)?,
+            column::<StringArray>(&batch, 1)?,
+            column::<StringArray>(&batch, 2)?,
+        );
+        let (policy, count) = (
+            column::<StringArray>(&batch, 3)?,
+            column::<Int64Array>(&batch, 4)?,
+        );
+        for row in 0..batch.num_rows() {
+            visit(StoredGroup::Policy {
+                slot: slot.is_valid(row).then(|| slot.value(row)),
+                bucket: bucket.is_valid(row).then(|| bucket.value(row)),
+                event: event.is_valid(row).then(|| event.value(row)),
+                policy: policy.value(row),
+                count: count.value(row) as u64,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Column `index` of `batch` as the array type its SQL type gives.
+fn column<T: 'static>(batch: &RecordBatch, index: usize) -> duckdb::Result<&T> {
+    batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| {
+            duckdb::Error::InvalidColumnType(
+                index,
+                batch.schema().field(index).name().clone(),
+                duckdb::types::Type::Any,
+            )
+        })
 }

@@ -1,0 +1,236 @@
+//! Which event ids are stored, kept as 64-bit hashes so that a re-sent event is recognised
+//! without scanning the table. A hash match is confirmed against the database before an
+//! event is skipped, so a collision can never drop a new event.
+//!
+//! The bulk of the hashes lives in a sorted run on disk beside the database (`run.rs`):
+//! start-up opens it instead of reading every id, and memory holds only its fence and the
+//! ids written since. Stores without a folder of their own keep everything in memory.
+
+mod load;
+mod partition;
+mod run;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+pub use load::{load, spill};
+use run::Run;
+pub use run::{Coverage, RunError};
+
+/// Hashes of stored ids: the run on disk (rows it covers), a sorted vector of the later
+/// ones (8 bytes an id) and a set of the newest, merged into the vector now and then.
+#[derive(Debug, Default)]
+pub struct IdIndex {
+    run: Option<Run>,
+    /// Where the run is kept; `None` keeps every hash in memory.
+    path: Option<PathBuf>,
+    sorted: Vec<u64>,
+    recent: HashSet<u64>,
+}
+
+const MERGE_AT: usize = 1 << 18;
+/// The in-memory hashes are written into the run once they number this many, or an eighth
+/// of the run if that is more (so rewriting the run costs a bounded share of the writes).
+const SPILL_AT: usize = 1 << 20;
+
+impl IdIndex {
+    /// Every hash in memory.
+    pub fn from_ids(ids: impl IntoIterator<Item = u64>) -> Self {
+        let mut sorted: Vec<u64> = ids.into_iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Self {
+            sorted,
+            ..Self::default()
+        }
+    }
+
+    pub fn hash(id: &str) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(id.as_bytes())
+    }
+
+    /// True when an id with the same hash may be stored (confirm with the database). A run
+    /// that cannot be read answers "maybe", so the database decides.
+    pub fn may_contain(&self, id: &str) -> bool {
+        let hash = Self::hash(id);
+        self.recent.contains(&hash)
+            || self.sorted.binary_search(&hash).is_ok()
+            || self.run.as_ref().is_some_and(|run| {
+                run.contains(hash).unwrap_or_else(|error| {
+                    tracing::warn!(%error, "the id index cannot be read: asking the database");
+                    true
+                })
+            })
+    }
+
+    pub fn insert(&mut self, id: &str) {
+        let hash = Self::hash(id);
+        if self.sorted.binary_search(&hash).is_err() {
+            self.recent.insert(hash);
+        }
+        if self.recent.len() >= MERGE_AT {
+            self.merge();
+        }
+    }
+
+    fn merge(&mut self) {
+        self.sorted.extend(self.recent.drain());
+        self.sorted.sort_unstable();
+    }
+
+    /// True when the hashes in memory should go to the run (see [`IdIndex::spill`]).
+    pub fn spill_due(&self) -> bool {
+        let run = self.run.as_ref().map_or(0, |run| run.len() as usize);
+        self.path.is_some() && self.sorted.len() + self.recent.len() >= SPILL_AT.max(run / 8)
+    }
+
+    /// Writes a new run of every hash, covering `coverage` (which must describe exactly the
+    /// rows whose ids this index holds), and keeps only the fence in memory.
+    pub fn spill(&mut self, coverage: Coverage) -> Result<(), RunError> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        self.merge();
+        let sorted = &self.sorted;
+        let old = self.run.as_ref();
+        run::write(&path, coverage, |emit| {
+            let mut fresh = sorted.iter().copied().peekable();
+            if let Some(old) = old {
+                let mut stored = old.hashes()?;
+                while let Some(hash) = stored.next_hash()? {
+                    while let Some(next) = fresh.next_if(|&next| next < hash) {
+                        emit(next)?;
+                    }
+                    emit(hash)?;
+                }
+            }
+            for hash in fresh {
+                emit(hash)?;
+            }
+            Ok(())
+        })?;
+        self.run = Some(Run::open(&path)?);
+        self.sorted = Vec::new();
+        Ok(())
+    }
+
+    /// Approximate heap size, for the start-up log.
+    pub fn bytes(&self) -> usize {
+        self.sorted.capacity() * 8
+            + self.recent.capacity() * 16
+            + self.run.as_ref().map_or(0, Run::bytes)
+    }
+
+    /// Hashes held on disk.
+    pub fn on_disk(&self) -> u64 {
+        self.run.as_ref().map_or(0, Run::len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coverage(rows: u64) -> Coverage {
+        Coverage {
+            rows,
+            last_row: rows.checked_sub(1).map(|last| last as i64),
+            last_id: 7,
+        }
+    }
+
+    #[test]
+    fn knows_what_was_added() {
+        let mut index = IdIndex::from_ids(["a", "b"].map(IdIndex::hash));
+        assert!(index.may_contain("a"));
+        assert!(!index.may_contain("c"));
+        index.insert("c");
+        assert!(index.may_contain("c"));
+        for n in 0..(MERGE_AT + 10) {
+            index.insert(&format!("id-{n}"));
+        }
+        assert!(index.may_contain("id-0"));
+        assert!(index.may_contain(&format!("id-{}", MERGE_AT + 9)));
+        assert!(!index.may_contain("never"));
+    }
+
+    #[test]
+    fn a_spilled_index_answers_from_its_run_and_memory() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let path = folder.path().join("events.duckdb.coachboard-ids");
+        let mut index = IdIndex {
+            path: Some(path.clone()),
+            ..IdIndex::default()
+        };
+        // Enough ids for many blocks of the run, spilled twice so the second merges.
+        for n in 0..5_000 {
+            index.insert(&format!("first-{n}"));
+        }
+        index.spill(coverage(5_000)).expect("first spill");
+        for n in 0..3_000 {
+            index.insert(&format!("second-{n}"));
+        }
+        index.insert("first-10"); // already in the run: kept once
+        index.spill(coverage(8_000)).expect("second spill");
+        index.insert("after");
+        assert_eq!(index.on_disk(), 8_000);
+        assert!(index.sorted.is_empty());
+        for n in (0..5_000).step_by(7) {
+            assert!(index.may_contain(&format!("first-{n}")), "first-{n}");
+        }
+        for n in (0..3_000).step_by(5) {
+            assert!(index.may_contain(&format!("second-{n}")), "second-{n}");
+        }
+        assert!(index.may_contain("after"));
+        let absent = (0..10_000)
+            .filter(|n| index.may_contain(&format!("never-{n}")))
+            .count();
+        assert_eq!(absent, 0);
+        // The run reopened from its file says the same and what it covers.
+        let reopened = Run::open(&path).expect("reopen");
+        assert_eq!(reopened.coverage(), coverage(8_000));
+        assert!(
+            reopened
+                .contains(IdIndex::hash("second-2999"))
+                .expect("read")
+        );
+        assert!(!reopened.contains(IdIndex::hash("after")).expect("read"));
+    }
+
+    #[test]
+    fn a_torn_or_foreign_file_is_not_taken_for_a_run() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let path = folder.path().join("ids");
+        let mut index = IdIndex {
+            path: Some(path.clone()),
+            ..IdIndex::default()
+        };
+        for n in 0..100 {
+            index.insert(&format!("id-{n}"));
+        }
+        index.spill(coverage(100)).expect("spill");
+        let bytes = std::fs::read(&path).expect("read");
+        std::fs::write(&path, &bytes[..bytes.len() - 4]).expect("truncate");
+        assert!(matches!(Run::open(&path), Err(RunError::Length { .. })));
+        std::fs::write(&path, b"id,ts\n1,2\n").expect("write");
+        assert!(matches!(Run::open(&path), Err(RunError::Header)));
+        // No temporary file is left beside it.
+        assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 1);
+    }
+
+    #[test]
+    fn spilling_is_due_at_a_share_of_the_run() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let mut index = IdIndex {
+            path: Some(folder.path().join("ids")),
+            ..IdIndex::default()
+        };
+        assert!(!index.spill_due());
+        for n in 0..SPILL_AT {
+            index.insert(&format!("id-{n}"));
+        }
+        assert!(index.spill_due());
+        // In memory only, nothing is ever spilled.
+        assert!(!IdIndex::from_ids((0..SPILL_AT as u64 * 2).collect::<Vec<_>>()).spill_due());
+    }
+}
