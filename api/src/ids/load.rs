@@ -17,6 +17,7 @@ pub fn load(store: &dyn EventStore, extent: &Extent) -> Result<IdIndex, StoreErr
     let Some(path) = store.derived_file(SUFFIX) else {
         return in_memory(store, extent);
     };
+    run::remove_leftovers(&path);
     match Run::open(&path) {
         Ok(run) if describes(store, extent, run.coverage())? => {
             let mut index = IdIndex {
@@ -139,11 +140,7 @@ fn scan(
 /// that is not writable), keeps every hash in memory instead.
 fn build(store: &dyn EventStore, extent: &Extent, path: &Path) -> Result<IdIndex, StoreError> {
     let started = std::time::Instant::now();
-    let folder = match path.parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => folder,
-        _ => Path::new("."),
-    };
-    let written = Partitioned::new_in(folder)
+    let written = Partitioned::beside(path)
         .map_err(|error| Failure::File(error.to_string()))
         .and_then(|mut parts| {
             scan(store, 0, extent.last_row, &mut |hash| parts.push(hash))?;

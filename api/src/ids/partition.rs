@@ -16,12 +16,12 @@ pub struct Partitioned {
 }
 
 impl Partitioned {
-    /// Temporary files in a new folder inside `beside` (the run's own folder, so they are on
-    /// the disk that will hold the run).
-    pub fn new_in(beside: &Path) -> std::io::Result<Self> {
+    /// Temporary files in a new folder beside the run at `run` (so they are on the disk
+    /// that will hold it), named as the run's staging.
+    pub fn beside(run: &Path) -> std::io::Result<Self> {
         let folder = tempfile::Builder::new()
-            .prefix(".coachboard-ids-build")
-            .tempdir_in(beside)?;
+            .prefix(&format!("{}build", super::run::staging_prefix(run)))
+            .tempdir_in(super::run::folder_of(run))?;
         let parts = (0..PARTS)
             .map(|part| {
                 File::options()
@@ -71,7 +71,9 @@ mod tests {
     #[test]
     fn sends_every_hash_in_order_across_parts() {
         let folder = tempfile::tempdir().expect("temp dir");
-        let mut partitioned = Partitioned::new_in(folder.path()).expect("parts");
+        let mut partitioned =
+            Partitioned::beside(&folder.path().join("events.duckdb.coachboard-ids"))
+                .expect("parts");
         // A spread over every part, with repeats, in no order.
         let mut pushed: Vec<u64> = (0..10_000_u64)
             .map(|n| n.wrapping_mul(0x9E37_79B9_7F4A_7C15))

@@ -106,15 +106,61 @@ impl Run {
         };
         let start = (block * BLOCK) as u64;
         let count = (self.len - start).min(BLOCK as u64) as usize;
-        let mut bytes = vec![0_u8; count * 8];
-        self.file
-            .read_exact_at(&mut bytes, HEADER_BYTES + start * 8)?;
-        Ok(words(&bytes).binary_search(&hash).is_ok())
+        let mut buffer = [0_u8; BLOCK * 8];
+        let bytes = &mut buffer[..count * 8];
+        self.file.read_exact_at(bytes, HEADER_BYTES + start * 8)?;
+        let mut hashes = [0_u64; BLOCK];
+        for (slot, chunk) in hashes.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut word = [0_u8; 8];
+            word.copy_from_slice(chunk);
+            *slot = u64::from_le_bytes(word);
+        }
+        Ok(hashes[..count].binary_search(&hash).is_ok())
     }
 
     /// Every hash, in order, read sequentially.
     pub fn hashes(&self) -> Result<Hashes<'_>, RunError> {
         Hashes::new(&self.file, self.len)
+    }
+}
+
+/// Names of the files and folders a run is staged in, beside it: `.<run's name>.…`, so
+/// those a killed process left are known as this run's (and no other file's) and removed
+/// at the next start.
+pub(super) fn staging_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+    format!(".{name}.")
+}
+
+/// Removes what a killed process left while staging the run at `path`. Only one process
+/// writes a database (DuckDB's lock), so nothing of them is in use.
+pub fn remove_leftovers(path: &Path) {
+    let prefix = staging_prefix(path);
+    let Ok(entries) = std::fs::read_dir(folder_of(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let removed = if entry.path().is_dir() {
+            std::fs::remove_dir_all(entry.path())
+        } else {
+            std::fs::remove_file(entry.path())
+        };
+        if let Err(error) = removed {
+            tracing::warn!(path = %entry.path().display(), %error, "cannot remove a leftover of the id index");
+        }
+    }
+}
+
+/// The folder holding `path` (`.` for a bare file name).
+pub(super) fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
     }
 }
 
@@ -162,12 +208,9 @@ pub fn write(
     coverage: Coverage,
     fill: impl FnOnce(&mut dyn FnMut(u64) -> std::io::Result<()>) -> Result<(), RunError>,
 ) -> Result<(), RunError> {
-    let folder = match path.parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => folder,
-        _ => Path::new("."),
-    };
+    let folder = folder_of(path);
     let staged = tempfile::Builder::new()
-        .prefix(".coachboard-ids")
+        .prefix(&staging_prefix(path))
         .tempfile_in(folder)?;
     let mut writer = BufWriter::with_capacity(1 << 16, staged.as_file());
     writer.write_all(&[0_u8; HEADER_BYTES as usize])?;
@@ -211,4 +254,47 @@ pub fn write(
     // The rename itself is durable once the folder is synced.
     File::open(folder)?.sync_all()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_of_this_run_are_removed_and_nothing_else() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let run = folder.path().join("events.duckdb.coachboard-ids");
+        let keep = [
+            "events.duckdb",
+            "events.duckdb.wal",
+            "events.duckdb.coachboard-ids",
+            ".other.duckdb.coachboard-ids.x1",
+        ];
+        for name in keep {
+            std::fs::write(folder.path().join(name), b"x").expect("write");
+        }
+        std::fs::write(
+            folder.path().join(".events.duckdb.coachboard-ids.a1B2"),
+            b"x",
+        )
+        .expect("write");
+        let build = folder.path().join(".events.duckdb.coachboard-ids.buildQ9");
+        std::fs::create_dir(&build).expect("mkdir");
+        std::fs::write(build.join("07"), b"x").expect("write");
+        remove_leftovers(&run);
+        let mut left: Vec<String> = std::fs::read_dir(folder.path())
+            .expect("list")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        left.sort();
+        let mut expected = keep.map(str::to_owned).to_vec();
+        expected.sort();
+        assert_eq!(left, expected);
+    }
 }
