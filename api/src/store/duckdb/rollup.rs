@@ -5,10 +5,9 @@
 //! kept in step with the other derived tables (`derive.rs`): the rows each catch-up adds
 //! are appended as partial groups, which add up, and folded together now and then.
 
-use duckdb::{Connection, OptionalExt, params};
-
 use duckdb::arrow::array::{Array, Int32Array, Int64Array, StringArray};
 use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::{Connection, OptionalExt, params};
 
 use super::sql;
 use crate::rollup::HOUR;
@@ -86,7 +85,9 @@ pub(crate) fn read(
     let mut statement = conn.prepare(&format!(
         "SELECT slot, bucket, event, bin, n, latency_sum FROM {GROUPS}"
     ))?;
-    for batch in statement.query_arrow([])? {
+    // Streamed (a batch at a time, and a failed fetch is an error, not a panic).
+    for batch in statement.stream_arrow([])? {
+        let batch = batch?;
         let (slot, bucket, event) = (
             column::<Int64Array>(&batch, 0)?,
             column::<StringArray>(&batch, 1)?,
@@ -111,7 +112,8 @@ pub(crate) fn read(
     let mut statement = conn.prepare(&format!(
         "SELECT slot, bucket, event, policy, n FROM {POLICIES}"
     ))?;
-    for batch in statement.query_arrow([])? {
+    for batch in statement.stream_arrow([])? {
+        let batch = batch?;
         let (slot, bucket, event) = (
             column::<Int64Array>(&batch, 0)?,
             column::<StringArray>(&batch, 1)?,
