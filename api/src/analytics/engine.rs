@@ -474,6 +474,7 @@ impl Engine {
         for event in &fresh {
             ids.insert(&event.id);
         }
+        ids.finish_spill(false);
         if ids.spill_due() {
             // Exactly the rows whose ids the index holds: nobody else writes meanwhile.
             match self.store.extent() {
@@ -525,6 +526,8 @@ impl Engine {
                 counted = known.total,
                 "the reopened database differs from the roll-up: rebuilding derived data"
             );
+            // A run still being written would land after the new index's own.
+            ids.finish_spill(true);
             let derived = Derived::build(self.store.as_ref())?;
             let (total, version) = {
                 let mut cube = self

@@ -181,21 +181,10 @@ fn in_memory(store: &dyn EventStore, extent: &Extent) -> Result<IdIndex, StoreEr
     Ok(IdIndex::from_ids(hashes))
 }
 
-/// Writes the hashes in memory into the run; on failure they stay in memory (the index is
-/// as right as before, only larger) and the next write tries again.
+/// Starts writing the hashes in memory into a new run (see [`IdIndex::spill`]).
 pub fn spill(index: &mut IdIndex, store: &dyn EventStore, extent: &Extent) {
-    let started = std::time::Instant::now();
-    let written = coverage(store, extent)
-        .map_err(|error| error.to_string())
-        .and_then(|covered| index.spill(covered).map_err(|error| error.to_string()));
-    match written {
-        Ok(()) => tracing::info!(
-            ids = index.on_disk(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "id index written"
-        ),
-        Err(error) => {
-            tracing::warn!(%error, "cannot write the id index: keeping new ids in memory")
-        }
+    match coverage(store, extent) {
+        Ok(covered) => index.spill(covered),
+        Err(error) => tracing::warn!(%error, "id index not written this time"),
     }
 }

@@ -4,14 +4,18 @@
 //!
 //! The bulk of the hashes lives in a sorted run on disk beside the database (`run.rs`):
 //! start-up opens it instead of reading every id, and memory holds only its fence and the
-//! ids written since. Stores without a folder of their own keep everything in memory.
+//! ids written since. Once those are many, a new run holding them too is written by a thread
+//! of its own (writes go on meanwhile) and put in place at a later write. Stores without a
+//! folder of their own keep everything in memory.
 
 mod load;
 mod partition;
 mod run;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
 pub use load::{load, spill};
 use run::Run;
@@ -26,6 +30,15 @@ pub struct IdIndex {
     path: Option<PathBuf>,
     sorted: Vec<u64>,
     recent: HashSet<u64>,
+    /// A new run being written in the background, and the hashes it adds to the current
+    /// one (answered from here until it is in place).
+    writing: Option<Writing>,
+}
+
+#[derive(Debug)]
+struct Writing {
+    hashes: Arc<Vec<u64>>,
+    done: Receiver<Result<Run, RunError>>,
 }
 
 const MERGE_AT: usize = 1 << 18;
@@ -55,6 +68,10 @@ impl IdIndex {
         let hash = Self::hash(id);
         self.recent.contains(&hash)
             || self.sorted.binary_search(&hash).is_ok()
+            || self
+                .writing
+                .as_ref()
+                .is_some_and(|writing| writing.hashes.binary_search(&hash).is_ok())
             || self.run.as_ref().is_some_and(|run| {
                 run.contains(hash).unwrap_or_else(|error| {
                     tracing::warn!(%error, "the id index cannot be read: asking the database");
@@ -81,42 +98,82 @@ impl IdIndex {
     /// True when the hashes in memory should go to the run (see [`IdIndex::spill`]).
     pub fn spill_due(&self) -> bool {
         let run = self.run.as_ref().map_or(0, |run| run.len() as usize);
-        self.path.is_some() && self.sorted.len() + self.recent.len() >= SPILL_AT.max(run / 8)
+        self.path.is_some()
+            && self.writing.is_none()
+            && self.sorted.len() + self.recent.len() >= SPILL_AT.max(run / 8)
     }
 
-    /// Writes a new run of every hash, covering `coverage` (which must describe exactly the
-    /// rows whose ids this index holds), and keeps only the fence in memory.
-    pub fn spill(&mut self, coverage: Coverage) -> Result<(), RunError> {
+    /// Starts writing a new run of every hash, covering `coverage` (which must describe
+    /// exactly the rows whose ids this index holds now), on a thread of its own.
+    /// [`IdIndex::finish_spill`] puts it in place.
+    pub fn spill(&mut self, coverage: Coverage) {
         let Some(path) = self.path.clone() else {
-            return Ok(());
+            return;
         };
+        if self.writing.is_some() {
+            return;
+        }
         self.merge();
-        let sorted = &self.sorted;
-        let old = self.run.as_ref();
-        run::write(&path, coverage, |emit| {
-            let mut fresh = sorted.iter().copied().peekable();
-            if let Some(old) = old {
-                let mut stored = old.hashes()?;
-                while let Some(hash) = stored.next_hash()? {
-                    while let Some(next) = fresh.next_if(|&next| next < hash) {
-                        emit(next)?;
-                    }
-                    emit(hash)?;
-                }
+        let hashes = Arc::new(std::mem::take(&mut self.sorted));
+        let (sender, done) = sync_channel(1);
+        let written = Arc::clone(&hashes);
+        let merge_with_old = self.run.is_some();
+        let spawned = std::thread::Builder::new()
+            .name("coachboard-ids".to_owned())
+            .spawn(move || {
+                let _ = sender.send(write_merged(&path, coverage, &written, merge_with_old));
+            });
+        match spawned {
+            Ok(_) => self.writing = Some(Writing { hashes, done }),
+            Err(error) => {
+                tracing::warn!(%error, "cannot start writing the id index: keeping new ids in memory");
+                self.sorted = Arc::unwrap_or_clone(hashes);
             }
-            for hash in fresh {
-                emit(hash)?;
+        }
+    }
+
+    /// Puts a run written in the background in place once it is done (with `wait`, waits
+    /// for it). If it failed, its hashes stay in memory and a later write tries again.
+    pub fn finish_spill(&mut self, wait: bool) {
+        let Some(writing) = &self.writing else {
+            return;
+        };
+        let written = if wait {
+            writing
+                .done
+                .recv()
+                .unwrap_or_else(|_| Err(RunError::Stopped))
+        } else {
+            match writing.done.try_recv() {
+                Ok(written) => written,
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => Err(RunError::Stopped),
             }
-            Ok(())
-        })?;
-        self.run = Some(Run::open(&path)?);
-        self.sorted = Vec::new();
-        Ok(())
+        };
+        let Some(writing) = self.writing.take() else {
+            return;
+        };
+        match written {
+            Ok(run) => {
+                tracing::info!(ids = run.len(), "id index written");
+                self.run = Some(run);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot write the id index: keeping new ids in memory");
+                self.sorted.extend(writing.hashes.iter());
+                self.sorted.sort_unstable();
+                self.sorted.dedup();
+            }
+        }
     }
 
     /// Approximate heap size, for the start-up log.
     pub fn bytes(&self) -> usize {
         self.sorted.capacity() * 8
+            + self
+                .writing
+                .as_ref()
+                .map_or(0, |writing| writing.hashes.capacity() * 8)
             + self.recent.capacity() * 16
             + self.run.as_ref().map_or(0, Run::bytes)
     }
@@ -125,6 +182,34 @@ impl IdIndex {
     pub fn on_disk(&self) -> u64 {
         self.run.as_ref().map_or(0, Run::len)
     }
+}
+
+/// The run at `path` (when `merge_with_old`) and `hashes` (sorted), written as one new
+/// run at `path`, then opened.
+fn write_merged(
+    path: &Path,
+    coverage: Coverage,
+    hashes: &[u64],
+    merge_with_old: bool,
+) -> Result<Run, RunError> {
+    let old = merge_with_old.then(|| Run::open(path)).transpose()?;
+    run::write(path, coverage, |emit| {
+        let mut fresh = hashes.iter().copied().peekable();
+        if let Some(old) = &old {
+            let mut stored = old.hashes()?;
+            while let Some(hash) = stored.next_hash()? {
+                while let Some(next) = fresh.next_if(|&next| next < hash) {
+                    emit(next)?;
+                }
+                emit(hash)?;
+            }
+        }
+        for hash in fresh {
+            emit(hash)?;
+        }
+        Ok(())
+    })?;
+    Run::open(path)
 }
 
 #[cfg(test)]
@@ -166,12 +251,16 @@ mod tests {
         for n in 0..5_000 {
             index.insert(&format!("first-{n}"));
         }
-        index.spill(coverage(5_000)).expect("first spill");
+        index.spill(coverage(5_000));
+        // Answered from memory while the run is written.
+        assert!(index.may_contain("first-4999"));
+        index.finish_spill(true);
         for n in 0..3_000 {
             index.insert(&format!("second-{n}"));
         }
         index.insert("first-10"); // already in the run: kept once
-        index.spill(coverage(8_000)).expect("second spill");
+        index.spill(coverage(8_000));
+        index.finish_spill(true);
         index.insert("after");
         assert_eq!(index.on_disk(), 8_000);
         assert!(index.sorted.is_empty());
@@ -198,6 +287,37 @@ mod tests {
     }
 
     #[test]
+    fn writes_go_on_while_a_run_is_written_and_a_failed_one_loses_nothing() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let mut index = IdIndex {
+            path: Some(folder.path().join("ids")),
+            ..IdIndex::default()
+        };
+        for n in 0..2_000 {
+            index.insert(&format!("before-{n}"));
+        }
+        index.spill(coverage(2_000));
+        assert!(!index.spill_due(), "one run at a time");
+        for n in 0..500 {
+            index.insert(&format!("during-{n}"));
+        }
+        index.finish_spill(true);
+        assert_eq!(index.on_disk(), 2_000);
+        let known = |index: &IdIndex| {
+            (0..2_000).all(|n| index.may_contain(&format!("before-{n}")))
+                && (0..500).all(|n| index.may_contain(&format!("during-{n}")))
+        };
+        assert!(known(&index));
+        // A run that cannot be written (its folder is gone): the ids stay in memory.
+        index.path = Some(folder.path().join("gone").join("ids"));
+        index.spill(coverage(2_500));
+        index.finish_spill(true);
+        assert_eq!(index.on_disk(), 2_000);
+        assert!(known(&index));
+        assert_eq!(index.sorted.len(), 500);
+    }
+
+    #[test]
     fn a_torn_or_foreign_file_is_not_taken_for_a_run() {
         let folder = tempfile::tempdir().expect("temp dir");
         let path = folder.path().join("ids");
@@ -208,7 +328,9 @@ mod tests {
         for n in 0..100 {
             index.insert(&format!("id-{n}"));
         }
-        index.spill(coverage(100)).expect("spill");
+        index.spill(coverage(100));
+        index.finish_spill(true);
+        assert_eq!(index.on_disk(), 100);
         let bytes = std::fs::read(&path).expect("read");
         std::fs::write(&path, &bytes[..bytes.len() - 4]).expect("truncate");
         assert!(matches!(Run::open(&path), Err(RunError::Length { .. })));

@@ -35,6 +35,8 @@ pub enum RunError {
     Header,
     #[error("the id index is truncated: {actual} bytes, {expected} expected")]
     Length { actual: u64, expected: u64 },
+    #[error("the thread writing the id index stopped")]
+    Stopped,
 }
 
 /// An open run: the file, how many hashes it holds, and the first hash of every block.
