@@ -88,21 +88,18 @@ pub(crate) fn read(
     // Streamed (a batch at a time, and a failed fetch is an error, not a panic).
     for batch in statement.stream_arrow([])? {
         let batch = batch?;
-        let (slot, bucket, event) = (
-            column::<Int64Array>(&batch, 0)?,
-            column::<StringArray>(&batch, 1)?,
-            column::<StringArray>(&batch, 2)?,
-        );
+        let keys = Keys::of(&batch)?;
         let (bin, count, latency_sum) = (
             column::<Int32Array>(&batch, 3)?,
             column::<Int64Array>(&batch, 4)?,
             column::<Int64Array>(&batch, 5)?,
         );
         for row in 0..batch.num_rows() {
+            let (slot, bucket, event) = keys.at(row);
             visit(StoredGroup::Latency {
-                slot: slot.is_valid(row).then(|| slot.value(row)),
-                bucket: bucket.is_valid(row).then(|| bucket.value(row)),
-                event: event.is_valid(row).then(|| event.value(row)),
+                slot,
+                bucket,
+                event,
                 bin: bin.is_valid(row).then(|| bin.value(row) as u16),
                 count: count.value(row) as u64,
                 latency_sum: latency_sum.value(row),
@@ -114,26 +111,48 @@ pub(crate) fn read(
     ))?;
     for batch in statement.stream_arrow([])? {
         let batch = batch?;
-        let (slot, bucket, event) = (
-            column::<Int64Array>(&batch, 0)?,
-            column::<StringArray>(&batch, 1)?,
-            column::<StringArray>(&batch, 2)?,
-        );
+        let keys = Keys::of(&batch)?;
         let (policy, count) = (
             column::<StringArray>(&batch, 3)?,
             column::<Int64Array>(&batch, 4)?,
         );
         for row in 0..batch.num_rows() {
+            let (slot, bucket, event) = keys.at(row);
             visit(StoredGroup::Policy {
-                slot: slot.is_valid(row).then(|| slot.value(row)),
-                bucket: bucket.is_valid(row).then(|| bucket.value(row)),
-                event: event.is_valid(row).then(|| event.value(row)),
+                slot,
+                bucket,
+                event,
                 policy: policy.value(row),
                 count: count.value(row) as u64,
             });
         }
     }
     Ok(())
+}
+
+/// The (slot, bucket, event) columns both roll-up tables start with.
+struct Keys<'a> {
+    slot: &'a Int64Array,
+    bucket: &'a StringArray,
+    event: &'a StringArray,
+}
+
+impl<'a> Keys<'a> {
+    fn of(batch: &'a RecordBatch) -> duckdb::Result<Self> {
+        Ok(Self {
+            slot: column(batch, 0)?,
+            bucket: column(batch, 1)?,
+            event: column(batch, 2)?,
+        })
+    }
+
+    fn at(&self, row: usize) -> (Option<i64>, Option<&'a str>, Option<&'a str>) {
+        (
+            self.slot.is_valid(row).then(|| self.slot.value(row)),
+            self.bucket.is_valid(row).then(|| self.bucket.value(row)),
+            self.event.is_valid(row).then(|| self.event.value(row)),
+        )
+    }
 }
 
 /// Column `index` of `batch` as the array type its SQL type gives.
