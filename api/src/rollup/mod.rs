@@ -161,16 +161,24 @@ impl Cube {
     }
 
     fn add_group_row(&mut self, row: &GroupRow) {
-        let (hourly, total) = self.cells(row.slot, row.bucket.as_deref(), row.event.as_deref());
-        hourly.add_rows(row.count, row.bin, row.latency_sum);
-        total.add_rows(row.count, row.bin, row.latency_sum);
+        self.add_stored(StoredGroup::Latency {
+            slot: row.slot,
+            bucket: row.bucket.as_deref(),
+            event: row.event.as_deref(),
+            bin: row.bin,
+            count: row.count,
+            latency_sum: row.latency_sum,
+        });
     }
 
     fn add_policy_row(&mut self, row: &PolicyRow) {
-        let policy = self.names.intern(Some(&row.policy));
-        let (hourly, total) = self.cells(row.slot, row.bucket.as_deref(), row.event.as_deref());
-        hourly.add_policy(policy, row.count);
-        total.add_policy(policy, row.count);
+        self.add_stored(StoredGroup::Policy {
+            slot: row.slot,
+            bucket: row.bucket.as_deref(),
+            event: row.event.as_deref(),
+            policy: &row.policy,
+            count: row.count,
+        });
     }
 
     /// Adds events that were just committed.
