@@ -7,7 +7,6 @@
 
 use duckdb::Connection;
 
-use super::derive::refill_in_chunks;
 use super::facts::FACTS;
 use super::links::LINKS;
 
@@ -56,15 +55,13 @@ fn rows(input: &str) -> String {
     )
 }
 
-/// Replaces every row (inside the caller's transaction, after the facts), a chunk of row
-/// ids at a time.
-pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    refill_in_chunks(conn, ANSWERS, source, |chunk| {
-        format!(
-            "INSERT INTO {ANSWERS} SELECT * FROM ({}) ORDER BY outcome_row",
-            rows(chunk)
-        )
-    })
+/// Adds the rows derived from `input` (a rebuild's chunk: rows shaped like the source),
+/// inside the caller's transaction, after the facts of the offers they answer.
+pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "INSERT INTO {ANSWERS} SELECT * FROM ({}) ORDER BY outcome_row",
+        rows(input)
+    ))
 }
 
 /// Derives again the answers of the outcomes of `input` (the rows a catch-up gathered),

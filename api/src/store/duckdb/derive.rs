@@ -14,7 +14,7 @@
 use duckdb::{Connection, OptionalExt, params};
 
 use super::schema::TABLE;
-use super::{answers, facts, links, policy_rows, rewrites, rollup, words};
+use super::{answers, facts, links, policy_rows, rebuild, rewrites, rollup, words};
 use crate::store::{ROW_CHUNK, row_chunks};
 
 const STATE: &str = "
@@ -39,6 +39,10 @@ const NAMED: &str = "coachboard_named";
 const LOCAL: &str = "coachboard_local";
 const PENDING: &str = "coachboard_pending";
 const MORE: &str = "coachboard_more_sessions";
+
+/// The columns the derived tables read, as a chunk or a catch-up gathers them.
+pub(super) const COLUMNS: &str =
+    "id, ts, event, session_id, policy_refs, latency_ms, ab_test_bucket, offer_id, row_number";
 
 /// Every derived table, the state included.
 const DERIVED_TABLES: [&str; 11] = [
@@ -181,7 +185,7 @@ pub(crate) fn bring_up_to_date(conn: &Connection, source: &str) -> duckdb::Resul
 }
 
 /// Logs (at debug) the time from its creation to each step, for finding slow steps.
-fn laps(what: &'static str) -> impl Fn(&str) {
+pub(super) fn laps(what: &'static str) -> impl Fn(&str) {
     let started = std::time::Instant::now();
     move |step| {
         tracing::debug!(
@@ -211,24 +215,6 @@ pub(super) fn for_each_row_chunk(
     Ok(())
 }
 
-/// Empties `table` and fills it again from `source`, a chunk of row ids at a time:
-/// `insert` turns a chunk's rows (a query with the chunk's bounds as its two parameters)
-/// into the INSERT statement.
-pub(super) fn refill_in_chunks(
-    conn: &Connection,
-    table: &str,
-    source: &str,
-    insert: impl Fn(&str) -> String,
-) -> duckdb::Result<()> {
-    conn.execute_batch(&format!("DELETE FROM {table}"))?;
-    let insert = insert(&format!(
-        "SELECT * FROM ({source}) WHERE row_number >= ? AND row_number < ?"
-    ));
-    for_each_row_chunk(conn, source, |start, end| {
-        conn.execute(&insert, params![start, end]).map(drop)
-    })
-}
-
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
 fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
     for table in DERIVED_TABLES {
@@ -251,14 +237,8 @@ fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
         [LAYOUT],
     )?;
     let lap = laps("rebuilding derived tables");
-    links::rebuild(conn, source)?;
-    lap("links");
-    facts::rebuild(conn, source)?;
-    lap("suggestion facts");
-    policy_rows::rebuild(conn, source)?;
-    lap("policy rows");
-    answers::rebuild(conn, source)?;
-    lap("answers");
+    rebuild::derive_all(conn, source)?;
+    lap("links, suggestion facts, policy rows, answers");
     words::fill(conn, source, -1)?;
     lap("words");
     rewrites::fill(conn, source, -1)?;
@@ -280,8 +260,6 @@ fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
 fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
     let lap = laps("catching up derived tables");
     const OUTCOME: &str = "event IN ('accepted', 'edited', 'rejected')";
-    const COLUMNS: &str =
-        "id, ts, event, session_id, policy_refs, latency_ms, ab_test_bucket, offer_id, row_number";
     conn.execute(
         &format!(
             "CREATE OR REPLACE TEMP TABLE {PENDING} AS
@@ -323,7 +301,7 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     ))?;
     // A new outcome that names an offer outside its session is recorded before the
     // outcomes of the gathered offers are looked up, so it is among them.
-    links::record_named_elsewhere(
+    links::record_named_elsewhere_of(
         conn,
         &format!("SELECT * FROM {PENDING}"),
         &format!("SELECT * FROM {LOCAL}"),

@@ -9,7 +9,7 @@
 
 use duckdb::Connection;
 
-use super::links::{ALL_LINKS, SOURCE_LINKS};
+use super::links::SOURCE_LINKS;
 use super::sql::{EXPONENT, LATENCY_BIN, POLICY_LIST};
 use crate::histogram::MAX_LATENCY_MS;
 
@@ -32,16 +32,15 @@ pub(crate) const CREATE: &str = "
     )";
 
 /// The facts of every offer of `input` (rows shaped like the source holding those offers
-/// and every outcome linked to them), in row order; `links` is `ALL_LINKS` or
-/// `SOURCE_LINKS`.
-fn facts(input: &str, links: &str) -> String {
+/// and every outcome linked to them), in row order.
+fn facts(input: &str) -> String {
     format!(
         "WITH src AS ({input}),
          offers AS (
              SELECT id, ts, ab_test_bucket, session_id, policy_refs, row_number FROM src
              WHERE event = 'offered' AND id IS NOT NULL
          ),
-         links AS ({links}),
+         links AS ({SOURCE_LINKS}),
          answers AS (
              SELECT links.offer_id, links.inferred, answer.event AS outcome, answer.ts,
                     row_number() OVER (PARTITION BY links.offer_id ORDER BY answer.ts, answer.id)
@@ -69,12 +68,11 @@ fn facts(input: &str, links: &str) -> String {
     )
 }
 
-/// Replaces every row (inside the caller's transaction).
-pub(crate) fn rebuild(conn: &Connection, input: &str) -> duckdb::Result<()> {
-    conn.execute_batch(&format!(
-        "DELETE FROM {FACTS}; INSERT INTO {FACTS} {}",
-        facts(input, ALL_LINKS)
-    ))
+/// Adds the facts of the offers of `input` (a rebuild's chunk: rows shaped like the source,
+/// holding every row of their sessions and every outcome that names one of its offers
+/// from elsewhere), inside the caller's transaction, after the links.
+pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!("INSERT INTO {FACTS} {}", facts(input)))
 }
 
 /// Inside the caller's transaction, after the links: the facts of every offer of `input`,
@@ -85,6 +83,6 @@ pub(crate) fn update(conn: &Connection, input: &str) -> duckdb::Result<()> {
         "DELETE FROM {FACTS}
          WHERE offer_row IN (SELECT row_number FROM ({input}) WHERE event = 'offered');
          INSERT INTO {FACTS} {}",
-        facts(input, SOURCE_LINKS)
+        facts(input)
     ))
 }

@@ -29,15 +29,13 @@ pub(crate) const CREATE: &str = "
         row_number BIGINT NOT NULL
     );";
 
-/// Replaces every inferred link, inferring them from `input` (rows shaped like the source).
-pub(crate) fn rebuild(conn: &Connection, input: &str) -> duckdb::Result<()> {
+/// Adds the inferred links of `input` (a rebuild's chunk: rows shaped like the source,
+/// holding every row of their sessions and every outcome that names one of their offers
+/// from elsewhere).
+pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
     conn.execute_batch(&format!(
-        "DELETE FROM {LINKS};
-         INSERT INTO {LINKS} SELECT * FROM ({}) ORDER BY outcome_row;
-         DELETE FROM {ELSEWHERE};
-         INSERT INTO {ELSEWHERE} {} ORDER BY row_number;",
-        inference(input, "TRUE"),
-        named_elsewhere(input, input)
+        "INSERT INTO {LINKS} SELECT * FROM ({}) ORDER BY outcome_row",
+        inference(input, "TRUE")
     ))
 }
 
@@ -60,15 +58,21 @@ pub(crate) fn replace(conn: &Connection, input: &str, touched: &str) -> duckdb::
 /// Records which of the outcomes of `new` (rows shaped like the source) name an offer
 /// that is not among `local`'s offers of their session (`local` holds every row of their
 /// sessions).
-pub(crate) fn record_named_elsewhere(
+pub(crate) fn record_named_elsewhere_of(
     conn: &Connection,
     new: &str,
     local: &str,
 ) -> duckdb::Result<()> {
     conn.execute_batch(&format!(
-        "INSERT INTO {ELSEWHERE} {}",
+        "INSERT INTO {ELSEWHERE} {} ORDER BY row_number",
         named_elsewhere(new, local)
     ))
+}
+
+/// Records which of the outcomes of `input` (a rebuild's chunk: every row of its sessions)
+/// name an offer outside their session.
+pub(crate) fn record_named_elsewhere(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    record_named_elsewhere_of(conn, input, input)
 }
 
 /// The outcomes of `outcomes` whose named offer is not an offered row of `offers` in the

@@ -10,6 +10,7 @@ mod faults;
 mod links;
 mod open;
 mod policy_rows;
+mod rebuild;
 mod rewrites;
 mod rollup;
 mod schema;

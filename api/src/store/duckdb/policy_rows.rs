@@ -7,7 +7,6 @@
 
 use duckdb::Connection;
 
-use super::derive::refill_in_chunks;
 use super::facts::FACTS;
 use super::links::LINKS;
 use super::sql::{EXPONENT, LATENCY_BIN, POLICY_LIST};
@@ -101,16 +100,13 @@ fn rows(input: &str) -> String {
     )
 }
 
-/// Replaces every row (inside the caller's transaction, after the facts), from the rows
-/// of `source` a chunk of row ids at a time: each join then holds one chunk, so a large
-/// table stays within DuckDB's memory limit.
-pub(crate) fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    refill_in_chunks(conn, TABLE, source, |chunk| {
-        format!(
-            "INSERT INTO {TABLE} SELECT * FROM ({}) ORDER BY policy, row_number",
-            rows(chunk)
-        )
-    })
+/// Adds the rows derived from `input` (a rebuild's chunk: rows shaped like the source),
+/// inside the caller's transaction, after the facts of the offers they answer.
+pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "INSERT INTO {TABLE} SELECT * FROM ({}) ORDER BY policy, row_number",
+        rows(input)
+    ))
 }
 
 /// Derives again the rows of `input` (the rows a catch-up gathered: every row whose
