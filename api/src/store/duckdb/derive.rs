@@ -160,9 +160,35 @@ pub(crate) fn check_readable(conn: &Connection, source: &str) -> duckdb::Result<
     ))
 }
 
-/// Brings every derived table up to date in one transaction of its own; returns what was
-/// due.
-pub(crate) fn bring_up_to_date(conn: &Connection, source: &str) -> duckdb::Result<Due> {
+/// How a rebuild commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Commits {
+    /// In one transaction: while serving, so no reader ever sees half-built tables.
+    Once,
+    /// Each chunk on its own: at start-up, before anyone reads. One transaction over a large
+    /// table holds more than DuckDB's memory limit allows (100M events did not fit in
+    /// 256 MB); the state is recorded last, so a crash midway leaves none and the next start
+    /// rebuilds.
+    PerChunk,
+}
+
+impl Commits {
+    /// Called between two chunks of a rebuild.
+    pub(super) fn chunk_done(self, conn: &Connection) -> duckdb::Result<()> {
+        match self {
+            Self::Once => Ok(()),
+            Self::PerChunk => conn.execute_batch("COMMIT; BEGIN TRANSACTION"),
+        }
+    }
+}
+
+/// Brings every derived table up to date in one transaction of its own (a rebuild, with
+/// `Commits::PerChunk`, in one per chunk); returns what was due.
+pub(crate) fn bring_up_to_date(
+    conn: &Connection,
+    source: &str,
+    commits: Commits,
+) -> duckdb::Result<Due> {
     conn.execute_batch(SCRATCH)?;
     let due = due(conn)?;
     if due == Due::Nothing {
@@ -172,7 +198,7 @@ pub(crate) fn bring_up_to_date(conn: &Connection, source: &str) -> duckdb::Resul
     let derived = match due {
         Due::Nothing => Ok(()),
         Due::Appended { after_row } => catch_up(conn, source, after_row),
-        Due::Everything => rebuild(conn, source),
+        Due::Everything => rebuild(conn, source, commits),
     }
     .and_then(|()| save_state(conn));
     match derived {
@@ -216,7 +242,7 @@ pub(super) fn for_each_row_chunk(
 }
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
-fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
+fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<()> {
     for table in DERIVED_TABLES {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     }
@@ -236,12 +262,13 @@ fn rebuild(conn: &Connection, source: &str) -> duckdb::Result<()> {
         "INSERT INTO coachboard_derived_state VALUES ('layout', ?, NULL)",
         [LAYOUT],
     )?;
+    commits.chunk_done(conn)?;
     let lap = laps("rebuilding derived tables");
-    rebuild::derive_all(conn, source)?;
+    rebuild::derive_all(conn, source, commits)?;
     lap("links, suggestion facts, policy rows, answers");
-    words::fill(conn, source, -1)?;
+    words::fill(conn, source, -1, commits)?;
     lap("words");
-    rewrites::fill(conn, source, -1)?;
+    rewrites::fill(conn, source, -1, commits)?;
     lap("rewrite sizes");
     rollup::add_rows(conn, source, -1)?;
     lap("roll-up");
@@ -328,9 +355,9 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     lap("answers");
     conn.execute_batch(&format!("DROP TABLE {LOCAL}; DROP TABLE {PENDING};"))?;
     // New offers only: as a rebuild does, one size per offered row.
-    rewrites::fill(conn, source, after_row)?;
+    rewrites::fill(conn, source, after_row, Commits::Once)?;
     lap("rewrite sizes");
-    words::fill(conn, source, after_row)?;
+    words::fill(conn, source, after_row, Commits::Once)?;
     lap("words");
     rollup::add_rows(conn, source, after_row)?;
     lap("roll-up");

@@ -120,7 +120,7 @@ impl DuckDbStore {
             .map_err(schema_error)?
             .ok_or_else(|| schema_error(format!("no table {} after creating it", schema::TABLE)))?;
         let started = Instant::now();
-        let due = derive::bring_up_to_date(&writer, &source.select)
+        let due = derive::bring_up_to_date(&writer, &source.select, derive::Commits::PerChunk)
             .map_err(|error| OpenError::from_duckdb(path, &error))?;
         if due != derive::Due::Nothing {
             tracing::info!(
@@ -353,7 +353,13 @@ impl DuckDbStore {
         } else {
             let source = self.source();
             let started = Instant::now();
-            let due = self.write(|conn| Ok(derive::bring_up_to_date(conn, &source.select)?))?;
+            let due = self.write(|conn| {
+                Ok(derive::bring_up_to_date(
+                    conn,
+                    &source.select,
+                    derive::Commits::Once,
+                )?)
+            })?;
             tracing::debug!(
                 ?due,
                 micros = started.elapsed().as_micros() as u64,

@@ -64,15 +64,19 @@ fn rows(input: &str) -> String {
          -- those answered from elsewhere are looked up by id (usually none: then DuckDB
          -- does not read the facts for them at all).
          own AS (SELECT id, row_number FROM src WHERE event = 'offered' AND id IS NOT NULL),
+         -- One row per offer id, even if another program stored an offer id twice: each
+         -- row then joins one offer, and its policies are distinct.
          offers AS (
-             SELECT offer_id, policies FROM {FACTS}
-             WHERE len(policies) > 0 AND offer_row IN (SELECT row_number FROM own)
-             UNION ALL
-             SELECT offer_id, policies FROM {FACTS}
-             WHERE len(policies) > 0 AND offer_id IN (
-                 SELECT suggestion FROM answered
-                 WHERE event <> 'offered' AND suggestion NOT IN (SELECT id FROM own)
-             )
+             SELECT offer_id, flatten(list(policies)) AS policies FROM (
+                 SELECT offer_id, policies FROM {FACTS}
+                 WHERE len(policies) > 0 AND offer_row IN (SELECT row_number FROM own)
+                 UNION ALL
+                 SELECT offer_id, policies FROM {FACTS}
+                 WHERE len(policies) > 0 AND offer_id IN (
+                     SELECT suggestion FROM answered
+                     WHERE event <> 'offered' AND suggestion NOT IN (SELECT id FROM own)
+                 )
+             ) GROUP BY offer_id
          ),
          listed AS (
              SELECT *, list_distinct(list_concat(coalesce(refs, []),
@@ -82,17 +86,13 @@ fn rows(input: &str) -> String {
                  FROM answered LEFT JOIN offers ON offers.offer_id = answered.suggestion
              )
          ),
-         -- Once per row and policy, even if another program stored an offer id twice.
-         distinct_rows AS (
-             SELECT DISTINCT ON (row_number, policy) * FROM (
-                 SELECT unnest(policies) AS policy, row_number, id, ts, event, session_id,
-                        policy_refs, latency_ms, ab_test_bucket, refs,
-                        CASE WHEN latency_ms > 0 THEN least(latency_ms, {MAX_LATENCY_MS}) END
-                            AS lat
-                 FROM listed WHERE len(policies) > 0
-             )
+         per_policy AS (
+             SELECT unnest(policies) AS policy, row_number, id, ts, event, session_id,
+                    policy_refs, latency_ms, ab_test_bucket, refs,
+                    CASE WHEN latency_ms > 0 THEN least(latency_ms, {MAX_LATENCY_MS}) END AS lat
+             FROM listed WHERE len(policies) > 0
          ),
-         binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM distinct_rows),
+         binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM per_policy),
          exact AS (SELECT *, {EXPONENT} AS e FROM binned)
          SELECT policy, row_number, id, ts, event, session_id, policy_refs, latency_ms,
                 ab_test_bucket, lat, {LATENCY_BIN} AS bin, refs

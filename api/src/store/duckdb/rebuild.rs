@@ -22,7 +22,7 @@
 
 use duckdb::Connection;
 
-use super::derive::{COLUMNS, laps};
+use super::derive::{COLUMNS, Commits, laps};
 use super::{answers, facts, links, policy_rows};
 use crate::store::ROW_CHUNK;
 
@@ -40,20 +40,27 @@ struct Chunk {
 }
 
 /// Fills the links, facts, policy rows and answers (created and empty) from `source`.
-pub(crate) fn derive_all(conn: &Connection, source: &str) -> duckdb::Result<()> {
-    derive_in_chunks(conn, source, ROW_CHUNK)
+pub(crate) fn derive_all(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<()> {
+    derive_in_chunks(conn, source, ROW_CHUNK, commits)
 }
 
 /// `derive_all` with chunks of `rows_per_chunk` row ids.
-fn derive_in_chunks(conn: &Connection, source: &str, rows_per_chunk: i64) -> duckdb::Result<()> {
+fn derive_in_chunks(
+    conn: &Connection,
+    source: &str,
+    rows_per_chunk: i64,
+    commits: Commits,
+) -> duckdb::Result<()> {
     let lap = laps("deriving every session");
     let chunks = plan(conn, source, rows_per_chunk)?;
     lap("sessions spanned");
     // Each chunk's rows are a query, not a table: a table replaced per chunk would keep
     // every version until the rebuild commits, and the rows of a range are cheap to read
     // again.
+    commits.chunk_done(conn)?;
     for chunk in &chunks {
         links::record_named_elsewhere(conn, &own_rows(source, chunk))?;
+        commits.chunk_done(conn)?;
     }
     lap("outcomes named elsewhere");
     // Time per step, summed over the chunks, for finding the slow one.
@@ -74,6 +81,7 @@ fn derive_in_chunks(conn: &Connection, source: &str, rows_per_chunk: i64) -> duc
             step()?;
             *spent += started.elapsed();
         }
+        commits.chunk_done(conn)?;
     }
     tracing::debug!(
         links_ms = spent[0].as_millis() as u64,
@@ -282,6 +290,7 @@ mod tests {
     fn small_chunks_derive_what_one_chunk_derives() {
         let pii = r#"["PII-01"]"#;
         let tone = r#"["TONE-02"]"#;
+        let both = r#"["PII-01", "TONE-02"]"#;
         let rows: &[Row] = &[
             // s1: two offers, answers inferred; spans into later chunks.
             ("o1", 0, "offered", Some("s1"), pii, None),
@@ -301,17 +310,31 @@ mod tests {
             ("a7", 12, "accepted", Some("s1"), "[]", Some("o1")),
             ("a8", 13, "rejected", Some("s2"), "[]", None),
             ("a9", 14, "accepted", Some("s3"), "[]", None),
+            // Another program stored o1 twice: a7 answers both.
+            ("o1", 15, "offered", Some("s1"), both, None),
         ];
         let whole = events_table(rows);
-        derive_in_chunks(&whole, SOURCE, 1_000).expect("one chunk");
+        derive_in_chunks(&whole, SOURCE, 1_000, Commits::Once).expect("one chunk");
         let tables = derived(&whole);
         assert!(
             tables.iter().all(|rows| !rows.is_empty()),
             "every table has rows: {tables:?}"
         );
+        let a7: Vec<String> = whole
+            .prepare(&format!(
+                "SELECT policy FROM {} WHERE id = 'a7' ORDER BY policy",
+                policy_rows::TABLE
+            ))
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| row.get(0))?
+                    .collect::<duckdb::Result<_>>()
+            })
+            .expect("policy rows");
+        assert_eq!(a7, ["PII-01", "TONE-02"], "once per policy of both offers");
         for rows_per_chunk in [1, 2, 3, 5] {
             let chunked = events_table(rows);
-            derive_in_chunks(&chunked, SOURCE, rows_per_chunk).expect("chunks");
+            derive_in_chunks(&chunked, SOURCE, rows_per_chunk, Commits::Once).expect("chunks");
             assert_eq!(derived(&chunked), tables, "chunks of {rows_per_chunk}");
         }
     }

@@ -7,6 +7,8 @@
 use coachboard_contract::diff::rewrite_percent;
 use duckdb::{Connection, params};
 
+use super::derive::{Commits, for_each_row_chunk};
+
 pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
     CREATE TABLE IF NOT EXISTS coachboard_rewrites (
@@ -16,23 +18,40 @@ pub(crate) const CREATE: &str = "
 
 pub(crate) const TABLE: &str = "coachboard_rewrites";
 
-/// Offers with both texts among the rows after row id `after_row`.
+/// Offers with both texts among the rows with ids in `[start, end)`.
 fn offers(source: &str) -> String {
     format!(
         "WITH src AS ({source})
          SELECT id, agent_draft, suggestion_used FROM src
-         WHERE event = 'offered' AND id IS NOT NULL AND row_number > ?
+         WHERE event = 'offered' AND id IS NOT NULL AND row_number >= ? AND row_number < ?
            AND agent_draft IS NOT NULL AND suggestion_used IS NOT NULL"
     )
 }
 
 /// Computes the rewrite size of every offer after row id `after_row`, inside the caller's
-/// transaction (a rebuild's, into an empty table, or a catch-up's, for the new offers only).
-/// The word diffs are the costly part: each chunk of offers is split over the cores.
-pub(crate) fn fill(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
+/// transaction: a rebuild's from -1 into an empty table, a chunk of row ids at a time
+/// (committed as `commits` says), or a catch-up's, for the new offers only.
+pub(crate) fn fill(
+    conn: &Connection,
+    source: &str,
+    after_row: i64,
+    commits: Commits,
+) -> duckdb::Result<()> {
+    if after_row >= 0 {
+        return fill_range(conn, source, after_row + 1, i64::MAX);
+    }
+    for_each_row_chunk(conn, source, |start, end| {
+        fill_range(conn, source, start, end)?;
+        commits.chunk_done(conn)
+    })
+}
+
+/// The rewrite sizes of the offers with row ids in `[start, end)`. The word diffs are the
+/// costly part: each chunk of offers is split over the cores.
+fn fill_range(conn: &Connection, source: &str, start: i64, end: i64) -> duckdb::Result<()> {
     const CHUNK: usize = 20_000;
     let mut statement = conn.prepare(&offers(source))?;
-    let mut rows = statement.query([after_row])?;
+    let mut rows = statement.query([start, end])?;
     let mut appender = conn.appender(TABLE)?;
     let mut chunk: Vec<(String, String, String)> = Vec::with_capacity(CHUNK);
     loop {

@@ -16,7 +16,7 @@
 use duckdb::types::Value;
 use duckdb::{Connection, OptionalExt};
 
-use super::derive::for_each_row_chunk;
+use super::derive::{Commits, for_each_row_chunk};
 
 pub(crate) const WORDS: &str = "coachboard_words";
 pub(crate) const VOCABULARY: &str = "coachboard_vocabulary";
@@ -130,13 +130,19 @@ impl Needle {
 /// Adds the words of every row after row id `after_row` (inside the caller's transaction:
 /// a rebuild's from -1 into empty tables, a chunk of row ids at a time, or a catch-up's for
 /// the new rows), each chunk in word order.
-pub(crate) fn fill(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<()> {
+pub(crate) fn fill(
+    conn: &Connection,
+    source: &str,
+    after_row: i64,
+    commits: Commits,
+) -> duckdb::Result<()> {
     if after_row >= 0 {
         // A catch-up: a few rows, one chunk.
         return add_chunk(conn, source, after_row + 1, i64::MAX);
     }
     for_each_row_chunk(conn, source, |start, end| {
-        add_chunk(conn, source, start, end)
+        add_chunk(conn, source, start, end)?;
+        commits.chunk_done(conn)
     })
 }
 
