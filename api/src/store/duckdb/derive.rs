@@ -225,7 +225,7 @@ pub(super) fn laps(what: &'static str) -> impl Fn(&str) {
 /// Runs `each` on every chunk `[start, end)` of `ROW_CHUNK` row ids of `source`: a
 /// rebuild's joins then hold one chunk at a time, so a large table stays within DuckDB's
 /// memory limit.
-pub(super) fn for_each_row_chunk(
+fn for_each_row_chunk(
     conn: &Connection,
     source: &str,
     mut each: impl FnMut(i64, i64) -> duckdb::Result<()>,
@@ -239,6 +239,25 @@ pub(super) fn for_each_row_chunk(
         each(start, end)?;
     }
     Ok(())
+}
+
+/// Runs `fill` on the row ids `[start, end)` after `after_row`: a catch-up's new rows in
+/// one range, a rebuild's (`after_row` -1) a chunk of `ROW_CHUNK` at a time, each committed
+/// as `commits` says.
+pub(super) fn fill_rows_after(
+    conn: &Connection,
+    source: &str,
+    after_row: i64,
+    commits: Commits,
+    mut fill: impl FnMut(i64, i64) -> duckdb::Result<()>,
+) -> duckdb::Result<()> {
+    if after_row >= 0 {
+        return fill(after_row + 1, i64::MAX);
+    }
+    for_each_row_chunk(conn, source, |start, end| {
+        fill(start, end)?;
+        commits.chunk_done(conn)
+    })
 }
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.

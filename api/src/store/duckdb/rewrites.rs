@@ -7,7 +7,7 @@
 use coachboard_contract::diff::rewrite_percent;
 use duckdb::{Connection, params};
 
-use super::derive::{Commits, for_each_row_chunk};
+use super::derive::{Commits, fill_rows_after};
 
 pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
@@ -37,12 +37,8 @@ pub(crate) fn fill(
     after_row: i64,
     commits: Commits,
 ) -> duckdb::Result<()> {
-    if after_row >= 0 {
-        return fill_range(conn, source, after_row + 1, i64::MAX);
-    }
-    for_each_row_chunk(conn, source, |start, end| {
-        fill_range(conn, source, start, end)?;
-        commits.chunk_done(conn)
+    fill_rows_after(conn, source, after_row, commits, |start, end| {
+        fill_range(conn, source, start, end)
     })
 }
 

@@ -16,7 +16,7 @@
 use duckdb::types::Value;
 use duckdb::{Connection, OptionalExt};
 
-use super::derive::{Commits, for_each_row_chunk};
+use super::derive::{Commits, fill_rows_after};
 
 pub(crate) const WORDS: &str = "coachboard_words";
 pub(crate) const VOCABULARY: &str = "coachboard_vocabulary";
@@ -136,13 +136,8 @@ pub(crate) fn fill(
     after_row: i64,
     commits: Commits,
 ) -> duckdb::Result<()> {
-    if after_row >= 0 {
-        // A catch-up: a few rows, one chunk.
-        return add_chunk(conn, source, after_row + 1, i64::MAX);
-    }
-    for_each_row_chunk(conn, source, |start, end| {
-        add_chunk(conn, source, start, end)?;
-        commits.chunk_done(conn)
+    fill_rows_after(conn, source, after_row, commits, |start, end| {
+        add_chunk(conn, source, start, end)
     })
 }
 
