@@ -241,21 +241,24 @@ fn for_each_row_chunk(
     Ok(())
 }
 
-/// Runs `fill` on the row ids `[start, end)` after `after_row`: a catch-up's new rows in
-/// one range, a rebuild's (`after_row` -1) a chunk of `ROW_CHUNK` at a time, each committed
-/// as `commits` says.
-pub(super) fn fill_rows_after(
+/// Adds what each row after `after_row` holds on its own, whatever its session: its words
+/// and, for an offer, its rewrite size. A catch-up's new rows are one range; a rebuild's
+/// (`after_row` -1) go a chunk of `ROW_CHUNK` at a time, each committed as `commits` says.
+fn add_row_own(
     conn: &Connection,
     source: &str,
     after_row: i64,
     commits: Commits,
-    mut fill: impl FnMut(i64, i64) -> duckdb::Result<()>,
 ) -> duckdb::Result<()> {
+    let add = |start, end| {
+        words::add_range(conn, source, start, end)?;
+        rewrites::add_range(conn, source, start, end)
+    };
     if after_row >= 0 {
-        return fill(after_row + 1, i64::MAX);
+        return add(after_row + 1, i64::MAX);
     }
     for_each_row_chunk(conn, source, |start, end| {
-        fill(start, end)?;
+        add(start, end)?;
         commits.chunk_done(conn)
     })
 }
@@ -285,10 +288,8 @@ fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<
     let lap = laps("rebuilding derived tables");
     rebuild::derive_all(conn, source, commits)?;
     lap("links, suggestion facts, policy rows, answers");
-    words::fill(conn, source, -1, commits)?;
-    lap("words");
-    rewrites::fill(conn, source, -1, commits)?;
-    lap("rewrite sizes");
+    add_row_own(conn, source, -1, commits)?;
+    lap("words, rewrite sizes");
     rollup::add_rows(conn, source, -1)?;
     lap("roll-up");
     Ok(())
@@ -347,7 +348,7 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     ))?;
     // A new outcome that names an offer outside its session is recorded before the
     // outcomes of the gathered offers are looked up, so it is among them.
-    links::record_named_elsewhere_of(
+    links::record_named_elsewhere(
         conn,
         &format!("SELECT * FROM {PENDING}"),
         &format!("SELECT * FROM {LOCAL}"),
@@ -373,11 +374,9 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     answers::update(conn, &input)?;
     lap("answers");
     conn.execute_batch(&format!("DROP TABLE {LOCAL}; DROP TABLE {PENDING};"))?;
-    // New offers only: as a rebuild does, one size per offered row.
-    rewrites::fill(conn, source, after_row, Commits::Once)?;
-    lap("rewrite sizes");
-    words::fill(conn, source, after_row, Commits::Once)?;
-    lap("words");
+    // The new rows only: their words, and one rewrite size per new offer, as a rebuild.
+    add_row_own(conn, source, after_row, Commits::Once)?;
+    lap("words, rewrite sizes");
     rollup::add_rows(conn, source, after_row)?;
     lap("roll-up");
     Ok(())

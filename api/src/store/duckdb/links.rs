@@ -58,7 +58,7 @@ pub(crate) fn replace(conn: &Connection, input: &str, touched: &str) -> duckdb::
 /// Records which of the outcomes of `new` (rows shaped like the source) name an offer
 /// that is not among `local`'s offers of their session (`local` holds every row of their
 /// sessions).
-pub(crate) fn record_named_elsewhere_of(
+pub(crate) fn record_named_elsewhere(
     conn: &Connection,
     new: &str,
     local: &str,
@@ -67,12 +67,6 @@ pub(crate) fn record_named_elsewhere_of(
         "INSERT INTO {ELSEWHERE} {} ORDER BY row_number",
         named_elsewhere(new, local)
     ))
-}
-
-/// Records which of the outcomes of `input` (a rebuild's chunk: every row of its sessions)
-/// name an offer outside their session.
-pub(crate) fn record_named_elsewhere(conn: &Connection, input: &str) -> duckdb::Result<()> {
-    record_named_elsewhere_of(conn, input, input)
 }
 
 /// The outcomes of `outcomes` whose named offer is not an offered row of `offers` in the

@@ -59,7 +59,8 @@ fn derive_in_chunks(
     // again.
     commits.chunk_done(conn)?;
     for chunk in &chunks {
-        links::record_named_elsewhere(conn, &own_rows(source, chunk))?;
+        let own = own_rows(source, chunk);
+        links::record_named_elsewhere(conn, &own, &own)?;
         commits.chunk_done(conn)?;
     }
     lap("outcomes named elsewhere");

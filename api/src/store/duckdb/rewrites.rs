@@ -7,8 +7,6 @@
 use coachboard_contract::diff::rewrite_percent;
 use duckdb::{Connection, params};
 
-use super::derive::{Commits, fill_rows_after};
-
 pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
     CREATE TABLE IF NOT EXISTS coachboard_rewrites (
@@ -28,23 +26,14 @@ fn offers(source: &str) -> String {
     )
 }
 
-/// Computes the rewrite size of every offer after row id `after_row`, inside the caller's
-/// transaction: a rebuild's from -1 into an empty table, a chunk of row ids at a time
-/// (committed as `commits` says), or a catch-up's, for the new offers only.
-pub(crate) fn fill(
-    conn: &Connection,
-    source: &str,
-    after_row: i64,
-    commits: Commits,
-) -> duckdb::Result<()> {
-    fill_rows_after(conn, source, after_row, commits, |start, end| {
-        fill_range(conn, source, start, end)
-    })
-}
-
 /// The rewrite sizes of the offers with row ids in `[start, end)`. The word diffs are the
 /// costly part: each chunk of offers is split over the cores.
-fn fill_range(conn: &Connection, source: &str, start: i64, end: i64) -> duckdb::Result<()> {
+pub(crate) fn add_range(
+    conn: &Connection,
+    source: &str,
+    start: i64,
+    end: i64,
+) -> duckdb::Result<()> {
     const CHUNK: usize = 20_000;
     let mut statement = conn.prepare(&offers(source))?;
     let mut rows = statement.query([start, end])?;

@@ -16,8 +16,6 @@
 use duckdb::types::Value;
 use duckdb::{Connection, OptionalExt};
 
-use super::derive::{Commits, fill_rows_after};
-
 pub(crate) const WORDS: &str = "coachboard_words";
 pub(crate) const VOCABULARY: &str = "coachboard_vocabulary";
 
@@ -127,23 +125,14 @@ impl Needle {
     }
 }
 
-/// Adds the words of every row after row id `after_row` (inside the caller's transaction:
-/// a rebuild's from -1 into empty tables, a chunk of row ids at a time, or a catch-up's for
-/// the new rows), each chunk in word order.
-pub(crate) fn fill(
+/// Adds the words of the rows with ids in `[start, end)`, in word order, and the new ones
+/// among them to the vocabulary (inside the caller's transaction).
+pub(crate) fn add_range(
     conn: &Connection,
     source: &str,
-    after_row: i64,
-    commits: Commits,
+    start: i64,
+    end: i64,
 ) -> duckdb::Result<()> {
-    fill_rows_after(conn, source, after_row, commits, |start, end| {
-        add_chunk(conn, source, start, end)
-    })
-}
-
-/// Adds the words of the rows with ids in `[start, end)`, and the new ones among them to the
-/// vocabulary.
-fn add_chunk(conn: &Connection, source: &str, start: i64, end: i64) -> duckdb::Result<()> {
     let words = split("concat_ws(' ', agent_draft, suggestion_used)");
     conn.execute(
         &format!(
