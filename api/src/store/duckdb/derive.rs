@@ -27,7 +27,7 @@ const STATE: &str = "
 
 /// The layout of the derived tables: a file whose tables were derived by a build with
 /// another layout has them all built afresh.
-const LAYOUT: i64 = 6;
+const LAYOUT: i64 = 7;
 
 /// Per connection: the sessions derived again, and the offers the new rows name that are
 /// not among those sessions' rows.
@@ -286,10 +286,11 @@ fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<
     )?;
     commits.chunk_done(conn)?;
     let lap = laps("rebuilding derived tables");
-    rebuild::derive_all(conn, source, commits)?;
-    lap("links, suggestion facts, policy rows, answers");
+    // Rewrite sizes first: the suggestion facts copy them.
     add_row_own(conn, source, -1, commits)?;
     lap("words, rewrite sizes");
+    rebuild::derive_all(conn, source, commits)?;
+    lap("links, suggestion facts, policy rows, answers");
     rollup::add_rows(conn, source, -1)?;
     lap("roll-up");
     Ok(())
@@ -364,6 +365,10 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
         elsewhere = links::ELSEWHERE
     ))?;
     lap("rows gathered");
+    // The new rows only: their words, and one rewrite size per new offer, as a rebuild
+    // (before the facts, which copy the sizes).
+    add_row_own(conn, source, after_row, Commits::Once)?;
+    lap("words, rewrite sizes");
     let input = format!("SELECT * FROM {LOCAL}");
     links::replace(conn, &input, TOUCHED)?;
     lap("links");
@@ -374,9 +379,6 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     answers::update(conn, &input)?;
     lap("answers");
     conn.execute_batch(&format!("DROP TABLE {LOCAL}; DROP TABLE {PENDING};"))?;
-    // The new rows only: their words, and one rewrite size per new offer, as a rebuild.
-    add_row_own(conn, source, after_row, Commits::Once)?;
-    lap("words, rewrite sizes");
     rollup::add_rows(conn, source, after_row)?;
     lap("roll-up");
     Ok(())

@@ -1,8 +1,10 @@
 //! How much each offer's suggestion rewrote the agent's draft, in percent of words
 //! (`coachboard_contract::diff::rewrite_percent`, the dashboard's own diff). A word diff is
 //! not SQL, so it is computed once per offer, here in Rust, and kept in
-//! `coachboard_rewrites`, a table derived from `coach_events` and kept in step with it
-//! (`derive.rs`); safe to drop.
+//! `coachboard_rewrites` by the offer's row id, a table derived from `coach_events` and
+//! kept in step with it (`derive.rs`); safe to drop. It is added before the suggestion
+//! facts, which copy each offer's band (`BAND`), so no answer joins two tables of every
+//! offer (at 100M events that join took 50 s).
 
 use coachboard_contract::diff::rewrite_percent;
 use duckdb::{Connection, params};
@@ -10,17 +12,22 @@ use duckdb::{Connection, params};
 pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
     CREATE TABLE IF NOT EXISTS coachboard_rewrites (
-        offer_id    VARCHAR NOT NULL,
+        offer_row   BIGINT NOT NULL,
         rewrite_pct DOUBLE NOT NULL
     )";
 
 pub(crate) const TABLE: &str = "coachboard_rewrites";
 
+/// The tenth of a percent range a rewrite size falls in (0 to 9, 100% in the last), from
+/// this table's `rewrite_pct`; NULL without a size (least() skips NULLs in DuckDB).
+pub(crate) const BAND: &str = "CASE WHEN rewrite_pct IS NOT NULL
+         THEN CAST(least(floor(rewrite_pct / 10), 9) AS INTEGER) END";
+
 /// Offers with both texts among the rows with ids in `[start, end)`.
 fn offers(source: &str) -> String {
     format!(
         "WITH src AS ({source})
-         SELECT id, agent_draft, suggestion_used FROM src
+         SELECT row_number, agent_draft, suggestion_used FROM src
          WHERE event = 'offered' AND id IS NOT NULL AND row_number >= ? AND row_number < ?
            AND agent_draft IS NOT NULL AND suggestion_used IS NOT NULL"
     )
@@ -38,7 +45,7 @@ pub(crate) fn add_range(
     let mut statement = conn.prepare(&offers(source))?;
     let mut rows = statement.query([start, end])?;
     let mut appender = conn.appender(TABLE)?;
-    let mut chunk: Vec<(String, String, String)> = Vec::with_capacity(CHUNK);
+    let mut chunk: Vec<(i64, String, String)> = Vec::with_capacity(CHUNK);
     loop {
         let row = rows.next()?;
         if let Some(row) = row {
@@ -47,8 +54,8 @@ pub(crate) fn add_range(
                 continue;
             }
         }
-        for (id, percent) in sizes(&chunk) {
-            appender.append_row(params![id, percent])?;
+        for (row, percent) in sizes(&chunk) {
+            appender.append_row(params![row, percent])?;
         }
         chunk.clear();
         if row.is_none() {
@@ -58,8 +65,8 @@ pub(crate) fn add_range(
     appender.flush()
 }
 
-/// The rewrite size of each (id, draft, suggestion) that has one, computed in parallel.
-fn sizes(offers: &[(String, String, String)]) -> Vec<(&str, f64)> {
+/// The rewrite size of each (row id, draft, suggestion) that has one, computed in parallel.
+fn sizes(offers: &[(i64, String, String)]) -> Vec<(i64, f64)> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_worker = offers.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {
@@ -68,8 +75,8 @@ fn sizes(offers: &[(String, String, String)]) -> Vec<(&str, f64)> {
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .filter_map(|(id, draft, suggestion)| {
-                            Some((id.as_str(), rewrite_percent(draft, suggestion)?))
+                        .filter_map(|(row, draft, suggestion)| {
+                            Some((*row, rewrite_percent(draft, suggestion)?))
                         })
                         .collect::<Vec<_>>()
                 })

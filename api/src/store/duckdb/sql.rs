@@ -478,15 +478,7 @@ pub(crate) fn multiple_exposure(source: &str, conditions: &str) -> String {
 /// Suggestions per (rewrite-size band, outcome). Parameters: the conditions'.
 pub(crate) fn rewrite_outcomes(source: &str, conditions: &str) -> String {
     let with = picked(source, conditions);
-    format!(
-        "{with}
-         -- least() skips NULLs in DuckDB: offers without a size keep a NULL band.
-         SELECT CASE WHEN sizes.rewrite_pct IS NOT NULL
-                     THEN CAST(least(floor(sizes.rewrite_pct / 10), 9) AS INTEGER) END AS band,
-                picked.outcome, count(*) AS n
-         FROM picked LEFT JOIN coachboard_rewrites sizes ON sizes.offer_id = picked.offer_id
-         GROUP BY ALL"
-    )
+    format!("{with} SELECT rewrite_band, outcome, count(*) AS n FROM picked GROUP BY ALL")
 }
 
 /// The links of one session's outcomes. Parameters: the session id.
