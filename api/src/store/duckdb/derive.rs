@@ -14,7 +14,9 @@
 use duckdb::{Connection, OptionalExt, params};
 
 use super::schema::TABLE;
-use super::{answers, facts, links, policy_rows, rebuild, rewrites, rollup, words};
+use super::{
+    answers, facts, links, policy_rows, rebuild, rewrites, rollup, suggestion_groups, words,
+};
 use crate::store::{ROW_CHUNK, row_chunks};
 
 const STATE: &str = "
@@ -191,15 +193,22 @@ pub(crate) fn bring_up_to_date(
 ) -> duckdb::Result<Due> {
     conn.execute_batch(SCRATCH)?;
     let due = due(conn)?;
-    if due == Due::Nothing {
+    // Grouped afresh from the facts when missing (a file derived before the groups were).
+    let regroup = due != Due::Everything && !suggestion_groups::exists(conn)?;
+    if due == Due::Nothing && !regroup {
         return Ok(due);
     }
     conn.execute_batch("BEGIN TRANSACTION")?;
-    let derived = match due {
+    let derived = (if regroup {
+        suggestion_groups::build(conn)
+    } else {
+        Ok(())
+    })
+    .and_then(|()| match due {
         Due::Nothing => Ok(()),
         Due::Appended { after_row } => catch_up(conn, source, after_row),
         Due::Everything => rebuild(conn, source, commits),
-    }
+    })
     .and_then(|()| save_state(conn));
     match derived {
         Ok(()) => conn.execute_batch("COMMIT").map(|()| due),
@@ -265,7 +274,7 @@ fn add_row_own(
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
 fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<()> {
-    for table in DERIVED_TABLES {
+    for table in DERIVED_TABLES.iter().chain([&suggestion_groups::TABLE]) {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     }
     for create in [
@@ -291,6 +300,8 @@ fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<
     lap("words, rewrite sizes");
     rebuild::derive_all(conn, source, commits)?;
     lap("links, suggestion facts, policy rows, answers");
+    suggestion_groups::build(conn)?;
+    lap("suggestion groups");
     rollup::add_rows(conn, source, -1)?;
     lap("roll-up");
     Ok(())
@@ -372,8 +383,11 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     let input = format!("SELECT * FROM {LOCAL}");
     links::replace(conn, &input, TOUCHED)?;
     lap("links");
+    // The groups of the facts replaced are taken back, those of the new facts added.
+    suggestion_groups::retract(conn, &input)?;
     facts::update(conn, &input)?;
-    lap("suggestion facts");
+    suggestion_groups::add(conn, &input)?;
+    lap("suggestion facts and groups");
     policy_rows::update(conn, &input)?;
     lap("policy rows");
     answers::update(conn, &input)?;

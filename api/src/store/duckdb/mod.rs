@@ -15,6 +15,7 @@ mod rewrites;
 mod rollup;
 mod schema;
 mod sql;
+mod suggestion_groups;
 mod words;
 
 use std::collections::HashSet;
@@ -591,6 +592,25 @@ fn rejected_by_table(error: &duckdb::Error) -> Option<StoreError> {
     refused.then(|| StoreError::Rejected(message.lines().next().unwrap_or_default().to_owned()))
 }
 
+/// When a scope selects every offer, or every offer of one bucket (its `event` filter
+/// applies after the store answers), that bucket: the suggestion groups answer it.
+fn every_offer(scope: &Scope) -> Option<Option<&str>> {
+    let Scope {
+        from: None,
+        to: None,
+        session_id: None,
+        policy: None,
+        policies: None,
+        text: None,
+        bucket,
+        ..
+    } = scope
+    else {
+        return None;
+    };
+    Some(bucket.as_deref())
+}
+
 /// True when a scope's only filter through offers is a policy: the policy rows answer it.
 fn uses_policy_rows(scope: &Scope) -> bool {
     scope.policy.is_some() && scope.policies.is_none() && scope.text.is_none()
@@ -681,10 +701,17 @@ impl EventStore for DuckDbStore {
     ) -> Result<Vec<SuggestionRow>, StoreError> {
         self.derive_if_behind()?;
         let conditions = self.suggestion_conditions(scope)?;
-        let query = sql::suggestions(&self.source().select, &conditions.sql);
+        let mut query = sql::suggestions(&self.source().select, &conditions.sql);
         let mut params = conditions.params;
         params.push(timestamp(unanswered_before));
+        let cut_off = unanswered_before.and_utc().timestamp_micros();
         self.read(|conn| {
+            if let Some(bucket) = every_offer(scope)
+                && suggestion_groups::exists(conn)?
+            {
+                let grouped = suggestion_groups::suggestions(bucket, cut_off);
+                (query, params) = (grouped.sql, grouped.params);
+            }
             let mut statement = conn.prepare_cached(&query)?;
             let rows = statement.query_map(params_from_iter(params), |row| {
                 Ok(SuggestionRow {
@@ -722,10 +749,17 @@ impl EventStore for DuckDbStore {
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
         self.derive_if_behind()?;
         let conditions = self.suggestion_conditions(scope)?;
-        let query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
+        let mut query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
+        let mut params = conditions.params;
         self.read(|conn| {
+            if let Some(bucket) = every_offer(scope)
+                && suggestion_groups::exists(conn)?
+            {
+                let grouped = suggestion_groups::rewrite_outcomes(bucket);
+                (query, params) = (grouped.sql, grouped.params);
+            }
             let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(conditions.params), |row| {
+            let rows = statement.query_map(params_from_iter(params), |row| {
                 Ok(RewriteRow {
                     band: row
                         .get::<_, Option<i64>>(0)?
