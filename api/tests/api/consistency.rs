@@ -304,6 +304,7 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         "/analytics/suggestions?bucket=B&event=accepted",
         "/analytics/rewrites",
         "/analytics/rewrites?bucket=A",
+        "/analytics/experiment",
     ] {
         let separator = if endpoint.contains('?') { '&' } else { '?' };
         assert_eq!(

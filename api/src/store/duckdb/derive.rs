@@ -274,7 +274,10 @@ fn add_row_own(
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
 fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<()> {
-    for table in DERIVED_TABLES.iter().chain([&suggestion_groups::TABLE]) {
+    for table in DERIVED_TABLES
+        .iter()
+        .chain([&suggestion_groups::TABLE, &suggestion_groups::SESSIONS])
+    {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     }
     for create in [

@@ -787,9 +787,16 @@ impl EventStore for DuckDbStore {
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
         self.derive_if_behind()?;
         let conditions = self.suggestion_conditions(scope)?;
-        let query = sql::multiple_exposure(&self.source().select, &conditions.sql);
+        let mut query = sql::multiple_exposure(&self.source().select, &conditions.sql);
+        let mut params = conditions.params;
         self.read(|conn| {
-            conn.query_row(&query, params_from_iter(conditions.params), |row| {
+            if let Some(bucket) = every_offer(scope)
+                && suggestion_groups::exists(conn)?
+            {
+                let grouped = suggestion_groups::multiple_exposure(bucket);
+                (query, params) = (grouped.sql, grouped.params);
+            }
+            conn.query_row(&query, params_from_iter(params), |row| {
                 Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64))
             })
         })

@@ -8,6 +8,10 @@
 //! counts as unanswered depends on the request's cut-off, so those offers keep their hour
 //! (`slot`); the hour holding the cut-off is read from the facts themselves.
 //!
+//! The experiment counts sessions, not offers: `coachboard_session_groups` holds how many
+//! sessions were offered a suggestion (by whether in several buckets), and how many in each
+//! bucket.
+//!
 //! Derived from the facts and kept in step with them in the same transaction: a catch-up
 //! appends the groups of the facts it replaces with negative counts, then those of the
 //! new facts (partial groups add up), and the table is folded together once it has grown.
@@ -20,6 +24,7 @@ use duckdb::{Connection, OptionalExt};
 use super::facts::FACTS;
 
 pub(crate) const TABLE: &str = "coachboard_suggestion_groups";
+pub(crate) const SESSIONS: &str = "coachboard_session_groups";
 
 /// The width of a slot, in seconds.
 pub(crate) const SLOT: i64 = 3600;
@@ -36,6 +41,13 @@ pub(crate) const CREATE: &str = "
         touches_policy BOOLEAN NOT NULL,
         rewrite_band   INTEGER,
         n              BIGINT NOT NULL
+    );
+    -- Derived by coachboard-api from coachboard_suggestions; safe to drop, regrouped when missing.
+    -- A NULL bucket counts sessions over every bucket.
+    CREATE TABLE IF NOT EXISTS coachboard_session_groups (
+        ab_test_bucket  VARCHAR,
+        several_buckets BOOLEAN NOT NULL,
+        n               BIGINT NOT NULL
     )";
 
 /// The groups of the facts `facts_where` selects, each count times `sign`.
@@ -49,55 +61,80 @@ fn grouped(facts_where: &str, sign: i64) -> String {
     )
 }
 
+/// The session groups of the facts `facts_where` selects, each count times `sign`. It
+/// selects every offer of a session or none (a catch-up gathers whole sessions).
+fn sessions_grouped(facts_where: &str, sign: i64) -> String {
+    format!(
+        "WITH exposed AS (
+             SELECT session_id, ab_test_bucket FROM {FACTS}
+             WHERE ({facts_where}) AND session_id IS NOT NULL AND ab_test_bucket IS NOT NULL
+         ),
+         sessions AS (
+             SELECT min(ab_test_bucket) <> max(ab_test_bucket) AS several
+             FROM exposed GROUP BY session_id
+         ),
+         in_buckets AS (SELECT DISTINCT session_id, ab_test_bucket FROM exposed)
+         SELECT NULL::VARCHAR, several, {sign} * count(*) FROM sessions GROUP BY ALL
+         UNION ALL
+         SELECT ab_test_bucket, false, {sign} * count(*) FROM in_buckets GROUP BY ALL"
+    )
+}
+
 /// The facts of the offers among `input` (rows shaped like the source).
 fn offers_of(input: &str) -> String {
     format!("offer_row IN (SELECT row_number FROM ({input}) WHERE event = 'offered')")
 }
 
+/// True when both tables are there.
 pub(crate) fn exists(conn: &Connection) -> duckdb::Result<bool> {
-    let found: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM information_schema.tables
-             WHERE table_schema = 'main' AND table_name = ?",
-            [TABLE],
-            |row| row.get(0),
-        )
-        .optional()?;
-    Ok(found.is_some())
+    let found: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables
+         WHERE table_schema = 'main' AND table_name IN (?, ?)",
+        [TABLE, SESSIONS],
+        |row| row.get(0),
+    )?;
+    Ok(found == 2)
 }
 
 /// Groups every fact afresh (inside the caller's transaction).
 pub(crate) fn build(conn: &Connection) -> duckdb::Result<()> {
     conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {TABLE}; {CREATE};
+        "DROP TABLE IF EXISTS {TABLE}; DROP TABLE IF EXISTS {SESSIONS}; {CREATE};
          INSERT INTO {TABLE} {};
+         INSERT INTO {SESSIONS} {};
          INSERT OR REPLACE INTO coachboard_derived_state
              SELECT 'suggestion_groups', count(*), NULL FROM {TABLE};",
-        grouped("TRUE", 1)
+        grouped("TRUE", 1),
+        sessions_grouped("TRUE", 1),
     ))
 }
 
 /// Takes back the groups of the facts of `input`'s offers, before a catch-up replaces
 /// them (inside its transaction).
 pub(crate) fn retract(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    let offers = offers_of(input);
     conn.execute_batch(&format!(
-        "INSERT INTO {TABLE} {}",
-        grouped(&offers_of(input), -1)
+        "INSERT INTO {TABLE} {}; INSERT INTO {SESSIONS} {};",
+        grouped(&offers, -1),
+        sessions_grouped(&offers, -1),
     ))
 }
 
 /// Adds the groups of the facts of `input`'s offers, once a catch-up has derived them,
 /// and folds the table when it has grown.
 pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
+    let offers = offers_of(input);
     conn.execute_batch(&format!(
-        "INSERT INTO {TABLE} {}",
-        grouped(&offers_of(input), 1)
+        "INSERT INTO {TABLE} {}; INSERT INTO {SESSIONS} {};",
+        grouped(&offers, 1),
+        sessions_grouped(&offers, 1),
     ))?;
     compact_if_grown(conn)
 }
 
-/// Folds partial groups together once the table has grown to twice its size after the
-/// last fold (recorded in the derived state as `suggestion_groups`).
+/// Folds partial groups together once the offers' table has grown to twice its size after
+/// the last fold (recorded in the derived state as `suggestion_groups`); the sessions'
+/// table, which grows as fast, with it.
 fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
     let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {TABLE}"), [], |row| {
         row.get(0)
@@ -120,6 +157,12 @@ fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
          DELETE FROM {TABLE};
          INSERT INTO {TABLE} SELECT * FROM coachboard_folded_groups;
          DROP TABLE coachboard_folded_groups;
+         CREATE OR REPLACE TEMP TABLE coachboard_folded_sessions AS
+             SELECT ab_test_bucket, several_buckets, sum(n)::BIGINT AS n
+             FROM {SESSIONS} GROUP BY ALL HAVING sum(n) <> 0;
+         DELETE FROM {SESSIONS};
+         INSERT INTO {SESSIONS} SELECT * FROM coachboard_folded_sessions;
+         DROP TABLE coachboard_folded_sessions;
          INSERT OR REPLACE INTO coachboard_derived_state
              SELECT 'suggestion_groups', count(*), NULL FROM {TABLE};"
     ))
@@ -187,6 +230,23 @@ pub(crate) fn rewrite_outcomes(bucket: Option<&str>) -> Grouped {
     }
 }
 
+/// The row of `sql::multiple_exposure` for every offer (of one bucket): sessions offered a
+/// suggestion, and those offered in several buckets (none within one bucket).
+pub(crate) fn multiple_exposure(bucket: Option<&str>) -> Grouped {
+    let (condition, params) = match bucket {
+        Some(bucket) => ("ab_test_bucket = ?", vec![Value::Text(bucket.to_owned())]),
+        None => ("ab_test_bucket IS NULL", Vec::new()),
+    };
+    Grouped {
+        sql: format!(
+            "SELECT coalesce(sum(n), 0)::BIGINT,
+                    coalesce(sum(n) FILTER (WHERE several_buckets), 0)::BIGINT
+             FROM {SESSIONS} WHERE {condition}"
+        ),
+        params,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::schema::CREATE_TABLE;
@@ -211,12 +271,13 @@ mod tests {
         for (row, (seconds, outcome)) in offers.iter().enumerate() {
             conn.execute(
                 "INSERT INTO coachboard_suggestions VALUES (?, to_timestamp(?)::TIMESTAMP,
-                 ?, 's', ?, ? % 3 = 0, CASE WHEN ? IS NULL THEN 0 ELSE 1 + ? % 2 END,
+                 ?, ?, ?, ? % 3 = 0, CASE WHEN ? IS NULL THEN 0 ELSE 1 + ? % 2 END,
                  CASE WHEN ? IS NOT NULL THEN 600 + ? % 7 END, ? % 2 = 0, [], ?, ? % 11)",
                 duckdb::params![
                     format!("o{row}"),
                     START + seconds,
                     if row % 2 == 0 { "A" } else { "B" },
+                    session(row),
                     outcome,
                     row,
                     outcome,
@@ -231,6 +292,15 @@ mod tests {
             .expect("fact");
         }
         conn
+    }
+
+    /// Five sessions offered in both buckets, two in one, and offers without a session.
+    fn session(row: usize) -> Option<String> {
+        match row {
+            0..26 => Some(format!("s{}", row % 5)),
+            26 | 27 => Some(format!("solo{row}")),
+            _ => None,
+        }
     }
 
     fn sorted_rows(conn: &Connection, query: &str, params: Vec<Value>) -> Vec<String> {
@@ -271,6 +341,21 @@ mod tests {
                     "cut-off {cut_off} s, bucket {bucket:?}"
                 );
             }
+            for (bucket, condition, params) in [
+                (None, "TRUE", Vec::new()),
+                (
+                    Some("B"),
+                    "ab_test_bucket = ?",
+                    vec![Value::Text("B".into())],
+                ),
+            ] {
+                let grouped = multiple_exposure(bucket);
+                assert_eq!(
+                    sorted_rows(conn, &grouped.sql, grouped.params),
+                    sorted_rows(conn, &sql::multiple_exposure(SOURCE, condition), params),
+                    "multiple exposure, bucket {bucket:?}"
+                );
+            }
             let grouped = rewrite_outcomes(None);
             assert_eq!(
                 sorted_rows(conn, &grouped.sql, grouped.params),
@@ -304,33 +389,36 @@ mod tests {
     fn a_catch_up_that_replaces_facts_keeps_the_groups_exact_and_a_fold_changes_nothing() {
         let conn = facts_table(&offers());
         build(&conn).expect("build");
-        // A catch-up derives again the offers of rows 2 to 9: each now answered.
-        let input = "SELECT 'offered' AS event, range AS row_number FROM range(2, 10)";
+        // A catch-up derives again two sessions' offers: each now answered, and one more
+        // offered, in the other bucket than the single-bucket session's.
+        let input = "SELECT 'offered' AS event, offer_row AS row_number
+                     FROM coachboard_suggestions WHERE session_id IN ('s2', 'solo26')";
         retract(&conn, input).expect("retract");
         conn.execute_batch(
             "UPDATE coachboard_suggestions SET outcome = 'edited', answers = 1,
                  decision_bin = 640
-             WHERE offer_row BETWEEN 2 AND 9",
+             WHERE session_id IN ('s2', 'solo26');
+             INSERT INTO coachboard_suggestions
+             SELECT 'late', ts, 'B', 'solo26', NULL, false, 0, NULL, false, [], 99, NULL
+             FROM coachboard_suggestions WHERE offer_row = 0",
         )
         .expect("facts replaced");
         add(&conn, input).expect("add");
         assert_agree(&conn);
-        let partial: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {TABLE}"), [], |row| {
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
                 row.get(0)
             })
-            .expect("count");
+            .expect("count")
+        };
+        let partial = (count(TABLE), count(SESSIONS));
         conn.execute("DELETE FROM coachboard_derived_state", [])
             .expect("forget the last fold");
         compact_if_grown(&conn).expect("fold");
-        let folded: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM {TABLE}"), [], |row| {
-                row.get(0)
-            })
-            .expect("count");
+        let folded = (count(TABLE), count(SESSIONS));
         assert!(
-            folded < partial,
-            "{folded} groups after the fold, {partial} before"
+            folded.0 < partial.0 && folded.1 < partial.1,
+            "{folded:?} groups after the fold, {partial:?} before"
         );
         assert_agree(&conn);
     }
