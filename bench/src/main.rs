@@ -195,6 +195,7 @@ async fn reads(
             "/analytics/experiment?policy=PII-01".to_owned(),
         ),
         ("suggestions", "/analytics/suggestions".to_owned()),
+        ("rewrites", "/analytics/rewrites".to_owned()),
         ("policy outcomes", "/analytics/policy-outcomes".to_owned()),
         (
             "summary, q=refund",

@@ -305,6 +305,8 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         "/analytics/rewrites",
         "/analytics/rewrites?bucket=A",
         "/analytics/experiment",
+        "/analytics/policy-outcomes",
+        "/analytics/policy-outcomes?bucket=A",
     ] {
         let separator = if endpoint.contains('?') { '&' } else { '?' };
         assert_eq!(

@@ -1,8 +1,8 @@
-//! Keeps the derived tables (links, suggestion facts, policy rows, answers, the word index,
-//! rewrite sizes, roll-up) in step with `coach_events`. They are not written with each
-//! event: a write appends its rows and commits (many writers then share one cheap commit),
-//! and the derived tables are brought up to date when a query needs them, for every row
-//! appended since, in one transaction.
+//! Keeps the derived tables (links, suggestion facts and their groups, policy rows,
+//! answers, the word index, rewrite sizes, roll-up) in step with `coach_events`. They are
+//! not written with each event: a write appends its rows and commits (many writers then
+//! share one cheap commit), and the derived tables are brought up to date when a query
+//! needs them, for every row appended since, in one transaction.
 //!
 //! `coachboard_derived_state` records the table's row count and largest row id they were
 //! derived from. When rows were only appended since (by this API, or by another program
@@ -274,10 +274,7 @@ fn add_row_own(
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
 fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<()> {
-    for table in DERIVED_TABLES
-        .iter()
-        .chain([&suggestion_groups::TABLE, &suggestion_groups::SESSIONS])
-    {
+    for table in DERIVED_TABLES.iter().chain(&suggestion_groups::TABLES) {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     }
     for create in [

@@ -732,10 +732,17 @@ impl EventStore for DuckDbStore {
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
         self.derive_if_behind()?;
         let conditions = self.suggestion_conditions(scope)?;
-        let query = sql::policy_outcomes(&self.source().select, &conditions.sql);
+        let mut query = sql::policy_outcomes(&self.source().select, &conditions.sql);
+        let mut params = conditions.params;
         self.read(|conn| {
+            if let Some(bucket) = every_offer(scope)
+                && suggestion_groups::exists(conn)?
+            {
+                let grouped = suggestion_groups::policy_outcomes(bucket);
+                (query, params) = (grouped.sql, grouped.params);
+            }
             let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(conditions.params), |row| {
+            let rows = statement.query_map(params_from_iter(params), |row| {
                 Ok(PolicyOutcomeRow {
                     policy: row.get(0)?,
                     outcome: row.get(1)?,

@@ -1,57 +1,93 @@
-//! The suggestion facts grouped, in `coachboard_suggestion_groups`, so the suggestion
-//! panels over all time (the dashboard's default: outcomes, rewrite sizes, the
-//! experiment's guardrails) sum a few thousand groups instead of reading one fact per
-//! offer (100M events: 51M offers, 1.9 s for `/analytics/suggestions`).
+//! The suggestion facts grouped, so the suggestion panels over all time (the dashboard's
+//! default) sum a few thousand groups instead of reading one fact per offer (100M events:
+//! 51M offers; `/analytics/suggestions` took 1.9 s, the experiment 9 s).
 //!
-//! A group counts the offers of one (bucket, outcome, link kind, answered again,
-//! decision-time bin, policy reference, rewrite band). Whether an offer without an answer
-//! counts as unanswered depends on the request's cut-off, so those offers keep their hour
-//! (`slot`); the hour holding the cut-off is read from the facts themselves.
-//!
-//! The experiment counts sessions, not offers: `coachboard_session_groups` holds how many
-//! sessions were offered a suggestion (by whether in several buckets), and how many in each
-//! bucket.
+//! - `coachboard_suggestion_groups`: offers per (bucket, outcome, link kind, answered
+//!   again, decision-time bin, policy reference, rewrite band): outcomes, rewrite sizes and
+//!   the experiment's guardrails. Whether an offer without an answer counts as unanswered
+//!   depends on the request's cut-off, so those offers keep their hour (`slot`); the hour
+//!   holding the cut-off is read from the facts themselves.
+//! - `coachboard_session_groups`: sessions offered a suggestion, by whether in several
+//!   buckets (bucket NULL), and per bucket: the experiment's multiple exposure.
+//! - `coachboard_policy_outcome_groups`: offers per (bucket, policy referenced, outcome).
 //!
 //! Derived from the facts and kept in step with them in the same transaction: a catch-up
 //! appends the groups of the facts it replaces with negative counts, then those of the
-//! new facts (partial groups add up), and the table is folded together once it has grown.
-//! Not among the tables whose absence rebuilds everything: when it is missing (a file
-//! derived before it existed) it is grouped afresh from the facts.
+//! new facts (partial groups add up), and the tables are folded together once grown. Not
+//! among the tables whose absence rebuilds everything: when one is missing (a file derived
+//! before they existed) all are grouped afresh from the facts.
 
 use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, OptionalExt};
 
 use super::facts::FACTS;
 
-pub(crate) const TABLE: &str = "coachboard_suggestion_groups";
-pub(crate) const SESSIONS: &str = "coachboard_session_groups";
-
 /// The width of a slot, in seconds.
 pub(crate) const SLOT: i64 = 3600;
 
-pub(crate) const CREATE: &str = "
-    -- Derived by coachboard-api from coachboard_suggestions; safe to drop, regrouped when missing.
-    CREATE TABLE IF NOT EXISTS coachboard_suggestion_groups (
-        slot           BIGINT,
-        ab_test_bucket VARCHAR,
-        outcome        VARCHAR,
-        inferred       BOOLEAN NOT NULL,
-        answered_again BOOLEAN NOT NULL,
-        decision_bin   INTEGER,
-        touches_policy BOOLEAN NOT NULL,
-        rewrite_band   INTEGER,
-        n              BIGINT NOT NULL
-    );
-    -- Derived by coachboard-api from coachboard_suggestions; safe to drop, regrouped when missing.
-    -- A NULL bucket counts sessions over every bucket.
-    CREATE TABLE IF NOT EXISTS coachboard_session_groups (
-        ab_test_bucket  VARCHAR,
-        several_buckets BOOLEAN NOT NULL,
-        n               BIGINT NOT NULL
-    )";
+/// One grouped table: its name, its definition, its key columns, and the query of the
+/// groups of the facts a condition selects, each count times a sign.
+struct Grouping {
+    table: &'static str,
+    create: &'static str,
+    keys: &'static str,
+    select: fn(facts_where: &str, sign: i64) -> String,
+}
 
-/// The groups of the facts `facts_where` selects, each count times `sign`.
-fn grouped(facts_where: &str, sign: i64) -> String {
+const OFFERS: Grouping = Grouping {
+    table: "coachboard_suggestion_groups",
+    create: "
+        -- Derived by coachboard-api from coachboard_suggestions; safe to drop, regrouped when missing.
+        CREATE TABLE coachboard_suggestion_groups (
+            slot           BIGINT,
+            ab_test_bucket VARCHAR,
+            outcome        VARCHAR,
+            inferred       BOOLEAN NOT NULL,
+            answered_again BOOLEAN NOT NULL,
+            decision_bin   INTEGER,
+            touches_policy BOOLEAN NOT NULL,
+            rewrite_band   INTEGER,
+            n              BIGINT NOT NULL
+        )",
+    keys: "slot, ab_test_bucket, outcome, inferred, answered_again, decision_bin,
+           touches_policy, rewrite_band",
+    select: offers_grouped,
+};
+
+const SESSIONS: Grouping = Grouping {
+    table: "coachboard_session_groups",
+    create: "
+        -- Derived by coachboard-api from coachboard_suggestions; safe to drop, regrouped when missing.
+        -- A NULL bucket counts sessions over every bucket.
+        CREATE TABLE coachboard_session_groups (
+            ab_test_bucket  VARCHAR,
+            several_buckets BOOLEAN NOT NULL,
+            n               BIGINT NOT NULL
+        )",
+    keys: "ab_test_bucket, several_buckets",
+    select: sessions_grouped,
+};
+
+const POLICIES: Grouping = Grouping {
+    table: "coachboard_policy_outcome_groups",
+    create: "
+        -- Derived by coachboard-api from coachboard_suggestions; safe to drop, regrouped when missing.
+        CREATE TABLE coachboard_policy_outcome_groups (
+            ab_test_bucket VARCHAR,
+            policy         VARCHAR NOT NULL,
+            outcome        VARCHAR,
+            n              BIGINT NOT NULL
+        )",
+    keys: "ab_test_bucket, policy, outcome",
+    select: policy_outcomes_grouped,
+};
+
+const GROUPINGS: [Grouping; 3] = [OFFERS, SESSIONS, POLICIES];
+
+/// Every grouped table, for dropping them with the other derived tables.
+pub(crate) const TABLES: [&str; 3] = [OFFERS.table, SESSIONS.table, POLICIES.table];
+
+fn offers_grouped(facts_where: &str, sign: i64) -> String {
     format!(
         "SELECT CASE WHEN outcome IS NULL
                      THEN epoch(time_bucket(INTERVAL {SLOT} SECOND, ts))::BIGINT END AS slot,
@@ -61,8 +97,8 @@ fn grouped(facts_where: &str, sign: i64) -> String {
     )
 }
 
-/// The session groups of the facts `facts_where` selects, each count times `sign`. It
-/// selects every offer of a session or none (a catch-up gathers whole sessions).
+/// Counts sessions: the condition selects every offer of a session or none (a catch-up
+/// gathers whole sessions).
 fn sessions_grouped(facts_where: &str, sign: i64) -> String {
     format!(
         "WITH exposed AS (
@@ -80,65 +116,94 @@ fn sessions_grouped(facts_where: &str, sign: i64) -> String {
     )
 }
 
+/// Each fact keeps its offer's policies, parsed as the note counts them.
+fn policy_outcomes_grouped(facts_where: &str, sign: i64) -> String {
+    format!(
+        "WITH refs AS (
+             SELECT ab_test_bucket, unnest(policies) AS policy, outcome FROM {FACTS}
+             WHERE touches_policy AND ({facts_where})
+         )
+         SELECT ab_test_bucket, coalesce(policy, 'null'), outcome, {sign} * count(*)
+         FROM refs GROUP BY ALL"
+    )
+}
+
 /// The facts of the offers among `input` (rows shaped like the source).
 fn offers_of(input: &str) -> String {
     format!("offer_row IN (SELECT row_number FROM ({input}) WHERE event = 'offered')")
 }
 
-/// True when both tables are there.
+/// True when every grouped table is there.
 pub(crate) fn exists(conn: &Connection) -> duckdb::Result<bool> {
     let found: i64 = conn.query_row(
-        "SELECT count(*) FROM information_schema.tables
-         WHERE table_schema = 'main' AND table_name IN (?, ?)",
-        [TABLE, SESSIONS],
+        &format!(
+            "SELECT count(*) FROM information_schema.tables
+             WHERE table_schema = 'main' AND table_name IN ({})",
+            super::sql::placeholders(TABLES.len())
+        ),
+        duckdb::params_from_iter(TABLES),
         |row| row.get(0),
     )?;
-    Ok(found == 2)
+    Ok(found == TABLES.len() as i64)
 }
 
 /// Groups every fact afresh (inside the caller's transaction).
 pub(crate) fn build(conn: &Connection) -> duckdb::Result<()> {
-    conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS {TABLE}; DROP TABLE IF EXISTS {SESSIONS}; {CREATE};
-         INSERT INTO {TABLE} {};
-         INSERT INTO {SESSIONS} {};
-         INSERT OR REPLACE INTO coachboard_derived_state
-             SELECT 'suggestion_groups', count(*), NULL FROM {TABLE};",
-        grouped("TRUE", 1),
-        sessions_grouped("TRUE", 1),
-    ))
+    for grouping in GROUPINGS {
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS {table}; {create};
+             INSERT INTO {table} {select};",
+            table = grouping.table,
+            create = grouping.create,
+            select = (grouping.select)("TRUE", 1),
+        ))?;
+    }
+    record_fold(conn)
+}
+
+/// Appends the groups of the facts of `input`'s offers, times `sign`.
+fn append(conn: &Connection, input: &str, sign: i64) -> duckdb::Result<()> {
+    let offers = offers_of(input);
+    for grouping in GROUPINGS {
+        conn.execute_batch(&format!(
+            "INSERT INTO {} {}",
+            grouping.table,
+            (grouping.select)(&offers, sign)
+        ))?;
+    }
+    Ok(())
 }
 
 /// Takes back the groups of the facts of `input`'s offers, before a catch-up replaces
 /// them (inside its transaction).
 pub(crate) fn retract(conn: &Connection, input: &str) -> duckdb::Result<()> {
-    let offers = offers_of(input);
-    conn.execute_batch(&format!(
-        "INSERT INTO {TABLE} {}; INSERT INTO {SESSIONS} {};",
-        grouped(&offers, -1),
-        sessions_grouped(&offers, -1),
-    ))
+    append(conn, input, -1)
 }
 
 /// Adds the groups of the facts of `input`'s offers, once a catch-up has derived them,
-/// and folds the table when it has grown.
+/// and folds the tables when they have grown.
 pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
-    let offers = offers_of(input);
-    conn.execute_batch(&format!(
-        "INSERT INTO {TABLE} {}; INSERT INTO {SESSIONS} {};",
-        grouped(&offers, 1),
-        sessions_grouped(&offers, 1),
-    ))?;
+    append(conn, input, 1)?;
     compact_if_grown(conn)
 }
 
+/// The offers' groups (the largest table) after the last fold, in the derived state.
+fn record_fold(conn: &Connection) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "INSERT OR REPLACE INTO coachboard_derived_state
+         SELECT 'suggestion_groups', count(*), NULL FROM {}",
+        OFFERS.table
+    ))
+}
+
 /// Folds partial groups together once the offers' table has grown to twice its size after
-/// the last fold (recorded in the derived state as `suggestion_groups`); the sessions'
-/// table, which grows as fast, with it.
+/// the last fold; the others, which grow with it, too.
 fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {TABLE}"), [], |row| {
-        row.get(0)
-    })?;
+    let rows: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM {}", OFFERS.table),
+        [],
+        |row| row.get(0),
+    )?;
     let folded: Option<i64> = conn
         .query_row(
             "SELECT rows FROM coachboard_derived_state WHERE name = 'suggestion_groups'",
@@ -149,23 +214,19 @@ fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
     if folded.is_some_and(|folded| rows <= 2 * folded + 10_000) {
         return Ok(());
     }
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE coachboard_folded_groups AS
-             SELECT slot, ab_test_bucket, outcome, inferred, answered_again, decision_bin,
-                    touches_policy, rewrite_band, sum(n)::BIGINT AS n
-             FROM {TABLE} GROUP BY ALL HAVING sum(n) <> 0;
-         DELETE FROM {TABLE};
-         INSERT INTO {TABLE} SELECT * FROM coachboard_folded_groups;
-         DROP TABLE coachboard_folded_groups;
-         CREATE OR REPLACE TEMP TABLE coachboard_folded_sessions AS
-             SELECT ab_test_bucket, several_buckets, sum(n)::BIGINT AS n
-             FROM {SESSIONS} GROUP BY ALL HAVING sum(n) <> 0;
-         DELETE FROM {SESSIONS};
-         INSERT INTO {SESSIONS} SELECT * FROM coachboard_folded_sessions;
-         DROP TABLE coachboard_folded_sessions;
-         INSERT OR REPLACE INTO coachboard_derived_state
-             SELECT 'suggestion_groups', count(*), NULL FROM {TABLE};"
-    ))
+    for grouping in GROUPINGS {
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE coachboard_folded AS
+                 SELECT {keys}, sum(n)::BIGINT AS n FROM {table}
+                 GROUP BY ALL HAVING sum(n) <> 0;
+             DELETE FROM {table};
+             INSERT INTO {table} SELECT * FROM coachboard_folded;
+             DROP TABLE coachboard_folded;",
+            keys = grouping.keys,
+            table = grouping.table,
+        ))?;
+    }
+    record_fold(conn)
 }
 
 /// A query of the groups, filtered to one bucket or none, and its parameters.
@@ -201,7 +262,7 @@ pub(crate) fn suggestions(bucket: Option<&str>, cut_off: i64) -> Grouped {
              SELECT ab_test_bucket, outcome, inferred, answered_again,
                     coalesce(outcome IS NULL AND slot < ?, false) AS unanswered, decision_bin,
                     touches_policy, n
-             FROM {TABLE} WHERE {bucket_test} AND slot IS DISTINCT FROM ?
+             FROM {offers} WHERE {bucket_test} AND slot IS DISTINCT FROM ?
              UNION ALL
              SELECT ab_test_bucket, outcome, inferred, answers > 1, coalesce(ts < ?, false),
                     decision_bin, touches_policy, 1
@@ -210,7 +271,8 @@ pub(crate) fn suggestions(bucket: Option<&str>, cut_off: i64) -> Grouped {
          )
          SELECT ab_test_bucket, outcome, inferred, answered_again, unanswered, decision_bin,
                 touches_policy, sum(n)::BIGINT
-         FROM parts GROUP BY ALL HAVING sum(n) <> 0"
+         FROM parts GROUP BY ALL HAVING sum(n) <> 0",
+        offers = OFFERS.table,
     );
     Grouped { sql, params }
 }
@@ -223,8 +285,9 @@ pub(crate) fn rewrite_outcomes(bucket: Option<&str>) -> Grouped {
     };
     Grouped {
         sql: format!(
-            "SELECT rewrite_band, outcome, sum(n)::BIGINT FROM {TABLE} WHERE {condition}
-             GROUP BY ALL HAVING sum(n) <> 0"
+            "SELECT rewrite_band, outcome, sum(n)::BIGINT FROM {} WHERE {condition}
+             GROUP BY ALL HAVING sum(n) <> 0",
+            OFFERS.table
         ),
         params,
     }
@@ -241,7 +304,24 @@ pub(crate) fn multiple_exposure(bucket: Option<&str>) -> Grouped {
         sql: format!(
             "SELECT coalesce(sum(n), 0)::BIGINT,
                     coalesce(sum(n) FILTER (WHERE several_buckets), 0)::BIGINT
-             FROM {SESSIONS} WHERE {condition}"
+             FROM {} WHERE {condition}",
+            SESSIONS.table
+        ),
+        params,
+    }
+}
+
+/// The rows of `sql::policy_outcomes` for every offer (of one bucket).
+pub(crate) fn policy_outcomes(bucket: Option<&str>) -> Grouped {
+    let (condition, params) = match bucket {
+        Some(bucket) => ("ab_test_bucket = ?", vec![Value::Text(bucket.to_owned())]),
+        None => ("TRUE", Vec::new()),
+    };
+    Grouped {
+        sql: format!(
+            "SELECT policy, outcome, sum(n)::BIGINT FROM {} WHERE {condition}
+             GROUP BY ALL HAVING sum(n) <> 0",
+            POLICIES.table
         ),
         params,
     }
@@ -272,7 +352,9 @@ mod tests {
             conn.execute(
                 "INSERT INTO coachboard_suggestions VALUES (?, to_timestamp(?)::TIMESTAMP,
                  ?, ?, ?, ? % 3 = 0, CASE WHEN ? IS NULL THEN 0 ELSE 1 + ? % 2 END,
-                 CASE WHEN ? IS NOT NULL THEN 600 + ? % 7 END, ? % 2 = 0, [], ?, ? % 11)",
+                 CASE WHEN ? IS NOT NULL THEN 600 + ? % 7 END, ? % 4 < 3,
+                 CASE WHEN ? % 4 < 3 THEN ['PII-01', 'TONE-' || (? % 3)] ELSE [] END,
+                 ?, ? % 11)",
                 duckdb::params![
                     format!("o{row}"),
                     START + seconds,
@@ -283,6 +365,8 @@ mod tests {
                     outcome,
                     row,
                     outcome,
+                    row,
+                    row,
                     row,
                     row,
                     row as i64,
@@ -361,6 +445,17 @@ mod tests {
                 sorted_rows(conn, &grouped.sql, grouped.params),
                 sorted_rows(conn, &sql::rewrite_outcomes(SOURCE, "TRUE"), Vec::new()),
             );
+            let grouped = policy_outcomes(Some("A"));
+            let policies = sorted_rows(conn, &grouped.sql, grouped.params);
+            assert!(policies.len() > 3, "{policies:?}");
+            assert_eq!(
+                policies,
+                sorted_rows(
+                    conn,
+                    &sql::policy_outcomes(SOURCE, "ab_test_bucket = ?"),
+                    vec![Value::Text("A".into())]
+                ),
+            );
         }
     }
 
@@ -411,13 +506,16 @@ mod tests {
             })
             .expect("count")
         };
-        let partial = (count(TABLE), count(SESSIONS));
+        let partial = TABLES.map(count);
         conn.execute("DELETE FROM coachboard_derived_state", [])
             .expect("forget the last fold");
         compact_if_grown(&conn).expect("fold");
-        let folded = (count(TABLE), count(SESSIONS));
+        let folded = TABLES.map(count);
         assert!(
-            folded.0 < partial.0 && folded.1 < partial.1,
+            folded
+                .iter()
+                .zip(&partial)
+                .all(|(after, before)| after < before),
             "{folded:?} groups after the fold, {partial:?} before"
         );
         assert_agree(&conn);
