@@ -255,6 +255,16 @@ async fn the_stored_rollup_builds_the_same_cube_as_every_row() {
     assert_eq!(from_disk.extent(), from_rows.extent());
 }
 
+/// The API stopped, `drop` run on its file, and started again.
+fn reopened_without(api: TestApi, drop: &str) -> TestApi {
+    let dir = api.into_dir();
+    {
+        let conn = duckdb::Connection::open(crate::common::db_path(&dir)).expect("open");
+        conn.execute_batch(drop).expect("drop");
+    }
+    TestApi::open(dir, coachboard_api::Settings::default())
+}
+
 /// Links, suggestion facts and rewrite sizes brought up to date after each write (batches
 /// out of time order, so outcomes often arrive before their offers), and after rows another
 /// program appended while the API was down, agree exactly with ones derived afresh from the
@@ -326,13 +336,7 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         );
     }
     // A file derived before the suggestion groups existed: grouped afresh from the facts.
-    let dir = api.into_dir();
-    {
-        let conn = duckdb::Connection::open(crate::common::db_path(&dir)).expect("open");
-        conn.execute_batch("DROP TABLE coachboard_suggestion_groups")
-            .expect("drop");
-    }
-    let api = TestApi::open(dir, coachboard_api::Settings::default());
+    let api = reopened_without(api, "DROP TABLE coachboard_suggestion_groups");
     for (endpoint, expected) in endpoints.iter().zip(&before) {
         assert_eq!(
             &api.json(endpoint).await,
@@ -340,16 +344,11 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
             "{endpoint} after the groups were regrouped"
         );
     }
-    let dir = api.into_dir();
-    {
-        let conn = duckdb::Connection::open(crate::common::db_path(&dir)).expect("open");
-        conn.execute_batch(
-            "DROP TABLE coachboard_links; DROP TABLE coachboard_rewrites;
-             DROP TABLE coachboard_derived_state",
-        )
-        .expect("drop");
-    }
-    let api = TestApi::open(dir, coachboard_api::Settings::default());
+    let api = reopened_without(
+        api,
+        "DROP TABLE coachboard_links; DROP TABLE coachboard_rewrites;
+         DROP TABLE coachboard_derived_state",
+    );
     for (endpoint, expected) in endpoints.iter().zip(&before) {
         assert_eq!(
             &api.json(endpoint).await,

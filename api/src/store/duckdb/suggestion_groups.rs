@@ -277,20 +277,25 @@ pub(crate) fn suggestions(bucket: Option<&str>, cut_off: i64) -> Grouped {
     Grouped { sql, params }
 }
 
-/// The rows of `sql::rewrite_outcomes` for every offer (of one bucket).
-pub(crate) fn rewrite_outcomes(bucket: Option<&str>) -> Grouped {
+/// `columns` of `table`'s groups with their counts summed, over every offer (of one
+/// bucket).
+fn summed(columns: &str, table: &str, bucket: Option<&str>) -> Grouped {
     let (condition, params) = match bucket {
         Some(bucket) => ("ab_test_bucket = ?", vec![Value::Text(bucket.to_owned())]),
         None => ("TRUE", Vec::new()),
     };
     Grouped {
         sql: format!(
-            "SELECT rewrite_band, outcome, sum(n)::BIGINT FROM {} WHERE {condition}
-             GROUP BY ALL HAVING sum(n) <> 0",
-            OFFERS.table
+            "SELECT {columns}, sum(n)::BIGINT FROM {table} WHERE {condition}
+             GROUP BY ALL HAVING sum(n) <> 0"
         ),
         params,
     }
+}
+
+/// The rows of `sql::rewrite_outcomes` for every offer (of one bucket).
+pub(crate) fn rewrite_outcomes(bucket: Option<&str>) -> Grouped {
+    summed("rewrite_band, outcome", OFFERS.table, bucket)
 }
 
 /// The row of `sql::multiple_exposure` for every offer (of one bucket): sessions offered a
@@ -313,18 +318,7 @@ pub(crate) fn multiple_exposure(bucket: Option<&str>) -> Grouped {
 
 /// The rows of `sql::policy_outcomes` for every offer (of one bucket).
 pub(crate) fn policy_outcomes(bucket: Option<&str>) -> Grouped {
-    let (condition, params) = match bucket {
-        Some(bucket) => ("ab_test_bucket = ?", vec![Value::Text(bucket.to_owned())]),
-        None => ("TRUE", Vec::new()),
-    };
-    Grouped {
-        sql: format!(
-            "SELECT policy, outcome, sum(n)::BIGINT FROM {} WHERE {condition}
-             GROUP BY ALL HAVING sum(n) <> 0",
-            POLICIES.table
-        ),
-        params,
-    }
+    summed("policy, outcome", POLICIES.table, bucket)
 }
 
 #[cfg(test)]
