@@ -29,7 +29,7 @@ const STATE: &str = "
 
 /// The layout of the derived tables: a file whose tables were derived by a build with
 /// another layout has them all built afresh.
-const LAYOUT: i64 = 7;
+const LAYOUT: i64 = 8;
 
 /// Per connection: the sessions derived again, and the offers the new rows name that are
 /// not among those sessions' rows.
@@ -295,11 +295,11 @@ fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<
     )?;
     commits.chunk_done(conn)?;
     let lap = laps("rebuilding derived tables");
-    // Rewrite sizes first: the suggestion facts copy them.
-    add_row_own(conn, source, -1, commits)?;
-    lap("words, rewrite sizes");
     rebuild::derive_all(conn, source, commits)?;
     lap("links, suggestion facts, policy rows, answers");
+    add_row_own(conn, source, -1, commits)?;
+    lap("words, rewrite sizes");
+    // After the rewrite sizes: the groups count offers by their size's band.
     suggestion_groups::build(conn)?;
     lap("suggestion groups");
     rollup::add_rows(conn, source, -1)?;
@@ -377,7 +377,7 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     ))?;
     lap("rows gathered");
     // The new rows only: their words, and one rewrite size per new offer, as a rebuild
-    // (before the facts, which copy the sizes).
+    // (before the groups, which count offers by their size's band).
     add_row_own(conn, source, after_row, Commits::Once)?;
     lap("words, rewrite sizes");
     let input = format!("SELECT * FROM {LOCAL}");

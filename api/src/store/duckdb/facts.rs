@@ -1,7 +1,6 @@
 //! One row per suggestion (offer) with what became of it, in `coachboard_suggestions`: the
 //! offer's time, bucket and session, its first answer (type, time, how it was linked), how
-//! many answers it had, the decision time, the policies it references and its rewrite
-//! size's band (from `coachboard_rewrites`, added first). Derived from
+//! many answers it had, the decision time and the policies it references. Derived from
 //! `coach_events` and the links, kept in step with them (`derive.rs`), so the suggestion
 //! answers read a narrow table instead of pairing every offer with its outcomes per query.
 //! Rows are derived after their commit, so `offer_row` (the offer's row id) is final; the
@@ -11,7 +10,6 @@
 use duckdb::Connection;
 
 use super::links::SOURCE_LINKS;
-use super::rewrites;
 use super::sql::{EXPONENT, LATENCY_BIN, POLICY_LIST};
 use crate::histogram::MAX_LATENCY_MS;
 
@@ -30,8 +28,7 @@ pub(crate) const CREATE: &str = "
         decision_bin   INTEGER,
         touches_policy BOOLEAN NOT NULL,
         policies       VARCHAR[],
-        offer_row      BIGINT NOT NULL,
-        rewrite_band   INTEGER
+        offer_row      BIGINT NOT NULL
     )";
 
 /// The facts of every offer of `input` (rows shaped like the source holding those offers
@@ -53,28 +50,21 @@ fn facts(input: &str) -> String {
              WHERE links.offer_id IN (SELECT id FROM offers)
          ),
          first AS (SELECT * FROM answers WHERE nth = 1),
-         -- The offers' rewrite sizes, found by row id (a range of the table, in row order).
-         sized AS (
-             SELECT offers.*, {band} AS rewrite_band
-             FROM offers LEFT JOIN {rewrites} sizes ON sizes.offer_row = offers.row_number
-         ),
          decided AS (
-             SELECT sized.*, first.outcome, coalesce(first.inferred, false) AS inferred,
+             SELECT offers.*, first.outcome, coalesce(first.inferred, false) AS inferred,
                     coalesce(first.answers, 0) AS answers,
-                    CASE WHEN first.ts > sized.ts
-                         THEN least(epoch_ms(first.ts) - epoch_ms(sized.ts), {MAX_LATENCY_MS})
+                    CASE WHEN first.ts > offers.ts
+                         THEN least(epoch_ms(first.ts) - epoch_ms(offers.ts), {MAX_LATENCY_MS})
                     END AS lat
-             FROM sized LEFT JOIN first ON first.offer_id = sized.id
+             FROM offers LEFT JOIN first ON first.offer_id = offers.id
          ),
          binned AS (SELECT *, floor(log2(lat))::BIGINT AS e0 FROM decided),
          exact AS (SELECT *, {EXPONENT} AS e FROM binned)
          SELECT id, ts, ab_test_bucket, session_id, outcome, inferred, answers,
                 {LATENCY_BIN} AS decision_bin, coalesce(len(policies), 0) > 0, policies,
-                row_number, rewrite_band
+                row_number
          FROM (SELECT *, {POLICY_LIST} AS policies FROM exact)
-         ORDER BY row_number",
-        band = rewrites::BAND,
-        rewrites = rewrites::TABLE,
+         ORDER BY row_number"
     )
 }
 

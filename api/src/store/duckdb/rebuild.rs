@@ -218,8 +218,6 @@ mod tests {
             facts::CREATE,
             policy_rows::CREATE,
             answers::CREATE,
-            // Empty: the facts read the rewrite sizes, which these tests leave out.
-            super::super::rewrites::CREATE,
         ] {
             conn.execute_batch(create).expect("derived table");
         }

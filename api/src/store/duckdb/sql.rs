@@ -9,11 +9,11 @@ use chrono::NaiveDateTime;
 use coachboard_contract::{SortKey, SortOrder};
 use duckdb::types::{TimeUnit, Value};
 
-use super::answers;
 use super::facts::FACTS;
 use super::links::ALL_LINKS;
 use super::words::Needle;
 use super::{EventsQuery, GroupRow, PolicyRow, Scope};
+use super::{answers, rewrites};
 use crate::histogram::MAX_LATENCY_MS;
 
 /// `histogram::bin_of` in SQL, over a positive latency `lat` (NULL stays NULL). `log2` is
@@ -480,7 +480,14 @@ pub(crate) fn multiple_exposure(source: &str, conditions: &str) -> String {
 /// Suggestions per (rewrite-size band, outcome). Parameters: the conditions'.
 pub(crate) fn rewrite_outcomes(source: &str, conditions: &str) -> String {
     let with = picked(source, conditions);
-    format!("{with} SELECT rewrite_band, outcome, count(*) AS n FROM picked GROUP BY ALL")
+    format!(
+        "{with}
+         SELECT {band} AS band, picked.outcome, count(*) AS n
+         FROM picked LEFT JOIN {sizes} sizes ON sizes.offer_row = picked.offer_row
+         GROUP BY ALL",
+        band = rewrites::BAND,
+        sizes = rewrites::TABLE,
+    )
 }
 
 /// The links of one session's outcomes. Parameters: the session id.

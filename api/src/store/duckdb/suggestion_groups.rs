@@ -21,6 +21,7 @@ use duckdb::types::{TimeUnit, Value};
 use duckdb::{Connection, OptionalExt};
 
 use super::facts::FACTS;
+use super::rewrites;
 
 /// The width of a slot, in seconds.
 pub(crate) const SLOT: i64 = 3600;
@@ -87,13 +88,18 @@ const GROUPINGS: [Grouping; 3] = [OFFERS, SESSIONS, POLICIES];
 /// Every grouped table, for dropping them with the other derived tables.
 pub(crate) const TABLES: [&str; 3] = [OFFERS.table, SESSIONS.table, POLICIES.table];
 
+/// Each offer with its rewrite size's band, found by row id.
 fn offers_grouped(facts_where: &str, sign: i64) -> String {
     format!(
         "SELECT CASE WHEN outcome IS NULL
                      THEN epoch(time_bucket(INTERVAL {SLOT} SECOND, ts))::BIGINT END AS slot,
                 ab_test_bucket, outcome, inferred, answers > 1, decision_bin, touches_policy,
-                rewrite_band, {sign} * count(*) AS n
-         FROM {FACTS} WHERE {facts_where} GROUP BY ALL"
+                {band}, {sign} * count(*) AS n
+         FROM (SELECT * FROM {FACTS} WHERE {facts_where}) picked
+         LEFT JOIN {sizes} sizes ON sizes.offer_row = picked.offer_row
+         GROUP BY ALL",
+        band = rewrites::BAND,
+        sizes = rewrites::TABLE,
     )
 }
 
@@ -332,11 +338,18 @@ mod tests {
     /// Seconds of 2026-11-01T00:00:00Z.
     const START: i64 = 1_793_491_200;
 
-    /// Offers at `START` + the given seconds, with an outcome or none, in two buckets.
+    /// Offers at `START` + the given seconds, with an outcome or none, in two buckets, and
+    /// the rewrite sizes of most of them.
     fn facts_table(offers: &[(i64, Option<&str>)]) -> Connection {
         let conn = Connection::open_in_memory().expect("in-memory DuckDB");
         conn.execute_batch(CREATE_TABLE).expect("events");
         conn.execute_batch(facts::CREATE).expect("facts");
+        conn.execute_batch(rewrites::CREATE).expect("rewrite sizes");
+        conn.execute_batch(&format!(
+            "INSERT INTO {} SELECT range, range * 7 % 101 FROM range(0, 100) WHERE range % 5 > 0",
+            rewrites::TABLE
+        ))
+        .expect("sizes");
         conn.execute_batch(
             "CREATE TABLE coachboard_derived_state (
                  name VARCHAR PRIMARY KEY, rows BIGINT NOT NULL, last_row BIGINT)",
@@ -347,8 +360,7 @@ mod tests {
                 "INSERT INTO coachboard_suggestions VALUES (?, to_timestamp(?)::TIMESTAMP,
                  ?, ?, ?, ? % 3 = 0, CASE WHEN ? IS NULL THEN 0 ELSE 1 + ? % 2 END,
                  CASE WHEN ? IS NOT NULL THEN 600 + ? % 7 END, ? % 4 < 3,
-                 CASE WHEN ? % 4 < 3 THEN ['PII-01', 'TONE-' || (? % 3)] ELSE [] END,
-                 ?, ? % 11)",
+                 CASE WHEN ? % 4 < 3 THEN ['PII-01', 'TONE-' || (? % 3)] ELSE [] END, ?)",
                 duckdb::params![
                     format!("o{row}"),
                     START + seconds,
@@ -364,7 +376,6 @@ mod tests {
                     row,
                     row,
                     row as i64,
-                    row,
                 ],
             )
             .expect("fact");
@@ -488,7 +499,7 @@ mod tests {
                  decision_bin = 640
              WHERE session_id IN ('s2', 'solo26');
              INSERT INTO coachboard_suggestions
-             SELECT 'late', ts, 'B', 'solo26', NULL, false, 0, NULL, false, [], 99, NULL
+             SELECT 'late', ts, 'B', 'solo26', NULL, false, 0, NULL, false, [], 99
              FROM coachboard_suggestions WHERE offer_row = 0",
         )
         .expect("facts replaced");
