@@ -18,7 +18,7 @@ pub(crate) const CREATE: &str = "
 
 pub(crate) const TABLE: &str = "coachboard_rewrites";
 
-/// The tenth of a percent range a rewrite size falls in (0 to 9, 100% in the last), from
+/// The ten-point band a rewrite size falls in (0 to 9, 100% in the last), from
 /// this table's `rewrite_pct`; NULL without a size (least() skips NULLs in DuckDB).
 pub(crate) const BAND: &str = "CASE WHEN rewrite_pct IS NOT NULL
          THEN CAST(least(floor(rewrite_pct / 10), 9) AS INTEGER) END";
