@@ -475,6 +475,30 @@ impl DuckDbStore {
         ))
     }
 
+    /// Reads a suggestion panel with `run`: from its groups (`grouped`, given the bucket)
+    /// when the scope selects every offer, or every offer of one bucket, and they are
+    /// there; else from the facts (`facts`, given the source and the scope's conditions).
+    fn read_suggestions<T>(
+        &self,
+        scope: &Scope,
+        facts: impl FnOnce(&str, sql::Conditions) -> (String, Vec<Value>),
+        grouped: impl FnOnce(Option<&str>) -> suggestion_groups::Grouped,
+        run: impl FnOnce(&Connection, &str, Vec<Value>) -> duckdb::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.derive_if_behind()?;
+        let (mut query, mut params) =
+            facts(&self.source().select, self.suggestion_conditions(scope)?);
+        self.read(|conn| {
+            if let Some(bucket) = every_offer(scope)
+                && suggestion_groups::exists(conn)?
+            {
+                let groups = grouped(bucket);
+                (query, params) = (groups.sql, groups.params);
+            }
+            run(conn, &query, params)
+        })
+    }
+
     /// The scope's text filter resolved against the word index.
     fn needle(&self, scope: &Scope) -> Result<Option<words::Needle>, StoreError> {
         let Some(text) = &scope.text else {
@@ -699,20 +723,15 @@ impl EventStore for DuckDbStore {
         scope: &Scope,
         unanswered_before: NaiveDateTime,
     ) -> Result<Vec<SuggestionRow>, StoreError> {
-        self.derive_if_behind()?;
-        let conditions = self.suggestion_conditions(scope)?;
-        let mut query = sql::suggestions(&self.source().select, &conditions.sql);
-        let mut params = conditions.params;
-        params.push(timestamp(unanswered_before));
         let cut_off = unanswered_before.and_utc().timestamp_micros();
-        self.read(|conn| {
-            if let Some(bucket) = every_offer(scope)
-                && suggestion_groups::exists(conn)?
-            {
-                let grouped = suggestion_groups::suggestions(bucket, cut_off);
-                (query, params) = (grouped.sql, grouped.params);
-            }
-            let mut statement = conn.prepare_cached(&query)?;
+        let facts = |source: &str, conditions: sql::Conditions| {
+            let mut params = conditions.params;
+            params.push(timestamp(unanswered_before));
+            (sql::suggestions(source, &conditions.sql), params)
+        };
+        let grouped = |bucket: Option<&str>| suggestion_groups::suggestions(bucket, cut_off);
+        self.read_suggestions(scope, facts, grouped, |conn, query, params| {
+            let mut statement = conn.prepare_cached(query)?;
             let rows = statement.query_map(params_from_iter(params), |row| {
                 Ok(SuggestionRow {
                     bucket: row.get(0)?,
@@ -730,53 +749,55 @@ impl EventStore for DuckDbStore {
     }
 
     fn policy_outcomes(&self, scope: &Scope) -> Result<Vec<PolicyOutcomeRow>, StoreError> {
-        self.derive_if_behind()?;
-        let conditions = self.suggestion_conditions(scope)?;
-        let mut query = sql::policy_outcomes(&self.source().select, &conditions.sql);
-        let mut params = conditions.params;
-        self.read(|conn| {
-            if let Some(bucket) = every_offer(scope)
-                && suggestion_groups::exists(conn)?
-            {
-                let grouped = suggestion_groups::policy_outcomes(bucket);
-                (query, params) = (grouped.sql, grouped.params);
-            }
-            let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(params), |row| {
-                Ok(PolicyOutcomeRow {
-                    policy: row.get(0)?,
-                    outcome: row.get(1)?,
-                    count: row.get::<_, i64>(2)? as u64,
-                })
-            })?;
-            rows.collect::<Result<_, _>>()
-        })
+        let facts = |source: &str, conditions: sql::Conditions| {
+            (
+                sql::policy_outcomes(source, &conditions.sql),
+                conditions.params,
+            )
+        };
+        self.read_suggestions(
+            scope,
+            facts,
+            suggestion_groups::policy_outcomes,
+            |conn, query, params| {
+                let mut statement = conn.prepare_cached(query)?;
+                let rows = statement.query_map(params_from_iter(params), |row| {
+                    Ok(PolicyOutcomeRow {
+                        policy: row.get(0)?,
+                        outcome: row.get(1)?,
+                        count: row.get::<_, i64>(2)? as u64,
+                    })
+                })?;
+                rows.collect::<Result<_, _>>()
+            },
+        )
     }
 
     fn rewrite_outcomes(&self, scope: &Scope) -> Result<Vec<RewriteRow>, StoreError> {
-        self.derive_if_behind()?;
-        let conditions = self.suggestion_conditions(scope)?;
-        let mut query = sql::rewrite_outcomes(&self.source().select, &conditions.sql);
-        let mut params = conditions.params;
-        self.read(|conn| {
-            if let Some(bucket) = every_offer(scope)
-                && suggestion_groups::exists(conn)?
-            {
-                let grouped = suggestion_groups::rewrite_outcomes(bucket);
-                (query, params) = (grouped.sql, grouped.params);
-            }
-            let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(params), |row| {
-                Ok(RewriteRow {
-                    band: row
-                        .get::<_, Option<i64>>(0)?
-                        .map(|band| band.clamp(0, 9) as u8),
-                    outcome: row.get(1)?,
-                    count: row.get::<_, i64>(2)? as u64,
-                })
-            })?;
-            rows.collect::<Result<_, _>>()
-        })
+        let facts = |source: &str, conditions: sql::Conditions| {
+            (
+                sql::rewrite_outcomes(source, &conditions.sql),
+                conditions.params,
+            )
+        };
+        self.read_suggestions(
+            scope,
+            facts,
+            suggestion_groups::rewrite_outcomes,
+            |conn, query, params| {
+                let mut statement = conn.prepare_cached(query)?;
+                let rows = statement.query_map(params_from_iter(params), |row| {
+                    Ok(RewriteRow {
+                        band: row
+                            .get::<_, Option<i64>>(0)?
+                            .map(|band| band.clamp(0, 9) as u8),
+                        outcome: row.get(1)?,
+                        count: row.get::<_, i64>(2)? as u64,
+                    })
+                })?;
+                rows.collect::<Result<_, _>>()
+            },
+        )
     }
 
     fn session_links(&self, session_id: &str) -> Result<Vec<(String, String, bool)>, StoreError> {
@@ -792,21 +813,22 @@ impl EventStore for DuckDbStore {
     }
 
     fn multiple_exposure(&self, scope: &Scope) -> Result<(u64, u64), StoreError> {
-        self.derive_if_behind()?;
-        let conditions = self.suggestion_conditions(scope)?;
-        let mut query = sql::multiple_exposure(&self.source().select, &conditions.sql);
-        let mut params = conditions.params;
-        self.read(|conn| {
-            if let Some(bucket) = every_offer(scope)
-                && suggestion_groups::exists(conn)?
-            {
-                let grouped = suggestion_groups::multiple_exposure(bucket);
-                (query, params) = (grouped.sql, grouped.params);
-            }
-            conn.query_row(&query, params_from_iter(params), |row| {
-                Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64))
-            })
-        })
+        let facts = |source: &str, conditions: sql::Conditions| {
+            (
+                sql::multiple_exposure(source, &conditions.sql),
+                conditions.params,
+            )
+        };
+        self.read_suggestions(
+            scope,
+            facts,
+            suggestion_groups::multiple_exposure,
+            |conn, query, params| {
+                conn.query_row(query, params_from_iter(params), |row| {
+                    Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64))
+                })
+            },
+        )
     }
 
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError> {
