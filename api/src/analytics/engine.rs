@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
-use chrono::NaiveDateTime;
 use coachboard_contract::DataChanged;
 use tokio::sync::watch;
 
@@ -15,7 +14,7 @@ use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
 use super::group_commit::GroupCommit;
 use super::recent::Recent;
 use crate::ids::IdIndex;
-use crate::rollup::{Cube, HourRange, ceil_hour, floor_hour};
+use crate::rollup::{Cube, HourRange, ceil_hour, floor_hour, split_at_hours};
 use crate::store::{EventStore, Extent, Scope, StoreError, StoredEvent};
 
 pub struct Engine {
@@ -91,10 +90,13 @@ enum Part {
 
 /// What a query wants besides counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wants {
+pub struct Wants<'a> {
     pub policies: bool,
     /// Slot width for raw rows (`None`: not grouped by time).
     pub raw_slot: Option<i64>,
+    /// The starts of the answer's time buckets (ascending), when grouped by time: raw rows
+    /// may come a row per bucket instead of per slot.
+    pub buckets: Option<&'a [i64]>,
     /// False when the answer's time boundaries do not fall on UTC hours.
     pub rollup: bool,
 }
@@ -231,7 +233,7 @@ impl Engine {
     pub fn run(
         &self,
         scope: &Scope,
-        wants: Wants,
+        wants: Wants<'_>,
         sink: &mut impl Accumulate,
     ) -> Result<(), StoreError> {
         let parts = if wants.rollup && !self.shared {
@@ -266,7 +268,13 @@ impl Engine {
                     }
                 }
                 Part::Raw(part_scope) => {
-                    let rows = self.store.aggregate(&part_scope, wants.raw_slot)?;
+                    let rows = match (wants.raw_slot, wants.buckets) {
+                        (Some(width), Some(starts)) => {
+                            self.store
+                                .aggregate_in_buckets(&part_scope, width, starts)?
+                        }
+                        (slot, _) => self.store.aggregate(&part_scope, slot)?,
+                    };
                     feed_groups(sink, &rows);
                     if wants.policies {
                         let policies = self.store.policy_counts(&part_scope, wants.raw_slot)?;
@@ -554,44 +562,29 @@ impl Engine {
     }
 }
 
-fn instant_of(seconds: i64) -> Option<NaiveDateTime> {
-    chrono::DateTime::from_timestamp(seconds, 0).map(|instant| instant.naive_utc())
-}
-
 /// Splits a scope into whole UTC hours the roll-up answers and raw edges at either end.
 fn plan(scope: &Scope) -> Vec<Part> {
     if !scope.fits_rollup() {
         return vec![Part::Raw(scope.clone())];
     }
-    let first_hour = scope.from.map(ceil_hour);
-    let end_hour = scope.to.map(floor_hour);
-    if let (Some(first), Some(end)) = (first_hour, end_hour)
-        && first >= end
-    {
+    let split = split_at_hours(scope.from, scope.to);
+    let Some(hours) = split.hours else {
         return vec![Part::Raw(scope.clone())];
-    }
-    let mut parts = vec![Part::Rollup(HourRange {
-        start: first_hour.map_or(Bound::Unbounded, Bound::Included),
-        end: end_hour.map_or(Bound::Unbounded, Bound::Excluded),
-        untimed: scope.from.is_none() && scope.to.is_none(),
-    })];
-    if let (Some(from), Some(first)) = (scope.from, first_hour.and_then(instant_of))
-        && from < first
-    {
-        parts.push(Part::Raw(scope.with_range(Some(from), Some(first))));
-    }
-    if let (Some(to), Some(end)) = (scope.to, end_hour.and_then(instant_of))
-        && end < to
-    {
-        parts.push(Part::Raw(scope.with_range(Some(end), Some(to))));
-    }
-    parts
+    };
+    std::iter::once(Part::Rollup(hours))
+        .chain(
+            split
+                .edges
+                .into_iter()
+                .map(|(from, to)| Part::Raw(scope.with_range(from, to))),
+        )
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
+    use chrono::{NaiveDate, NaiveDateTime};
 
     fn at(h: u32, m: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2025, 10, 1)

@@ -33,6 +33,7 @@ pub fn count(engine: &Engine, scope: &Scope) -> Result<u64, StoreError> {
     let wants = Wants {
         policies: false,
         raw_slot: None,
+        buckets: None,
         rollup: true,
     };
     engine.run(scope, wants, &mut counter)?;

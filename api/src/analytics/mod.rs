@@ -33,6 +33,7 @@ pub fn aggregate(engine: &Engine, scope: &Scope, policies: bool) -> Result<Aggre
     let wants = Wants {
         policies,
         raw_slot: None,
+        buckets: None,
         rollup: true,
     };
     engine.run(scope, wants, &mut aggregate)?;

@@ -48,6 +48,7 @@ pub fn timeseries(
         let wants = Wants {
             policies: false,
             raw_slot: Some(slot_width(&starts)),
+            buckets: Some(&starts),
             rollup: starts
                 .iter()
                 .all(|start| start.rem_euclid(crate::rollup::HOUR) == 0),

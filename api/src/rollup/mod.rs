@@ -9,6 +9,7 @@ mod dictionary;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
+use chrono::NaiveDateTime;
 use coachboard_contract::parse_policy_refs;
 
 use cell::Cell;
@@ -25,12 +26,12 @@ use crate::store::{
 pub const HOUR: i64 = 3600;
 
 /// Start of the UTC hour holding `instant`, in seconds since the epoch.
-pub fn floor_hour(instant: chrono::NaiveDateTime) -> i64 {
+pub fn floor_hour(instant: NaiveDateTime) -> i64 {
     instant.and_utc().timestamp().div_euclid(HOUR) * HOUR
 }
 
 /// Start of the first whole UTC hour at or after `instant`.
-pub fn ceil_hour(instant: chrono::NaiveDateTime) -> i64 {
+pub fn ceil_hour(instant: NaiveDateTime) -> i64 {
     let utc = instant.and_utc();
     let floor = floor_hour(instant);
     if utc.timestamp() == floor && utc.timestamp_subsec_nanos() == 0 {
@@ -72,6 +73,52 @@ pub struct HourRange {
     pub end: Bound<i64>,
     /// Whether rows without a timestamp belong (only for an unbounded range).
     pub untimed: bool,
+}
+
+/// A time range cut at whole UTC hours: the hours inside it, which hourly groups answer,
+/// and the ends outside them (`[from, to)` each), which only rows can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourSplit {
+    /// `None` when the range holds no whole hour: then `edges` is the whole range.
+    pub hours: Option<HourRange>,
+    pub edges: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)>,
+}
+
+/// Cuts `[from, to)` (either end open) at whole UTC hours.
+pub fn split_at_hours(from: Option<NaiveDateTime>, to: Option<NaiveDateTime>) -> HourSplit {
+    let first_hour = from.map(ceil_hour);
+    let end_hour = to.map(floor_hour);
+    if let (Some(first), Some(end)) = (first_hour, end_hour)
+        && first >= end
+    {
+        return HourSplit {
+            hours: None,
+            edges: vec![(from, to)],
+        };
+    }
+    let mut edges = Vec::new();
+    if let (Some(from), Some(first)) = (from, first_hour.and_then(instant_of))
+        && from < first
+    {
+        edges.push((Some(from), Some(first)));
+    }
+    if let (Some(to), Some(end)) = (to, end_hour.and_then(instant_of))
+        && end < to
+    {
+        edges.push((Some(end), Some(to)));
+    }
+    HourSplit {
+        hours: Some(HourRange {
+            start: first_hour.map_or(Bound::Unbounded, Bound::Included),
+            end: end_hour.map_or(Bound::Unbounded, Bound::Excluded),
+            untimed: from.is_none() && to.is_none(),
+        }),
+        edges,
+    }
+}
+
+fn instant_of(seconds: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp(seconds, 0).map(|instant| instant.naive_utc())
 }
 
 impl Cube {

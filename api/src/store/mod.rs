@@ -247,6 +247,18 @@ pub trait EventStore: Send + Sync + 'static {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError>;
+    /// As [`aggregate`](Self::aggregate) in slots `slot_seconds` wide, where a store may
+    /// report each slot as the start of the bucket holding it (`starts`, ascending, each a
+    /// slot start): a timeseries of days or weeks then reads a row per bucket, not per slot.
+    fn aggregate_in_buckets(
+        &self,
+        scope: &Scope,
+        slot_seconds: i64,
+        starts: &[i64],
+    ) -> Result<Vec<GroupRow>, StoreError> {
+        let _ = starts;
+        self.aggregate(scope, Some(slot_seconds))
+    }
     /// Policy references per (slot, bucket, event), counted like the note's code.
     fn policy_counts(
         &self,

@@ -26,6 +26,7 @@ fn aggregate(engine: &Engine, scope: &Scope, rollup: bool) -> Aggregate {
     let wants = Wants {
         policies: true,
         raw_slot: None,
+        buckets: None,
         rollup,
     };
     engine
@@ -291,6 +292,8 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         "/analytics/policy-outcomes",
         "/analytics/rewrites",
         "/analytics/summary?policy=PII-01",
+        "/analytics/timeseries?interval=day&tz=America/New_York&policy=TONE-02\
+         &from=2025-10-11T07:31:00Z&to=2025-10-14T19:12:00Z",
         "/analytics/experiment?policy=TONE-02",
         "/analytics/events?policy=PII-01&limit=50",
         "/analytics/summary?q=refund",
@@ -335,8 +338,12 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
             "{endpoint} after a restart"
         );
     }
-    // A file derived before the suggestion groups existed: grouped afresh from the facts.
-    let api = reopened_without(api, "DROP TABLE coachboard_suggestion_groups");
+    // A file derived before the suggestion groups and the policy hours existed (one missing
+    // table of each is enough): both grouped afresh from what they sum.
+    let api = reopened_without(
+        api,
+        "DROP TABLE coachboard_suggestion_groups; DROP TABLE coachboard_policy_hour_refs",
+    );
     for (endpoint, expected) in endpoints.iter().zip(&before) {
         assert_eq!(
             &api.json(endpoint).await,
@@ -527,8 +534,8 @@ async fn assert_a_rebuild_agrees(
     }
 }
 
-/// The scopes a derived structure is compared in: everything, a bucket over 30 hours, and
-/// one event type.
+/// The scopes a derived structure is compared in: everything, a bucket over 30 hours, a
+/// range that starts and ends within an hour, and one event type.
 fn narrowed_scopes() -> Vec<Scope> {
     let start = at("2025-10-12T05:00:00Z");
     vec![
@@ -537,6 +544,11 @@ fn narrowed_scopes() -> Vec<Scope> {
             bucket: Some("B".into()),
             from: Some(start),
             to: Some(start + Duration::hours(30)),
+            ..Scope::default()
+        },
+        Scope {
+            from: Some(start + Duration::seconds(1_050)),
+            to: Some(start + Duration::hours(52) + Duration::seconds(731)),
             ..Scope::default()
         },
         Scope {
@@ -567,11 +579,13 @@ fn assert_same_answers(
         rows
     };
     let label = format!("{one:?} and {other:?}");
-    assert_eq!(
-        groups(store.aggregate(one, Some(3600)).expect("aggregate")),
-        groups(store.aggregate(other, Some(3600)).expect("aggregate")),
-        "counts: {label}"
-    );
+    for slot in [None, Some(3_600), Some(86_400), Some(900)] {
+        assert_eq!(
+            groups(store.aggregate(one, slot).expect("aggregate")),
+            groups(store.aggregate(other, slot).expect("aggregate")),
+            "counts per {slot:?} s: {label}"
+        );
+    }
     assert_eq!(
         policies(store.policy_counts(one, None).expect("policy counts")),
         policies(store.policy_counts(other, None).expect("policy counts")),
@@ -597,16 +611,78 @@ fn assert_same_answers(
     count
 }
 
-/// A policy filter answered from the policy rows agrees with the same filter worked out on
-/// the events table (each outcome followed to its offer), on generated data written out of
-/// order. Every generated row has a space in its draft, so adding the text filter `" "`
-/// sends a query down the direct path without changing which rows match.
+/// Rows slotted by hour and moved to their buckets by the store agree with the same rows
+/// moved in Rust, for buckets of uneven width (a week at a daylight-saving change), over
+/// the events table, the policy rows and the policy hours.
+#[tokio::test]
+async fn rows_bucketed_by_the_store_agree_with_rows_bucketed_here() {
+    let api = TestApi::with_events(&generated(6_000));
+    let store = api.engine.store();
+    let start = at("2025-10-04T04:00:00Z").and_utc().timestamp();
+    // Uneven buckets, every start on an hour; the first starts after some rows.
+    let starts: Vec<i64> = [0, 26, 30, 101, 102, 250, 480]
+        .iter()
+        .map(|hours| start + hours * 3_600)
+        .collect();
+    let bucketed_here = |rows: Vec<GroupRow>| {
+        let mut summed: std::collections::BTreeMap<_, (u64, i64)> = Default::default();
+        for row in rows {
+            let slot = row.slot.map(|slot| {
+                let index = starts.partition_point(|start| *start <= slot);
+                index.checked_sub(1).map_or(slot, |index| starts[index])
+            });
+            let entry = summed
+                .entry((slot, row.bucket, row.event, row.bin))
+                .or_default();
+            entry.0 += row.count;
+            entry.1 += row.latency_sum;
+        }
+        summed
+    };
+    let policy = |from: &str, to: &str| Scope {
+        policy: Some("PII-01".into()),
+        from: Some(at(from)),
+        to: Some(at(to)),
+        ..Scope::default()
+    };
+    for scope in [
+        Scope::default(),
+        policy("2025-10-04T03:12:00Z", "2025-10-19T17:40:00Z"),
+        Scope {
+            bucket: Some("A".into()),
+            ..policy("2025-10-01T00:00:00Z", "2025-10-30T00:00:00Z")
+        },
+        Scope {
+            text: Some("refund".into()),
+            ..Scope::default()
+        },
+    ] {
+        let by_store = store
+            .aggregate_in_buckets(&scope, 3_600, &starts)
+            .expect("bucketed");
+        let by_hour = store.aggregate(&scope, Some(3_600)).expect("slotted");
+        assert!(!by_hour.is_empty(), "{scope:?} selects rows");
+        assert_eq!(bucketed_here(by_store), bucketed_here(by_hour), "{scope:?}");
+    }
+}
+
+/// A policy filter answered from the policy rows and their hourly groups agrees with the
+/// same filter worked out on the events table (each outcome followed to its offer), on
+/// generated data written out of order, each batch caught up before the next. Every
+/// generated row has a space in its draft, so adding the text filter `" "` sends a query
+/// down the direct path without changing which rows match.
 #[tokio::test]
 async fn policy_rows_agree_with_following_each_outcome_to_its_offer() {
     let events = generated(12_000);
     let api = TestApi::with_events(&events[..8_000]);
+    let any_policy = Scope {
+        policy: Some("PII-01".into()),
+        ..Scope::default()
+    };
     for batch in events[8_000..].chunks(500).rev() {
         api.engine.write(batch.to_vec()).expect("write");
+        // A policy-filtered read catches the derived tables up with this batch.
+        api.engine.store().count(&any_policy).expect("count");
     }
     let store = api.engine.store();
     for policy in ["PII-01", "TONE-02", "ACCESS-12", "NOT-A-POLICY"] {

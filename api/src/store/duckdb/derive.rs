@@ -15,7 +15,8 @@ use duckdb::{Connection, OptionalExt, params};
 
 use super::schema::TABLE;
 use super::{
-    answers, facts, links, policy_rows, rebuild, rewrites, rollup, suggestion_groups, words,
+    answers, facts, links, policy_hours, policy_rows, rebuild, rewrites, rollup, suggestion_groups,
+    words,
 };
 use crate::store::{ROW_CHUNK, row_chunks};
 
@@ -149,6 +150,47 @@ pub(crate) fn due(conn: &Connection) -> duckdb::Result<Due> {
     })
 }
 
+/// The grouped tables that are missing, when nothing else is due (a file derived before
+/// they existed): they are grouped afresh from the tables they sum.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Regroup {
+    suggestions: bool,
+    policy_hours: bool,
+}
+
+impl Regroup {
+    fn of(conn: &Connection, due: Due) -> duckdb::Result<Self> {
+        if due == Due::Everything {
+            return Ok(Self::default());
+        }
+        Ok(Self {
+            suggestions: !suggestion_groups::exists(conn)?,
+            policy_hours: !policy_hours::exist(conn)?,
+        })
+    }
+
+    fn any(self) -> bool {
+        self.suggestions || self.policy_hours
+    }
+
+    fn run(self, conn: &Connection) -> duckdb::Result<()> {
+        if self.suggestions {
+            suggestion_groups::build(conn)?;
+        }
+        if self.policy_hours {
+            policy_hours::build(conn, Commits::Once)?;
+        }
+        Ok(())
+    }
+}
+
+/// True when anything derived is behind the table or missing (a read-only connection
+/// cannot bring it up to date).
+pub(crate) fn behind(conn: &Connection) -> duckdb::Result<bool> {
+    let due = due(conn)?;
+    Ok(due != Due::Nothing || Regroup::of(conn, due)?.any())
+}
+
 /// Reads every column of every event, as a rebuild will: on a read-only connection, before
 /// anything may write, a damaged block then refuses the file untouched.
 pub(crate) fn check_readable(conn: &Connection, source: &str) -> duckdb::Result<()> {
@@ -193,23 +235,19 @@ pub(crate) fn bring_up_to_date(
 ) -> duckdb::Result<Due> {
     conn.execute_batch(SCRATCH)?;
     let due = due(conn)?;
-    // Grouped afresh from the facts when missing (a file derived before the groups were).
-    let regroup = due != Due::Everything && !suggestion_groups::exists(conn)?;
-    if due == Due::Nothing && !regroup {
+    let regroup = Regroup::of(conn, due)?;
+    if due == Due::Nothing && !regroup.any() {
         return Ok(due);
     }
     conn.execute_batch("BEGIN TRANSACTION")?;
-    let derived = (if regroup {
-        suggestion_groups::build(conn)
-    } else {
-        Ok(())
-    })
-    .and_then(|()| match due {
-        Due::Nothing => Ok(()),
-        Due::Appended { after_row } => catch_up(conn, source, after_row),
-        Due::Everything => rebuild(conn, source, commits),
-    })
-    .and_then(|()| save_state(conn));
+    let derived = regroup
+        .run(conn)
+        .and_then(|()| match due {
+            Due::Nothing => Ok(()),
+            Due::Appended { after_row } => catch_up(conn, source, after_row),
+            Due::Everything => rebuild(conn, source, commits),
+        })
+        .and_then(|()| save_state(conn));
     match derived {
         Ok(()) => conn.execute_batch("COMMIT").map(|()| due),
         Err(error) => {
@@ -274,7 +312,11 @@ fn add_row_own(
 
 /// Drops every derived table (nothing of the old ones is read) and builds them afresh.
 fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<()> {
-    for table in DERIVED_TABLES.iter().chain(&suggestion_groups::TABLES) {
+    for table in DERIVED_TABLES
+        .iter()
+        .chain(&suggestion_groups::TABLES)
+        .chain(&policy_hours::TABLES)
+    {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}"))?;
     }
     for create in [
@@ -302,6 +344,8 @@ fn rebuild(conn: &Connection, source: &str, commits: Commits) -> duckdb::Result<
     // After the rewrite sizes: the groups count offers by their size's band.
     suggestion_groups::build(conn)?;
     lap("suggestion groups");
+    policy_hours::build(conn, commits)?;
+    lap("policy hours");
     rollup::add_rows(conn, source, -1)?;
     lap("roll-up");
     Ok(())
@@ -388,8 +432,10 @@ fn catch_up(conn: &Connection, source: &str, after_row: i64) -> duckdb::Result<(
     facts::update(conn, &input)?;
     suggestion_groups::add(conn, &input)?;
     lap("suggestion facts and groups");
+    policy_hours::retract(conn, &input)?;
     policy_rows::update(conn, &input)?;
-    lap("policy rows");
+    policy_hours::add(conn, &input)?;
+    lap("policy rows and their hours");
     answers::update(conn, &input)?;
     lap("answers");
     conn.execute_batch(&format!("DROP TABLE {LOCAL}; DROP TABLE {PENDING};"))?;

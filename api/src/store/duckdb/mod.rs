@@ -9,6 +9,7 @@ mod facts;
 mod faults;
 mod links;
 mod open;
+mod policy_hours;
 mod policy_rows;
 mod rebuild;
 mod rewrites;
@@ -348,7 +349,7 @@ impl DuckDbStore {
             return Ok(());
         }
         if self.is_read_only() {
-            if self.read(derive::due)? != derive::Due::Nothing {
+            if self.read(derive::behind)? {
                 return Err(self.closed());
             }
         } else {
@@ -489,13 +490,40 @@ impl DuckDbStore {
         let (mut query, mut params) =
             facts(&self.source().select, self.suggestion_conditions(scope)?);
         self.read(|conn| {
-            if let Some(bucket) = every_offer(scope)
-                && suggestion_groups::exists(conn)?
-            {
+            if let Some(bucket) = every_offer(scope) {
                 let groups = grouped(bucket);
                 (query, params) = (groups.sql, groups.params);
             }
             run(conn, &query, params)
+        })
+    }
+
+    /// The query of `aggregate`'s rows for a scope and its parameters: from the policy
+    /// hours where they answer it, else from the scope's rows.
+    fn aggregate_query(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+    ) -> Result<(String, Vec<Value>), StoreError> {
+        self.derive_for(scope)?;
+        if let Some(grouped) = policy_hours::aggregate(scope, slot_seconds, None) {
+            return Ok((grouped.sql, grouped.params));
+        }
+        let (source, conditions) = self.rows_of(scope)?;
+        let grouped = slot_seconds.is_some();
+        let query = if uses_policy_rows(scope) {
+            sql::binned_aggregate(&source, &conditions.sql, grouped)
+        } else {
+            sql::aggregate(&source, &conditions.sql, grouped)
+        };
+        Ok((query, with_slot(slot_seconds, conditions.params)))
+    }
+
+    fn group_rows(&self, query: &str, params: Vec<Value>) -> Result<Vec<GroupRow>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(query)?;
+            let rows = statement.query_map(params_from_iter(params), sql::group_row)?;
+            rows.collect::<Result<_, _>>()
         })
     }
 
@@ -668,20 +696,23 @@ impl EventStore for DuckDbStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError> {
+        let (query, params) = self.aggregate_query(scope, slot_seconds)?;
+        self.group_rows(&query, params)
+    }
+
+    fn aggregate_in_buckets(
+        &self,
+        scope: &Scope,
+        slot_seconds: i64,
+        starts: &[i64],
+    ) -> Result<Vec<GroupRow>, StoreError> {
         self.derive_for(scope)?;
-        let (source, conditions) = self.rows_of(scope)?;
-        let grouped = slot_seconds.is_some();
-        let query = if uses_policy_rows(scope) {
-            sql::binned_aggregate(&source, &conditions.sql, grouped)
-        } else {
-            sql::aggregate(&source, &conditions.sql, grouped)
-        };
-        let params = with_slot(slot_seconds, conditions.params);
-        self.read(|conn| {
-            let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(params), sql::group_row)?;
-            rows.collect::<Result<_, _>>()
-        })
+        if let Some(grouped) = policy_hours::aggregate(scope, Some(slot_seconds), Some(starts)) {
+            return self.group_rows(&grouped.sql, grouped.params);
+        }
+        let (query, mut params) = self.aggregate_query(scope, Some(slot_seconds))?;
+        params.push(sql::list_of(starts));
+        self.group_rows(&sql::in_buckets(&query), params)
     }
 
     fn policy_counts(
@@ -690,14 +721,19 @@ impl EventStore for DuckDbStore {
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError> {
         self.derive_for(scope)?;
-        let (source, conditions) = self.rows_of(scope)?;
-        let grouped = slot_seconds.is_some();
-        let query = if uses_policy_rows(scope) {
-            sql::listed_policy_counts(&source, &conditions.sql, grouped)
-        } else {
-            sql::policy_counts(&source, &conditions.sql, grouped)
+        let (query, params) = match policy_hours::policy_counts(scope, slot_seconds) {
+            Some(grouped) => (grouped.sql, grouped.params),
+            None => {
+                let (source, conditions) = self.rows_of(scope)?;
+                let grouped = slot_seconds.is_some();
+                let query = if uses_policy_rows(scope) {
+                    sql::listed_policy_counts(&source, &conditions.sql, grouped)
+                } else {
+                    sql::policy_counts(&source, &conditions.sql, grouped)
+                };
+                (query, with_slot(slot_seconds, conditions.params))
+            }
         };
-        let params = with_slot(slot_seconds, conditions.params);
         self.read(|conn| {
             let mut statement = conn.prepare_cached(&query)?;
             let rows = statement.query_map(params_from_iter(params), sql::policy_row)?;

@@ -230,6 +230,31 @@ pub(crate) fn aggregate(source: &str, conditions: &str, grouped: bool) -> String
     )
 }
 
+/// The bucket starts, as the CTE `starts`. Parameter: the starts (ascending) as one list
+/// ([`list_of`]).
+pub(crate) const BUCKET_STARTS: &str = "starts AS (SELECT unnest(?::BIGINT[]) AS start)";
+
+/// The start of the bucket holding a row's `slot` (the latest start at or before it), in
+/// an `ASOF LEFT JOIN starts ON slot >= starts.start`; a row before every start keeps its
+/// slot.
+pub(crate) const BUCKET_START: &str = "coalesce(starts.start, slot)";
+
+pub(crate) fn list_of(values: &[i64]) -> Value {
+    Value::List(values.iter().copied().map(Value::BigInt).collect())
+}
+
+/// The rows of `slotted` (a query with [`aggregate`]'s columns) with each slot moved to the
+/// start of the bucket holding it. Parameters: `slotted`'s, then the starts.
+pub(crate) fn in_buckets(slotted: &str) -> String {
+    format!(
+        "WITH slotted AS ({slotted}), {BUCKET_STARTS}
+         SELECT {BUCKET_START} AS slot, bucket, event, bin,
+                sum(n)::BIGINT AS n, sum(latency_sum)::BIGINT AS latency_sum
+         FROM slotted ASOF LEFT JOIN starts ON slotted.slot >= starts.start
+         GROUP BY ALL"
+    )
+}
+
 /// As [`aggregate`], from a source whose rows carry their positive latency (`lat`) and
 /// its bin (`bin`) already: the policy rows.
 pub(crate) fn binned_aggregate(source: &str, conditions: &str, grouped: bool) -> String {
