@@ -4,7 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use coachboard_contract::{EventRecord, SortKey, SortOrder};
 
 use super::{Accumulate, Engine, GroupKey, Totals, Wants};
-use crate::rollup::HOUR;
+use crate::rollup::{HOUR, ceil_hour, floor_hour};
 use crate::store::{EventsQuery, Scope, StoreError};
 
 pub struct EventsPage {
@@ -52,8 +52,10 @@ pub fn events_page(engine: &Engine, query: &EventsQuery) -> Result<EventsPage, S
     let events = match in_memory {
         Some(events) => events,
         None => {
+            let (scope, offset) = narrow_to_page(engine, query);
             let narrowed = EventsQuery {
-                scope: narrow_to_page(engine, query),
+                scope,
+                offset,
                 ..query.clone()
             };
             engine.store().events(&narrowed)?
@@ -74,11 +76,15 @@ pub fn events_page(engine: &Engine, query: &EventsQuery) -> Result<EventsPage, S
 
 /// For a time-sorted page, the roll-up tells which hours hold the rows wanted: limiting the
 /// scan to them lets DuckDB skip the rest of the table. Partial hours at the ends count as
-/// empty, which can only widen the window, never cut a row off.
-fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> Scope {
+/// empty, which can only widen the window, never cut a row off. When the counts start at
+/// the range's near end, the whole hours before the page's first row are skipped by time
+/// too, and the offset shrinks by their rows: a page deep into the table reads about an
+/// hour of rows instead of every row before it. Returns the scope and offset to query.
+fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> (Scope, u64) {
+    let unchanged = (query.scope.clone(), query.offset);
     let mut scope = query.scope.clone();
     if query.sort != SortKey::Ts {
-        return scope;
+        return unchanged;
     }
     if let Some((ts, _)) = &query.after {
         match query.order {
@@ -91,30 +97,52 @@ fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> Scope {
     let wanted = query.offset.saturating_add(u64::from(query.limit));
     let newest_first = query.order == SortOrder::Desc;
     let Some(hours) = engine.hour_counts(&scope, newest_first) else {
-        return query.scope.clone();
+        return unchanged;
     };
+    let on_hour =
+        |instant: Option<NaiveDateTime>| instant.is_none_or(|i| ceil_hour(i) == floor_hour(i));
+    // No row of the page's order lies between the range's near end and the first hour
+    // counted (a cursor's own hour is counted whole, though part of it is behind it).
+    let counted_from_near_end = query.after.is_none()
+        && match query.order {
+            SortOrder::Desc => on_hour(scope.to),
+            SortOrder::Asc => on_hour(scope.from),
+        };
+    let instant = |hour: i64| chrono::DateTime::from_timestamp(hour, 0).map(|t| t.naive_utc());
+    // The hour holding the page's first row, and the rows of the hours before it.
+    let mut first = None;
     let mut seen = 0;
     for (hour, count) in hours {
+        if first.is_none() && seen + count > query.offset {
+            first = Some((hour, seen));
+        }
         seen += count;
-        if seen >= wanted {
-            let Some(start) =
-                chrono::DateTime::from_timestamp(hour, 0).map(|start| start.naive_utc())
-            else {
-                break;
-            };
+        if seen < wanted {
+            continue;
+        }
+        let (Some(start), Some(end)) = (instant(hour), instant(hour + HOUR)) else {
+            break;
+        };
+        let mut offset = query.offset;
+        match query.order {
+            SortOrder::Desc => scope.from = Some(scope.from.map_or(start, |from| from.max(start))),
+            SortOrder::Asc => scope.to = Some(scope.to.map_or(end, |to| to.min(end))),
+        }
+        if let Some((first_hour, skipped)) = first.filter(|_| counted_from_near_end)
+            && let (Some(first_start), Some(first_end)) =
+                (instant(first_hour), instant(first_hour + HOUR))
+        {
             match query.order {
                 SortOrder::Desc => {
-                    scope.from = Some(scope.from.map_or(start, |from| from.max(start)))
+                    scope.to = Some(scope.to.map_or(first_end, |to| to.min(first_end)))
                 }
                 SortOrder::Asc => {
-                    let end = start
-                        .checked_add_signed(Duration::seconds(HOUR))
-                        .unwrap_or(start);
-                    scope.to = Some(scope.to.map_or(end, |to| to.min(end)));
+                    scope.from = Some(scope.from.map_or(first_start, |from| from.max(first_start)))
                 }
             }
-            return scope;
+            offset -= skipped;
         }
+        return (scope, offset);
     }
-    query.scope.clone()
+    unchanged
 }

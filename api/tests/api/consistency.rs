@@ -666,6 +666,67 @@ async fn rows_bucketed_by_the_store_agree_with_rows_bucketed_here() {
     }
 }
 
+/// Time-sorted pages narrowed by the roll-up's hour counts (the hours before the page
+/// skipped by time, the offset shrunk by their rows) are the pages the store gives for the
+/// query as asked: at offsets deep into the table and near its ends, in both orders, over
+/// ranges on and off the hour, with a bucket, and after a cursor.
+#[tokio::test]
+async fn pages_narrowed_by_hour_counts_are_the_pages_asked_for() {
+    let api = TestApi::with_events(&generated(6_000));
+    let range = |from: &str, to: &str| Scope {
+        from: Some(at(from)),
+        to: Some(at(to)),
+        ..Scope::default()
+    };
+    let last = api.engine.store().events(&EventsQuery {
+        scope: Scope::default(),
+        sort: SortKey::Ts,
+        order: SortOrder::Desc,
+        limit: 1,
+        offset: 2_500,
+        after: None,
+    });
+    let cursor = last
+        .expect("page")
+        .pop()
+        .map(|event| (event.ts.naive_utc(), event.id))
+        .expect("a row at 2,500");
+    for scope in [
+        Scope::default(),
+        range("2025-10-06T00:00:00Z", "2025-10-18T00:00:00Z"),
+        range("2025-10-06T00:20:00Z", "2025-10-18T07:45:00Z"),
+        Scope {
+            bucket: Some("B".into()),
+            ..range("2025-10-05T00:00:00Z", "2025-10-20T00:00:00Z")
+        },
+    ] {
+        for order in [SortOrder::Desc, SortOrder::Asc] {
+            for (offset, after) in [
+                (0, None),
+                (1, None),
+                (777, None),
+                (2_950, None),
+                (5_990, None),
+                (40, Some(cursor.clone())),
+            ] {
+                let query = EventsQuery {
+                    scope: scope.clone(),
+                    sort: SortKey::Ts,
+                    order,
+                    limit: 25,
+                    offset,
+                    after,
+                };
+                let page = coachboard_api::analytics::events_page(&api.engine, &query)
+                    .expect("page")
+                    .events;
+                let asked = api.engine.store().events(&query).expect("page");
+                assert_eq!(page, asked, "{query:?}");
+            }
+        }
+    }
+}
+
 /// A policy filter answered from the policy rows and their hourly groups agrees with the
 /// same filter worked out on the events table (each outcome followed to its offer), on
 /// generated data written out of order, each batch caught up before the next. Every
