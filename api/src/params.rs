@@ -138,6 +138,7 @@ impl Params {
                 .text("q", MAX_VALUE_CHARS)?
                 .filter(|text| !text.trim().is_empty()),
             rows: None,
+            latency: None,
         })
     }
 

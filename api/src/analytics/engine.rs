@@ -322,6 +322,34 @@ impl Engine {
         Some(counts)
     }
 
+    /// Rows with a positive latency per latency bin (ascending) in the whole UTC hours of a
+    /// scope the roll-up can answer, rows without a time left out; `None` when it cannot.
+    /// The flag is true when those hours hold every timed row of the scope (its range
+    /// starts and ends on the hour).
+    pub fn latency_bins(&self, scope: &Scope) -> Option<(Vec<(u16, u64)>, bool)> {
+        if self.shared || !scope.fits_rollup() {
+            return None;
+        }
+        let split = split_at_hours(scope.from, scope.to);
+        let hours = HourRange {
+            untimed: false,
+            ..split.hours?
+        };
+        let mut bins = std::collections::BTreeMap::new();
+        self.read_cube().visit(
+            hours,
+            scope.bucket.as_deref(),
+            scope.event.as_deref(),
+            true,
+            |_, cell| {
+                for (bin, count) in cell.latency_bins() {
+                    *bins.entry(bin).or_insert(0) += count;
+                }
+            },
+        );
+        Some((bins.into_iter().collect(), split.edges.is_empty()))
+    }
+
     /// Writes events that are not stored yet, all or nothing, and records them in the
     /// roll-up. Returns only after the commit.
     ///

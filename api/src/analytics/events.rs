@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use coachboard_contract::{EventRecord, SortKey, SortOrder};
 
 use super::{Accumulate, Engine, GroupKey, Totals, Wants};
+use crate::histogram::{NUM_BINS, bin_bounds};
 use crate::rollup::{HOUR, ceil_hour, floor_hour};
 use crate::store::{EventsQuery, Scope, StoreError};
 
@@ -52,7 +53,10 @@ pub fn events_page(engine: &Engine, query: &EventsQuery) -> Result<EventsPage, S
     let events = match in_memory {
         Some(events) => events,
         None => {
-            let (scope, offset) = narrow_to_page(engine, query);
+            let (scope, offset) = match query.sort {
+                SortKey::Ts => narrow_to_page(engine, query),
+                SortKey::LatencyMs => narrow_by_latency(engine, query),
+            };
             let narrowed = EventsQuery {
                 scope,
                 offset,
@@ -142,6 +146,49 @@ fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> (Scope, u64) {
             }
             offset -= skipped;
         }
+        return (scope, offset);
+    }
+    unchanged
+}
+
+/// For a page sorted by latency, highest first, the roll-up's latency bins tell which
+/// latencies the page holds: the scan keeps only rows at or above the lowest of them (DuckDB
+/// filters the latency column before sorting anything). When the bins count every row of
+/// the scope, the rows above the page's first bin are skipped by latency too and the offset
+/// shrinks by their count. Returns the scope and offset to query.
+fn narrow_by_latency(engine: &Engine, query: &EventsQuery) -> (Scope, u64) {
+    let unchanged = (query.scope.clone(), query.offset);
+    if query.order != SortOrder::Desc || query.after.is_some() {
+        return unchanged;
+    }
+    let Some((bins, every_row)) = engine.latency_bins(&query.scope) else {
+        return unchanged;
+    };
+    let wanted = query.offset.saturating_add(u64::from(query.limit));
+    let top_bin = (NUM_BINS - 1) as u16;
+    // The bin holding the page's first row, and the rows of the bins above it.
+    let mut first = None;
+    let mut seen = 0;
+    for (bin, count) in bins.into_iter().rev() {
+        if first.is_none() && seen + count > query.offset {
+            first = Some((bin, seen));
+        }
+        seen += count;
+        if seen < wanted {
+            continue;
+        }
+        let at_least = bin_bounds(bin).0;
+        let mut offset = query.offset;
+        let mut below = None;
+        // The last bin also holds every latency beyond its bounds: nothing is above it.
+        if let Some((first_bin, skipped)) = first.filter(|(bin, _)| every_row && *bin < top_bin) {
+            below = Some(bin_bounds(first_bin).1);
+            offset -= skipped;
+        }
+        let scope = Scope {
+            latency: Some((at_least, below)),
+            ..query.scope.clone()
+        };
         return (scope, offset);
     }
     unchanged

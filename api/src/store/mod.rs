@@ -41,6 +41,10 @@ pub struct Scope {
     /// Internal, never from a request: a half-open range of the table's row ids, so that
     /// start-up reads a large table a chunk at a time.
     pub rows: Option<(i64, i64)>,
+    /// Internal, never from a request: latencies in `[at least, below)` (`below` open when
+    /// `None`), so a page sorted by latency reads only the latencies the roll-up says it
+    /// holds.
+    pub latency: Option<(i64, Option<i64>)>,
 }
 
 impl Scope {
@@ -60,6 +64,7 @@ impl Scope {
             && self.session_id.is_none()
             && self.text.is_none()
             && self.rows.is_none()
+            && self.latency.is_none()
     }
 
     /// Every row whose row id is in `[start, end)`.

@@ -666,12 +666,13 @@ async fn rows_bucketed_by_the_store_agree_with_rows_bucketed_here() {
     }
 }
 
-/// Time-sorted pages narrowed by the roll-up's hour counts (the hours before the page
-/// skipped by time, the offset shrunk by their rows) are the pages the store gives for the
-/// query as asked: at offsets deep into the table and near its ends, in both orders, over
-/// ranges on and off the hour, with a bucket, and after a cursor.
+/// Pages narrowed by the roll-up (by its hour counts for time-sorted pages, by its latency
+/// bins for latency-sorted ones: what lies before the page skipped, the offset shrunk by
+/// its rows) are the pages the store gives for the query as asked: at offsets deep into the
+/// table and near its ends, in both orders, over ranges on and off the hour, with a bucket
+/// or an event type, and after a cursor.
 #[tokio::test]
-async fn pages_narrowed_by_hour_counts_are_the_pages_asked_for() {
+async fn pages_narrowed_by_the_rollup_are_the_pages_asked_for() {
     let api = TestApi::with_events(&generated(6_000));
     let range = |from: &str, to: &str| Scope {
         from: Some(at(from)),
@@ -699,19 +700,30 @@ async fn pages_narrowed_by_hour_counts_are_the_pages_asked_for() {
             bucket: Some("B".into()),
             ..range("2025-10-05T00:00:00Z", "2025-10-20T00:00:00Z")
         },
+        Scope {
+            event: Some("offered".into()),
+            ..Scope::default()
+        },
     ] {
-        for order in [SortOrder::Desc, SortOrder::Asc] {
+        let pages = [
+            (SortKey::Ts, Some(cursor.clone())),
+            (SortKey::LatencyMs, None),
+        ];
+        for ((sort, cursor), order) in pages
+            .into_iter()
+            .flat_map(|page| [(page.clone(), SortOrder::Desc), (page, SortOrder::Asc)])
+        {
             for (offset, after) in [
                 (0, None),
                 (1, None),
                 (777, None),
                 (2_950, None),
                 (5_990, None),
-                (40, Some(cursor.clone())),
+                (40, cursor.clone()),
             ] {
                 let query = EventsQuery {
                     scope: scope.clone(),
-                    sort: SortKey::Ts,
+                    sort,
                     order,
                     limit: 25,
                     offset,

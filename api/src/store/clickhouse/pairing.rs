@@ -201,6 +201,7 @@ fn offer_scope(scope: &Scope) -> Statement {
         policy: None,
         policies: None,
         text: None,
+        latency: None,
         ..scope.clone()
     });
     // What the offer itself says: the same test as every other query's.

@@ -73,6 +73,14 @@ pub(crate) fn conditions(scope: &Scope) -> Statement {
         clauses.push("session_id = ?".into());
         args.push(Arg::Text(session_id.clone()));
     }
+    if let Some((at_least, below)) = scope.latency {
+        clauses.push("latency_ms >= ?".into());
+        args.push(Arg::Int(at_least));
+        if let Some(below) = below {
+            clauses.push("latency_ms < ?".into());
+            args.push(Arg::Int(below));
+        }
+    }
     if let Some(offer) = offer_conditions(scope) {
         // The row itself, or an outcome whose offer (named or inferred) matches.
         clauses.push(format!(

@@ -654,6 +654,8 @@ fn every_offer(scope: &Scope) -> Option<Option<&str>> {
         policy: None,
         policies: None,
         text: None,
+        rows: None,
+        latency: None,
         bucket,
         ..
     } = scope

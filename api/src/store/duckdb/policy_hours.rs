@@ -184,6 +184,7 @@ fn answerable(scope: &Scope, slot_seconds: Option<i64>) -> Option<Answerable<'_>
         text: None,
         session_id: None,
         rows: None,
+        latency: None,
         ..
     } = scope
     else {

@@ -119,6 +119,14 @@ fn row_conditions(scope: &Scope, through_offer: bool, needle: Option<&Needle>) -
         params.push(Value::BigInt(start));
         params.push(Value::BigInt(end));
     }
+    if let Some((at_least, below)) = scope.latency {
+        clauses.push("latency_ms >= ?".into());
+        params.push(Value::BigInt(at_least));
+        if let Some(below) = below {
+            clauses.push("latency_ms < ?".into());
+            params.push(Value::BigInt(below));
+        }
+    }
     let text_only = scope.policy.is_none() && scope.policies.is_none();
     match (needle, offer_conditions(scope, needle)) {
         (Some(needle), Some(_)) if through_offer && text_only => {
@@ -400,6 +408,7 @@ pub(crate) fn suggestion_conditions(scope: &Scope, needle: Option<&Needle>) -> C
         policies: None,
         text: None,
         rows: None,
+        latency: None,
         ..scope.clone()
     };
     let mut conditions = own_conditions(&own, None);
