@@ -335,7 +335,7 @@ impl Engine {
             untimed: false,
             ..split.hours?
         };
-        let mut bins = std::collections::BTreeMap::new();
+        let mut bins = vec![0u64; crate::histogram::NUM_BINS];
         self.read_cube().visit(
             hours,
             scope.bucket.as_deref(),
@@ -343,11 +343,14 @@ impl Engine {
             true,
             |_, cell| {
                 for (bin, count) in cell.latency_bins() {
-                    *bins.entry(bin).or_insert(0) += count;
+                    if let Some(total) = bins.get_mut(usize::from(bin)) {
+                        *total += count;
+                    }
                 }
             },
         );
-        Some((bins.into_iter().collect(), split.edges.is_empty()))
+        let bins = (0..).zip(bins).filter(|(_, count)| *count > 0).collect();
+        Some((bins, split.edges.is_empty()))
     }
 
     /// Writes events that are not stored yet, all or nothing, and records them in the

@@ -393,12 +393,15 @@ impl DuckDbStore {
         let text = match self.page_rows(query, limit)? {
             // A page: its row numbers from narrow columns, then those rows.
             Some(rows) => {
-                let (Some(first), Some(last)) = (rows.iter().min(), rows.iter().max()) else {
+                if rows.is_empty() {
                     return Ok(());
-                };
-                params.extend([Value::BigInt(*first), Value::BigInt(*last)]);
-                params.extend(rows.iter().map(|row| Value::BigInt(*row)));
-                sql::events_at_rows(&self.source().select, query, rows.len())
+                }
+                let runs = sql::runs_of(rows);
+                for run in &runs {
+                    let bounds = [run.first(), run.last()].into_iter().flatten();
+                    params.extend(bounds.chain(run).map(|row| Value::BigInt(*row)));
+                }
+                sql::events_at_rows(&self.source().select, query, &runs)
             }
             None => {
                 let conditions = self.conditions(&query.scope)?;

@@ -363,15 +363,41 @@ pub(crate) fn page_rows(source: &str, query: &EventsQuery, conditions: &str) -> 
     page(source, "row_number", query, conditions)
 }
 
-/// The events of `count` row numbers, in the query's order. Parameters: the smallest and
-/// largest row number (a range DuckDB skips row groups by), then each row number.
-pub(crate) fn events_at_rows(source: &str, query: &EventsQuery, count: usize) -> String {
-    let each = placeholders(count.max(1));
+/// Row ids apart by less than this may share a row group (DuckDB's holds 122,880 rows).
+const NEAR_ROWS: i64 = 122_880;
+
+/// Row numbers sorted and cut into runs of near ones: each run is read through the row-id
+/// zone maps of its own few row groups (a page sorted by latency has rows all over the
+/// table, and one range from the first to the last would read all of it).
+pub(crate) fn runs_of(mut rows: Vec<i64>) -> Vec<Vec<i64>> {
+    rows.sort_unstable();
+    let mut runs: Vec<Vec<i64>> = Vec::new();
+    for row in rows {
+        match runs.last_mut() {
+            Some(run) if run.last().is_some_and(|last| row - last < NEAR_ROWS) => run.push(row),
+            _ => runs.push(vec![row]),
+        }
+    }
+    runs
+}
+
+/// The events of the row numbers in `runs` ([`runs_of`]), in the query's order.
+/// Parameters: for each run, its first and last row number, then each of them.
+pub(crate) fn events_at_rows(source: &str, query: &EventsQuery, runs: &[Vec<i64>]) -> String {
+    let reads: Vec<String> = runs
+        .iter()
+        .map(|run| {
+            format!(
+                "SELECT {EVENT_COLUMNS} FROM src
+                 WHERE row_number BETWEEN ? AND ? AND row_number IN ({})",
+                placeholders(run.len())
+            )
+        })
+        .collect();
     format!(
         "WITH src AS NOT MATERIALIZED ({source})
-         SELECT {EVENT_COLUMNS} FROM src
-         WHERE row_number BETWEEN ? AND ? AND row_number IN ({each})
-         ORDER BY {}",
+         SELECT * FROM ({}) ORDER BY {}",
+        reads.join(" UNION ALL "),
         order_by(query)
     )
 }
@@ -532,4 +558,19 @@ pub(crate) fn session_links(source: &str) -> String {
          FROM links JOIN src outcome ON outcome.id = links.outcome_id
          WHERE outcome.session_id = ?"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_far_apart_are_read_as_runs_of_their_own() {
+        let far = NEAR_ROWS * 10;
+        assert_eq!(
+            runs_of(vec![far + 7, 3, far, 1, NEAR_ROWS + 3]),
+            vec![vec![1, 3], vec![NEAR_ROWS + 3], vec![far, far + 7]]
+        );
+        assert!(runs_of(Vec::new()).is_empty());
+    }
 }
