@@ -150,8 +150,9 @@ pub(crate) fn due(conn: &Connection) -> duckdb::Result<Due> {
     })
 }
 
-/// The grouped tables that are missing, when nothing else is due (a file derived before
-/// they existed): they are grouped afresh from the tables they sum.
+/// The grouped tables that are missing unless everything is rebuilt anyway (a file derived
+/// before they existed): they are grouped afresh from the tables they sum, before a
+/// catch-up, which then keeps them in step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Regroup {
     suggestions: bool,
