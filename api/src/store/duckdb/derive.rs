@@ -192,6 +192,34 @@ pub(crate) fn behind(conn: &Connection) -> duckdb::Result<bool> {
     Ok(due != Due::Nothing || Regroup::of(conn, due)?.any())
 }
 
+/// Tables of partial groups (the roll-up's, the suggestion groups, the policy hours) grow
+/// with each catch-up and are folded together once they have doubled: `record_fold` notes a
+/// table's size after its fold in the derived state (as `name`), and `grown_since_fold`
+/// tells when it has more than twice as many rows again.
+pub(super) fn record_fold(conn: &Connection, name: &str, table: &str) -> duckdb::Result<()> {
+    conn.execute(
+        &format!(
+            "INSERT OR REPLACE INTO coachboard_derived_state SELECT ?, count(*), NULL FROM {table}"
+        ),
+        [name],
+    )?;
+    Ok(())
+}
+
+pub(super) fn grown_since_fold(conn: &Connection, name: &str, table: &str) -> duckdb::Result<bool> {
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+        row.get(0)
+    })?;
+    let folded: Option<i64> = conn
+        .query_row(
+            "SELECT rows FROM coachboard_derived_state WHERE name = ?",
+            [name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(folded.is_none_or(|folded| rows > 2 * folded + 10_000))
+}
+
 /// Reads every column of every event, as a rebuild will: on a read-only connection, before
 /// anything may write, a damaged block then refuses the file untouched.
 pub(crate) fn check_readable(conn: &Connection, source: &str) -> duckdb::Result<()> {

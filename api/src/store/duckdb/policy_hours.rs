@@ -13,10 +13,10 @@
 //! derives again with negative counts, then those of their new policy rows (partial groups
 //! add up); grouped afresh once grown, or when missing (a file derived before they were).
 
+use duckdb::Connection;
 use duckdb::types::Value;
-use duckdb::{Connection, OptionalExt};
 
-use super::derive::Commits;
+use super::derive::{self, Commits};
 use super::policy_rows;
 use super::sql;
 use crate::rollup::{HOUR, HourRange, split_at_hours};
@@ -24,6 +24,9 @@ use crate::store::{ROW_CHUNK, Scope, row_chunks};
 
 pub(crate) const HOURS: &str = "coachboard_policy_hours";
 pub(crate) const REFS: &str = "coachboard_policy_hour_refs";
+
+/// The name under which the derived state keeps the hours' size after their last grouping.
+const STATE: &str = "policy_hours";
 
 /// Both tables, for dropping them with the other derived tables.
 pub(crate) const TABLES: [&str; 2] = [HOURS, REFS];
@@ -126,10 +129,7 @@ pub(crate) fn build(conn: &Connection, commits: Commits) -> duckdb::Result<()> {
         )?;
         commits.chunk_done(conn)?;
     }
-    conn.execute_batch(&format!(
-        "INSERT OR REPLACE INTO coachboard_derived_state
-         SELECT 'policy_hours', count(*), NULL FROM {HOURS}"
-    ))
+    derive::record_fold(conn, STATE, HOURS)
 }
 
 /// The policy rows of `input`'s rows (rows shaped like the source).
@@ -147,20 +147,10 @@ pub(crate) fn retract(conn: &Connection, input: &str) -> duckdb::Result<()> {
 /// afresh once the partial groups have doubled the tables.
 pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
     append(conn, &rows_of(input), 1)?;
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {HOURS}"), [], |row| {
-        row.get(0)
-    })?;
-    let grouped: Option<i64> = conn
-        .query_row(
-            "SELECT rows FROM coachboard_derived_state WHERE name = 'policy_hours'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if grouped.is_some_and(|grouped| rows <= 2 * grouped + 10_000) {
-        return Ok(());
+    if derive::grown_since_fold(conn, STATE, HOURS)? {
+        build(conn, Commits::Once)?;
     }
-    build(conn, Commits::Once)
+    Ok(())
 }
 
 /// A query and its parameters, in placeholder order.

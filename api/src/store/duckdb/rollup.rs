@@ -7,9 +7,9 @@
 
 use duckdb::arrow::array::{Array, Int32Array, Int64Array, StringArray};
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::{Connection, OptionalExt, params};
+use duckdb::{Connection, params};
 
-use super::sql;
+use super::{derive, sql};
 use crate::rollup::HOUR;
 use crate::store::StoredGroup;
 
@@ -44,17 +44,7 @@ pub(crate) fn add_rows(conn: &Connection, source: &str, after_row: i64) -> duckd
 /// Folds partial groups together once the tables have grown to twice their size after the
 /// last fold (recorded in the derived state as `rollup`).
 fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {GROUPS}"), [], |row| {
-        row.get(0)
-    })?;
-    let folded: Option<i64> = conn
-        .query_row(
-            "SELECT rows FROM coachboard_derived_state WHERE name = 'rollup'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if folded.is_some_and(|folded| rows <= 2 * folded + 10_000) {
+    if !derive::grown_since_fold(conn, "rollup", GROUPS)? {
         return Ok(());
     }
     conn.execute_batch(&format!(
@@ -69,10 +59,9 @@ fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
              FROM {POLICIES} GROUP BY ALL;
          DELETE FROM {POLICIES};
          INSERT INTO {POLICIES} SELECT * FROM coachboard_folded_policies;
-         DROP TABLE coachboard_folded; DROP TABLE coachboard_folded_policies;
-         INSERT OR REPLACE INTO coachboard_derived_state
-             SELECT 'rollup', count(*), NULL FROM {GROUPS};"
-    ))
+         DROP TABLE coachboard_folded; DROP TABLE coachboard_folded_policies;"
+    ))?;
+    derive::record_fold(conn, "rollup", GROUPS)
 }
 
 /// Sends every group as stored (partial groups of the same key add up in the reader's

@@ -17,11 +17,15 @@
 //! among the tables whose absence rebuilds everything: when one is missing (a file derived
 //! before they existed) all are grouped afresh from the facts.
 
+use duckdb::Connection;
 use duckdb::types::{TimeUnit, Value};
-use duckdb::{Connection, OptionalExt};
 
+use super::derive;
 use super::facts::FACTS;
 use super::rewrites;
+
+/// The name under which the derived state keeps the offers' groups' size after a fold.
+const STATE: &str = "suggestion_groups";
 
 /// The width of a slot, in seconds.
 pub(crate) const SLOT: i64 = 3600;
@@ -195,29 +199,13 @@ pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
 
 /// The offers' groups (the largest table) after the last fold, in the derived state.
 fn record_fold(conn: &Connection) -> duckdb::Result<()> {
-    conn.execute_batch(&format!(
-        "INSERT OR REPLACE INTO coachboard_derived_state
-         SELECT 'suggestion_groups', count(*), NULL FROM {}",
-        OFFERS.table
-    ))
+    derive::record_fold(conn, STATE, OFFERS.table)
 }
 
 /// Folds partial groups together once the offers' table has grown to twice its size after
 /// the last fold; the others, which grow with it, too.
 fn compact_if_grown(conn: &Connection) -> duckdb::Result<()> {
-    let rows: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM {}", OFFERS.table),
-        [],
-        |row| row.get(0),
-    )?;
-    let folded: Option<i64> = conn
-        .query_row(
-            "SELECT rows FROM coachboard_derived_state WHERE name = 'suggestion_groups'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if folded.is_some_and(|folded| rows <= 2 * folded + 10_000) {
+    if !derive::grown_since_fold(conn, STATE, OFFERS.table)? {
         return Ok(());
     }
     for grouping in GROUPINGS {
