@@ -33,7 +33,8 @@ COACHBOARD_LOG=warn "$api_bin" --db "$work/coachboard.duckdb" --addr "127.0.0.1:
 ours=$!
 COACH_DB="$work/baseline.duckdb" "$venv/bin/uvicorn" --app-dir bench/baseline app:app --host 127.0.0.1 --port "$theirs_port" --workers 1 --no-access-log --log-level warning > "$work/baseline.log" 2>&1 &
 theirs=$!
-trap 'kill $ours $theirs 2>/dev/null; wait $ours $theirs 2>/dev/null' EXIT
+# The run's own status, not that of the servers it stops (143, killed), is the script's.
+trap 'status=$?; kill $ours $theirs 2>/dev/null; wait $ours $theirs 2>/dev/null || true; exit $status' EXIT
 for url in "http://127.0.0.1:$ours_port/healthz" "http://127.0.0.1:$theirs_port/analytics/summary"; do
   for _ in $(seq 1 600); do curl -fs -o /dev/null "$url" && break; sleep 0.2; done
 done

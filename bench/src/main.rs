@@ -191,6 +191,18 @@ async fn reads(
             "/analytics/timeseries?interval=day&policy=PII-01".to_owned(),
         ),
         (
+            "timeseries, week, America/New_York, policy=PII-01",
+            "/analytics/timeseries?interval=week&tz=America/New_York&policy=PII-01".to_owned(),
+        ),
+        (
+            "latency, policy=PII-01",
+            "/analytics/latency?policy=PII-01".to_owned(),
+        ),
+        (
+            "policies, policy=PII-01",
+            "/analytics/policies?policy=PII-01".to_owned(),
+        ),
+        (
             "experiment, policy=PII-01",
             "/analytics/experiment?policy=PII-01".to_owned(),
         ),
@@ -208,6 +220,14 @@ async fn reads(
         (
             "events, page 50 (offset 4900)",
             "/analytics/events?limit=100&offset=4900".to_owned(),
+        ),
+        (
+            "events, halfway through the table",
+            format!("/analytics/events?limit=100&offset={}", options.rows / 2),
+        ),
+        (
+            "events, sort=latency_ms, offset 10,000",
+            "/analytics/events?limit=100&sort=latency_ms&offset=10000".to_owned(),
         ),
     ];
     let defaults = ["timeseries (day)", "latency", "experiment"];
