@@ -113,42 +113,30 @@ fn narrow_to_page(engine: &Engine, query: &EventsQuery) -> (Scope, u64) {
             SortOrder::Asc => on_hour(scope.from),
         };
     let instant = |hour: i64| chrono::DateTime::from_timestamp(hour, 0).map(|t| t.naive_utc());
-    // The hour holding the page's first row, and the rows of the hours before it.
-    let mut first = None;
-    let mut seen = 0;
-    for (hour, count) in hours {
-        if first.is_none() && seen + count > query.offset {
-            first = Some((hour, seen));
-        }
-        seen += count;
-        if seen < wanted {
-            continue;
-        }
-        let (Some(start), Some(end)) = (instant(hour), instant(hour + HOUR)) else {
-            break;
-        };
-        let mut offset = query.offset;
-        match query.order {
-            SortOrder::Desc => scope.from = Some(scope.from.map_or(start, |from| from.max(start))),
-            SortOrder::Asc => scope.to = Some(scope.to.map_or(end, |to| to.min(end))),
-        }
-        if let Some((first_hour, skipped)) = first.filter(|_| counted_from_near_end)
-            && let (Some(first_start), Some(first_end)) =
-                (instant(first_hour), instant(first_hour + HOUR))
-        {
-            match query.order {
-                SortOrder::Desc => {
-                    scope.to = Some(scope.to.map_or(first_end, |to| to.min(first_end)))
-                }
-                SortOrder::Asc => {
-                    scope.from = Some(scope.from.map_or(first_start, |from| from.max(first_start)))
-                }
-            }
-            offset -= skipped;
-        }
-        return (scope, offset);
+    let Some(window) = page_window(hours, query.offset, wanted) else {
+        return unchanged;
+    };
+    let (Some(start), Some(end)) = (instant(window.last), instant(window.last + HOUR)) else {
+        return unchanged;
+    };
+    let mut offset = query.offset;
+    match query.order {
+        SortOrder::Desc => scope.from = Some(scope.from.map_or(start, |from| from.max(start))),
+        SortOrder::Asc => scope.to = Some(scope.to.map_or(end, |to| to.min(end))),
     }
-    unchanged
+    if counted_from_near_end
+        && let (Some(first_start), Some(first_end)) =
+            (instant(window.first), instant(window.first + HOUR))
+    {
+        match query.order {
+            SortOrder::Desc => scope.to = Some(scope.to.map_or(first_end, |to| to.min(first_end))),
+            SortOrder::Asc => {
+                scope.from = Some(scope.from.map_or(first_start, |from| from.max(first_start)))
+            }
+        }
+        offset -= window.skipped;
+    }
+    (scope, offset)
 }
 
 /// For a page sorted by latency, highest first, the roll-up's latency bins tell which
@@ -166,30 +154,83 @@ fn narrow_by_latency(engine: &Engine, query: &EventsQuery) -> (Scope, u64) {
     };
     let wanted = query.offset.saturating_add(u64::from(query.limit));
     let top_bin = (NUM_BINS - 1) as u16;
-    // The bin holding the page's first row, and the rows of the bins above it.
+    let Some(window) = page_window(bins.into_iter().rev(), query.offset, wanted) else {
+        return unchanged;
+    };
+    let mut offset = query.offset;
+    let mut below = None;
+    // The last bin also holds every latency beyond its bounds: nothing is above it.
+    if every_row && window.first < top_bin {
+        below = Some(bin_bounds(window.first).1);
+        offset -= window.skipped;
+    }
+    let scope = Scope {
+        latency: Some((bin_bounds(window.last).0, below)),
+        ..query.scope.clone()
+    };
+    (scope, offset)
+}
+
+/// Where a page lies among groups of rows counted in the page's order (hours, latency
+/// bins): the group holding its first row, the rows of the groups before that one, and
+/// the group holding its last row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PageWindow<K> {
+    first: K,
+    skipped: u64,
+    last: K,
+}
+
+/// The window of rows `offset..wanted` among `counts`; `None` when they hold fewer than
+/// `wanted` rows.
+fn page_window<K: Copy>(
+    counts: impl IntoIterator<Item = (K, u64)>,
+    offset: u64,
+    wanted: u64,
+) -> Option<PageWindow<K>> {
     let mut first = None;
     let mut seen = 0;
-    for (bin, count) in bins.into_iter().rev() {
-        if first.is_none() && seen + count > query.offset {
-            first = Some((bin, seen));
+    for (key, count) in counts {
+        if first.is_none() && seen + count > offset {
+            first = Some((key, seen));
         }
         seen += count;
-        if seen < wanted {
-            continue;
+        if seen >= wanted {
+            let (first, skipped) = first?;
+            return Some(PageWindow {
+                first,
+                skipped,
+                last: key,
+            });
         }
-        let at_least = bin_bounds(bin).0;
-        let mut offset = query.offset;
-        let mut below = None;
-        // The last bin also holds every latency beyond its bounds: nothing is above it.
-        if let Some((first_bin, skipped)) = first.filter(|(bin, _)| every_row && *bin < top_bin) {
-            below = Some(bin_bounds(first_bin).1);
-            offset -= skipped;
-        }
-        let scope = Scope {
-            latency: Some((at_least, below)),
-            ..query.scope.clone()
-        };
-        return (scope, offset);
     }
-    unchanged
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_window_names_its_first_and_last_group_and_the_rows_before() {
+        let counts = [('a', 10), ('b', 0), ('c', 5), ('d', 20)];
+        assert_eq!(
+            page_window(counts, 12, 22),
+            Some(PageWindow {
+                first: 'c',
+                skipped: 10,
+                last: 'd'
+            })
+        );
+        // A page starting on a group's first row skips every row before it.
+        assert_eq!(
+            page_window(counts, 10, 11),
+            Some(PageWindow {
+                first: 'c',
+                skipped: 10,
+                last: 'c'
+            })
+        );
+        assert_eq!(page_window(counts, 30, 36), None);
+    }
 }

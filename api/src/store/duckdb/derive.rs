@@ -74,18 +74,18 @@ pub(crate) enum Due {
     Everything,
 }
 
-/// True when every derived table exists (one catalog query).
-fn tables_exist(conn: &Connection) -> duckdb::Result<bool> {
-    let names = super::sql::placeholders(DERIVED_TABLES.len());
+/// True when every one of `tables` exists (one catalog query).
+pub(super) fn all_exist(conn: &Connection, tables: &[&str]) -> duckdb::Result<bool> {
+    let names = super::sql::placeholders(tables.len());
     let count: i64 = conn.query_row(
         &format!(
             "SELECT count(*) FROM information_schema.tables
              WHERE table_schema = 'main' AND table_name IN ({names})"
         ),
-        duckdb::params_from_iter(DERIVED_TABLES),
+        duckdb::params_from_iter(tables),
         |row| row.get(0),
     )?;
-    Ok(count == DERIVED_TABLES.len() as i64)
+    Ok(count == tables.len() as i64)
 }
 
 pub(crate) fn state(conn: &Connection) -> duckdb::Result<Option<(i64, Option<i64>)>> {
@@ -117,7 +117,7 @@ fn save_state(conn: &Connection) -> duckdb::Result<()> {
 /// What is due. Reads only the catalog, the recorded state and the row ids, so it also
 /// runs on a read-only connection.
 pub(crate) fn due(conn: &Connection) -> duckdb::Result<Due> {
-    if !tables_exist(conn)? {
+    if !all_exist(conn, &DERIVED_TABLES)? {
         return Ok(Due::Everything);
     }
     let layout: Option<i64> = conn
@@ -165,8 +165,8 @@ impl Regroup {
             return Ok(Self::default());
         }
         Ok(Self {
-            suggestions: !suggestion_groups::exists(conn)?,
-            policy_hours: !policy_hours::exist(conn)?,
+            suggestions: !all_exist(conn, &suggestion_groups::TABLES)?,
+            policy_hours: !all_exist(conn, &policy_hours::TABLES)?,
         })
     }
 

@@ -501,31 +501,35 @@ impl DuckDbStore {
         })
     }
 
-    /// The query of `aggregate`'s rows for a scope and its parameters: from the policy
-    /// hours where they answer it, else from the scope's rows.
-    fn aggregate_query(
+    /// A grouped query (`aggregate`'s or `policy_counts`') over the scope's rows and its
+    /// parameters: the policy rows' form (`listed`) when they answer the scope, else the
+    /// events' (`plain`).
+    fn rows_query(
         &self,
         scope: &Scope,
         slot_seconds: Option<i64>,
+        listed: fn(&str, &str, bool) -> String,
+        plain: fn(&str, &str, bool) -> String,
     ) -> Result<(String, Vec<Value>), StoreError> {
-        self.derive_for(scope)?;
-        if let Some(grouped) = policy_hours::aggregate(scope, slot_seconds, None) {
-            return Ok((grouped.sql, grouped.params));
-        }
         let (source, conditions) = self.rows_of(scope)?;
-        let grouped = slot_seconds.is_some();
-        let query = if uses_policy_rows(scope) {
-            sql::binned_aggregate(&source, &conditions.sql, grouped)
+        let build = if uses_policy_rows(scope) {
+            listed
         } else {
-            sql::aggregate(&source, &conditions.sql, grouped)
+            plain
         };
+        let query = build(&source, &conditions.sql, slot_seconds.is_some());
         Ok((query, with_slot(slot_seconds, conditions.params)))
     }
 
-    fn group_rows(&self, query: &str, params: Vec<Value>) -> Result<Vec<GroupRow>, StoreError> {
+    fn query_rows<T>(
+        &self,
+        query: &str,
+        params: Vec<Value>,
+        row: fn(&duckdb::Row<'_>) -> duckdb::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
         self.read(|conn| {
             let mut statement = conn.prepare_cached(query)?;
-            let rows = statement.query_map(params_from_iter(params), sql::group_row)?;
+            let rows = statement.query_map(params_from_iter(params), row)?;
             rows.collect::<Result<_, _>>()
         })
     }
@@ -701,8 +705,12 @@ impl EventStore for DuckDbStore {
         scope: &Scope,
         slot_seconds: Option<i64>,
     ) -> Result<Vec<GroupRow>, StoreError> {
-        let (query, params) = self.aggregate_query(scope, slot_seconds)?;
-        self.group_rows(&query, params)
+        self.derive_for(scope)?;
+        let (query, params) = match policy_hours::aggregate(scope, slot_seconds, None) {
+            Some(grouped) => (grouped.sql, grouped.params),
+            None => self.rows_query(scope, slot_seconds, sql::binned_aggregate, sql::aggregate)?,
+        };
+        self.query_rows(&query, params, sql::group_row)
     }
 
     fn aggregate_in_buckets(
@@ -712,12 +720,18 @@ impl EventStore for DuckDbStore {
         starts: &[i64],
     ) -> Result<Vec<GroupRow>, StoreError> {
         self.derive_for(scope)?;
+        // The policy hours go straight to the buckets; rows are slotted, then bucketed.
         if let Some(grouped) = policy_hours::aggregate(scope, Some(slot_seconds), Some(starts)) {
-            return self.group_rows(&grouped.sql, grouped.params);
+            return self.query_rows(&grouped.sql, grouped.params, sql::group_row);
         }
-        let (query, mut params) = self.aggregate_query(scope, Some(slot_seconds))?;
+        let (slotted, mut params) = self.rows_query(
+            scope,
+            Some(slot_seconds),
+            sql::binned_aggregate,
+            sql::aggregate,
+        )?;
         params.push(sql::list_of(starts));
-        self.group_rows(&sql::in_buckets(&query), params)
+        self.query_rows(&sql::in_buckets(&slotted), params, sql::group_row)
     }
 
     fn policy_counts(
@@ -728,22 +742,14 @@ impl EventStore for DuckDbStore {
         self.derive_for(scope)?;
         let (query, params) = match policy_hours::policy_counts(scope, slot_seconds) {
             Some(grouped) => (grouped.sql, grouped.params),
-            None => {
-                let (source, conditions) = self.rows_of(scope)?;
-                let grouped = slot_seconds.is_some();
-                let query = if uses_policy_rows(scope) {
-                    sql::listed_policy_counts(&source, &conditions.sql, grouped)
-                } else {
-                    sql::policy_counts(&source, &conditions.sql, grouped)
-                };
-                (query, with_slot(slot_seconds, conditions.params))
-            }
+            None => self.rows_query(
+                scope,
+                slot_seconds,
+                sql::listed_policy_counts,
+                sql::policy_counts,
+            )?,
         };
-        self.read(|conn| {
-            let mut statement = conn.prepare_cached(&query)?;
-            let rows = statement.query_map(params_from_iter(params), sql::policy_row)?;
-            rows.collect::<Result<_, _>>()
-        })
+        self.query_rows(&query, params, sql::policy_row)
     }
 
     fn count(&self, scope: &Scope) -> Result<u64, StoreError> {

@@ -28,7 +28,7 @@ pub(crate) const REFS: &str = "coachboard_policy_hour_refs";
 /// The name under which the derived state keeps the hours' size after their last grouping.
 const STATE: &str = "policy_hours";
 
-/// Both tables, for dropping them with the other derived tables.
+/// Both tables, for dropping them with the other derived tables and for finding one missing.
 pub(crate) const TABLES: [&str; 2] = [HOURS, REFS];
 
 const CREATE: &str = "
@@ -93,20 +93,6 @@ fn append(conn: &Connection, rows_where: &str, sign: i64) -> duckdb::Result<()> 
         hours_of(rows_where, sign),
         refs_of(rows_where, sign)
     ))
-}
-
-/// True when both tables are there.
-pub(crate) fn exist(conn: &Connection) -> duckdb::Result<bool> {
-    let found: i64 = conn.query_row(
-        &format!(
-            "SELECT count(*) FROM information_schema.tables
-             WHERE table_schema = 'main' AND table_name IN ({})",
-            sql::placeholders(TABLES.len())
-        ),
-        duckdb::params_from_iter(TABLES),
-        |row| row.get(0),
-    )?;
-    Ok(found == TABLES.len() as i64)
 }
 
 /// Groups every policy row afresh, a range of row ids per statement, committed between

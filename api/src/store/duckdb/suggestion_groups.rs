@@ -89,7 +89,8 @@ const POLICIES: Grouping = Grouping {
 
 const GROUPINGS: [Grouping; 3] = [OFFERS, SESSIONS, POLICIES];
 
-/// Every grouped table, for dropping them with the other derived tables.
+/// Every grouped table, for dropping them with the other derived tables and for finding one
+/// missing.
 pub(crate) const TABLES: [&str; 3] = [OFFERS.table, SESSIONS.table, POLICIES.table];
 
 /// Each offer with its rewrite size's band, found by row id.
@@ -141,20 +142,6 @@ fn policy_outcomes_grouped(facts_where: &str, sign: i64) -> String {
 /// The facts of the offers among `input` (rows shaped like the source).
 fn offers_of(input: &str) -> String {
     format!("offer_row IN (SELECT row_number FROM ({input}) WHERE event = 'offered')")
-}
-
-/// True when every grouped table is there.
-pub(crate) fn exists(conn: &Connection) -> duckdb::Result<bool> {
-    let found: i64 = conn.query_row(
-        &format!(
-            "SELECT count(*) FROM information_schema.tables
-             WHERE table_schema = 'main' AND table_name IN ({})",
-            super::sql::placeholders(TABLES.len())
-        ),
-        duckdb::params_from_iter(TABLES),
-        |row| row.get(0),
-    )?;
-    Ok(found == TABLES.len() as i64)
 }
 
 /// Groups every fact afresh (inside the caller's transaction).
