@@ -11,7 +11,8 @@ pub trait Accumulate {
     /// `count` rows of a bucket and event type; `latency_count` of them had a positive
     /// latency, summing to `latency_sum`.
     fn rows(&mut self, slot: Option<i64>, key: GroupKey<'_>, totals: Totals);
-    fn latency(&mut self, slot: Option<i64>, bin: u16, count: u64);
+    /// `count` of those rows had a latency in `bin`.
+    fn latency(&mut self, slot: Option<i64>, key: GroupKey<'_>, bin: u16, count: u64);
     fn policy(&mut self, slot: Option<i64>, policy: &str, count: u64);
 }
 
@@ -51,7 +52,7 @@ pub fn feed_cell(sink: &mut impl Accumulate, hour: Option<i64>, cell: &CellView<
         },
     );
     for (bin, count) in cell.latency_bins() {
-        sink.latency(hour, bin, count);
+        sink.latency(hour, key, bin, count);
     }
     for (policy, count) in cell.policies() {
         sink.policy(hour, policy, count);
@@ -75,7 +76,7 @@ pub fn feed_groups(sink: &mut impl Accumulate, rows: &[GroupRow]) {
             },
         );
         if let Some(bin) = row.bin {
-            sink.latency(row.slot, bin, row.count);
+            sink.latency(row.slot, key, bin, row.count);
         }
     }
 }
@@ -129,7 +130,7 @@ impl Accumulate for Aggregate {
         }
     }
 
-    fn latency(&mut self, _slot: Option<i64>, bin: u16, count: u64) {
+    fn latency(&mut self, _slot: Option<i64>, _key: GroupKey<'_>, bin: u16, count: u64) {
         self.latency.add(bin, count);
     }
 

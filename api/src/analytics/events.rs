@@ -22,7 +22,7 @@ impl Accumulate for CountOnly {
     fn rows(&mut self, _slot: Option<i64>, _key: GroupKey<'_>, totals: Totals) {
         self.0 += totals.count;
     }
-    fn latency(&mut self, _slot: Option<i64>, _bin: u16, _count: u64) {}
+    fn latency(&mut self, _slot: Option<i64>, _key: GroupKey<'_>, _bin: u16, _count: u64) {}
     fn policy(&mut self, _slot: Option<i64>, _policy: &str, _count: u64) {}
 }
 

@@ -2,7 +2,7 @@
 //! second bucket over the first with a z-test and an always-valid interval, and the checks
 //! that say whether to trust it: sample ratio, sessions in both buckets, guardrails.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::DateTime;
 use coachboard_contract::{
@@ -11,7 +11,7 @@ use coachboard_contract::{
 };
 
 use super::summary::percent;
-use super::{Engine, Totals, aggregate};
+use super::{Accumulate, Aggregate, Engine, GroupKey, Totals, Wants};
 use crate::histogram::LatencyHistogram;
 use crate::stats::{
     SEQUENTIAL_TUNING_N, sample_ratio_test, sequential_test, two_proportion_test, wilson_interval,
@@ -33,9 +33,16 @@ struct Counts {
 }
 
 pub fn experiment(engine: &Engine, scope: &Scope) -> Result<Experiment, StoreError> {
-    let aggregate = aggregate(engine, scope, false)?;
+    let mut rows = PerBucket::default();
+    let wants = Wants {
+        policies: false,
+        raw_slot: None,
+        buckets: None,
+        rollup: true,
+    };
+    engine.run(scope, wants, &mut rows)?;
     let mut per_bucket: BTreeMap<String, Counts> = BTreeMap::new();
-    for (bucket, event, totals) in &aggregate.groups {
+    for (bucket, event, totals) in &rows.aggregate.groups {
         let Some(bucket) = bucket else { continue };
         let counts = per_bucket.entry(bucket.clone()).or_default();
         counts.all.add(*totals);
@@ -52,10 +59,45 @@ pub fn experiment(engine: &Engine, scope: &Scope) -> Result<Experiment, StoreErr
         in_several_buckets,
     });
     if let [control, treatment, ..] = experiment.buckets.as_slice() {
-        let inputs = guardrail_inputs(engine, scope, [&control.bucket, &treatment.bucket])?;
+        let inputs = guardrail_inputs(
+            engine,
+            scope,
+            &mut rows,
+            [&control.bucket, &treatment.bucket],
+        )?;
         experiment.guardrails = guardrails(&inputs[0], &inputs[1]);
     }
     Ok(experiment)
+}
+
+/// The scope's rows, with their latencies kept per bucket as well: the guardrails compare
+/// the buckets' latencies, so one pass over the rows serves both.
+#[derive(Default)]
+struct PerBucket {
+    aggregate: Aggregate,
+    latency: HashMap<String, LatencyHistogram>,
+}
+
+impl Accumulate for PerBucket {
+    fn rows(&mut self, slot: Option<i64>, key: GroupKey<'_>, totals: Totals) {
+        self.aggregate.rows(slot, key, totals);
+    }
+
+    fn latency(&mut self, slot: Option<i64>, key: GroupKey<'_>, bin: u16, count: u64) {
+        self.aggregate.latency(slot, key, bin, count);
+        if let Some(bucket) = key.bucket {
+            match self.latency.get_mut(bucket) {
+                Some(histogram) => histogram.add(bin, count),
+                None => {
+                    let mut histogram = LatencyHistogram::default();
+                    histogram.add(bin, count);
+                    self.latency.insert(bucket.to_owned(), histogram);
+                }
+            }
+        }
+    }
+
+    fn policy(&mut self, _slot: Option<i64>, _policy: &str, _count: u64) {}
 }
 
 /// What the guardrails of one bucket are computed from.
@@ -72,19 +114,16 @@ struct GuardrailInputs {
 fn guardrail_inputs(
     engine: &Engine,
     scope: &Scope,
+    rows: &mut PerBucket,
     buckets: [&String; 2],
 ) -> Result<Vec<GuardrailInputs>, StoreError> {
-    let mut inputs = Vec::with_capacity(2);
-    for bucket in buckets {
-        let scope = Scope {
-            bucket: Some(bucket.clone()),
-            ..scope.clone()
-        };
-        inputs.push(GuardrailInputs {
-            latency: aggregate(engine, &scope, false)?.latency,
+    let mut inputs: Vec<GuardrailInputs> = buckets
+        .iter()
+        .map(|bucket| GuardrailInputs {
+            latency: rows.latency.remove(*bucket).unwrap_or_default(),
             ..GuardrailInputs::default()
-        });
-    }
+        })
+        .collect();
     // No offer counts as unanswered here: the cut-off lies before any event.
     for row in engine
         .store()

@@ -217,7 +217,7 @@ impl Accumulate for PointSink<'_> {
         }
     }
 
-    fn latency(&mut self, slot: Option<i64>, bin: u16, count: u64) {
+    fn latency(&mut self, slot: Option<i64>, _key: GroupKey<'_>, bin: u16, count: u64) {
         if let Some(point) = self.point(slot) {
             point.latency.add(bin, count);
         }

@@ -309,8 +309,9 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         "both kinds of link are exercised: {}",
         before[0]
     );
-    // Over all time the suggestion groups answer; over a range holding every event, the
-    // facts do: both the same after the catch-ups' retracted and added groups.
+    // Over all time the suggestion groups answer (over every offer, or per policy); over a
+    // range holding every event, the facts do: both the same after the catch-ups'
+    // retracted and added groups.
     const EVERYTHING: &str = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z";
     for endpoint in [
         "/analytics/suggestions?unanswered_after=600",
@@ -320,6 +321,13 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         "/analytics/experiment",
         "/analytics/policy-outcomes",
         "/analytics/policy-outcomes?bucket=A",
+        // The groups kept per policy: the dashboard's policy click.
+        "/analytics/suggestions?policy=PII-01&unanswered_after=600",
+        "/analytics/suggestions?policy=TONE-02&bucket=B",
+        "/analytics/rewrites?policy=TONE-02",
+        "/analytics/experiment?policy=PII-01",
+        "/analytics/policy-outcomes?policy=PII-01",
+        "/analytics/policy-outcomes?policy=TONE-02&bucket=A",
     ] {
         let separator = if endpoint.contains('?') { '&' } else { '?' };
         assert_eq!(

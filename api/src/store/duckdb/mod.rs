@@ -479,22 +479,22 @@ impl DuckDbStore {
         ))
     }
 
-    /// Reads a suggestion panel with `run`: from its groups (`grouped`, given the bucket)
-    /// when the scope selects every offer, or every offer of one bucket, and they are
-    /// there; else from the facts (`facts`, given the source and the scope's conditions).
+    /// Reads a suggestion panel with `run`: from its groups (`grouped`, given the slice)
+    /// when the scope selects every offer of a bucket, a policy, both or neither; else from
+    /// the facts (`facts`, given the source and the scope's conditions).
     fn read_suggestions<T>(
         &self,
         scope: &Scope,
         facts: impl FnOnce(&str, sql::Conditions) -> (String, Vec<Value>),
-        grouped: impl FnOnce(Option<&str>) -> suggestion_groups::Grouped,
+        grouped: impl FnOnce(suggestion_groups::Slice<'_>) -> suggestion_groups::Grouped,
         run: impl FnOnce(&Connection, &str, Vec<Value>) -> duckdb::Result<T>,
     ) -> Result<T, StoreError> {
         self.derive_if_behind()?;
         let (mut query, mut params) =
             facts(&self.source().select, self.suggestion_conditions(scope)?);
         self.read(|conn| {
-            if let Some(bucket) = every_offer(scope) {
-                let groups = grouped(bucket);
+            if let Some(slice) = grouped_slice(scope) {
+                let groups = grouped(slice);
                 (query, params) = (groups.sql, groups.params);
             }
             run(conn, &query, params)
@@ -651,25 +651,29 @@ fn rejected_by_table(error: &duckdb::Error) -> Option<StoreError> {
     refused.then(|| StoreError::Rejected(message.lines().next().unwrap_or_default().to_owned()))
 }
 
-/// When a scope selects every offer, or every offer of one bucket (its `event` filter
-/// applies after the store answers), that bucket: the suggestion groups answer it.
-fn every_offer(scope: &Scope) -> Option<Option<&str>> {
+/// When a scope selects every offer of one bucket, one policy, both or neither (its
+/// `event` filter applies after the store answers), that slice: the suggestion groups
+/// answer it.
+fn grouped_slice(scope: &Scope) -> Option<suggestion_groups::Slice<'_>> {
     let Scope {
         from: None,
         to: None,
         session_id: None,
-        policy: None,
         policies: None,
         text: None,
         rows: None,
         latency: None,
         bucket,
+        policy,
         ..
     } = scope
     else {
         return None;
     };
-    Some(bucket.as_deref())
+    Some(suggestion_groups::Slice {
+        bucket: bucket.as_deref(),
+        policy: policy.as_deref(),
+    })
 }
 
 /// True when a scope's only filter through offers is a policy: the policy rows answer it.
@@ -776,7 +780,8 @@ impl EventStore for DuckDbStore {
             params.push(timestamp(unanswered_before));
             (sql::suggestions(source, &conditions.sql), params)
         };
-        let grouped = |bucket: Option<&str>| suggestion_groups::suggestions(bucket, cut_off);
+        let grouped =
+            |slice: suggestion_groups::Slice<'_>| suggestion_groups::suggestions(slice, cut_off);
         self.read_suggestions(scope, facts, grouped, |conn, query, params| {
             let mut statement = conn.prepare_cached(query)?;
             let rows = statement.query_map(params_from_iter(params), |row| {
