@@ -286,11 +286,20 @@ impl Engine {
         Ok(())
     }
 
-    /// Row counts per whole roll-up hour inside a scope the roll-up can answer, newest or
-    /// oldest first; `None` when it cannot. Partial hours at the ends are left out.
+    /// Row counts per whole UTC hour inside a scope the roll-up (or the store's groups) can
+    /// answer, newest or oldest first; `None` when neither can. Partial hours at the ends
+    /// are left out.
     pub fn hour_counts(&self, scope: &Scope, newest_first: bool) -> Option<Vec<(i64, u64)>> {
-        if self.shared || !scope.fits_rollup() {
+        if self.shared {
             return None;
+        }
+        if !scope.fits_rollup() {
+            // The store may keep them for the scope; without them, the page reads unnarrowed.
+            let mut counts = self.store.hour_counts(scope).ok().flatten()?;
+            if newest_first {
+                counts.reverse();
+            }
+            return Some(counts);
         }
         let mut counts: Vec<(i64, u64)> = Vec::new();
         let hours = HourRange {
@@ -323,12 +332,16 @@ impl Engine {
     }
 
     /// Rows with a positive latency per latency bin (ascending) in the whole UTC hours of a
-    /// scope the roll-up can answer, rows without a time left out; `None` when it cannot.
+    /// scope the roll-up (or the store's groups) can answer, rows without a time left out;
+    /// `None` when neither can.
     /// The flag is true when those hours hold every timed row of the scope (its range
     /// starts and ends on the hour).
     pub fn latency_bins(&self, scope: &Scope) -> Option<(Vec<(u16, u64)>, bool)> {
-        if self.shared || !scope.fits_rollup() {
+        if self.shared {
             return None;
+        }
+        if !scope.fits_rollup() {
+            return self.store.latency_bins(scope).ok().flatten();
         }
         let split = split_at_hours(scope.from, scope.to);
         let hours = HourRange {

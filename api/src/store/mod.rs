@@ -271,6 +271,20 @@ pub trait EventStore: Send + Sync + 'static {
         slot_seconds: Option<i64>,
     ) -> Result<Vec<PolicyRow>, StoreError>;
     fn count(&self, scope: &Scope) -> Result<u64, StoreError>;
+    /// Rows per whole UTC hour of a scope (ascending; the partial hours at its ends and
+    /// rows without a time left out), when the store keeps them grouped for that scope
+    /// (the engine's roll-up has them for scopes without a filter through offers).
+    fn hour_counts(&self, scope: &Scope) -> Result<Option<Vec<(i64, u64)>>, StoreError> {
+        let _ = scope;
+        Ok(None)
+    }
+    /// Rows with a positive latency per latency bin (ascending) in the whole UTC hours of a
+    /// scope, and whether those hours hold every timed row of it, when the store keeps them
+    /// grouped for that scope.
+    fn latency_bins(&self, scope: &Scope) -> Result<Option<(Vec<(u16, u64)>, bool)>, StoreError> {
+        let _ = scope;
+        Ok(None)
+    }
     /// The offers of the scope as suggestions, grouped with their outcomes. `event` in the
     /// scope is ignored (a suggestion is an offer); offers older than `unanswered_before`
     /// without an answer are marked unanswered.

@@ -712,7 +712,38 @@ async fn pages_narrowed_by_the_rollup_are_the_pages_asked_for() {
             event: Some("offered".into()),
             ..Scope::default()
         },
+        // Narrowed by the policy hours instead of the roll-up.
+        Scope {
+            policy: Some("PII-01".into()),
+            ..Scope::default()
+        },
+        Scope {
+            policy: Some("TONE-02".into()),
+            bucket: Some("B".into()),
+            ..range("2025-10-06T00:20:00Z", "2025-10-18T07:45:00Z")
+        },
     ] {
+        let everything = EventsQuery {
+            scope: scope.clone(),
+            sort: SortKey::Ts,
+            order: SortOrder::Desc,
+            limit: u32::MAX,
+            offset: 0,
+            after: None,
+        };
+        let mut rows = 0;
+        api.engine
+            .store()
+            .export(&everything, &mut |_| {
+                rows += 1;
+                true
+            })
+            .expect("export");
+        assert_eq!(
+            coachboard_api::analytics::count(&api.engine, &scope).expect("count"),
+            rows,
+            "{scope:?}"
+        );
         let pages = [
             (SortKey::Ts, Some(cursor.clone())),
             (SortKey::LatencyMs, None),

@@ -734,8 +734,9 @@ impl EventStore for DuckDbStore {
             sql::binned_aggregate,
             sql::aggregate,
         )?;
-        params.push(sql::list_of(starts));
-        self.query_rows(&sql::in_buckets(&slotted), params, sql::group_row)
+        let (query, bucket_params) = sql::in_buckets(&slotted, starts, slot_seconds);
+        params.extend(bucket_params);
+        self.query_rows(&query, params, sql::group_row)
     }
 
     fn policy_counts(
@@ -758,15 +759,42 @@ impl EventStore for DuckDbStore {
 
     fn count(&self, scope: &Scope) -> Result<u64, StoreError> {
         self.derive_for(scope)?;
-        let (source, conditions) = self.rows_of(scope)?;
-        let query = sql::count(&source, &conditions.sql);
+        let (query, params) = match policy_hours::aggregate(scope, None, None) {
+            Some(grouped) => (
+                format!("SELECT coalesce(sum(n), 0)::BIGINT FROM ({})", grouped.sql),
+                grouped.params,
+            ),
+            None => {
+                let (source, conditions) = self.rows_of(scope)?;
+                (sql::count(&source, &conditions.sql), conditions.params)
+            }
+        };
         self.read(|conn| {
-            let count: i64 =
-                conn.query_row(&query, params_from_iter(conditions.params), |row| {
-                    row.get(0)
-                })?;
+            let count: i64 = conn.query_row(&query, params_from_iter(params), |row| row.get(0))?;
             Ok(count as u64)
         })
+    }
+
+    fn hour_counts(&self, scope: &Scope) -> Result<Option<Vec<(i64, u64)>>, StoreError> {
+        let Some(query) = policy_hours::hour_counts(scope) else {
+            return Ok(None);
+        };
+        self.derive_for(scope)?;
+        let counts = self.query_rows(&query.sql, query.params, |row| {
+            Ok((row.get(0)?, row.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(Some(counts))
+    }
+
+    fn latency_bins(&self, scope: &Scope) -> Result<Option<(Vec<(u16, u64)>, bool)>, StoreError> {
+        let Some((query, every_row)) = policy_hours::latency_bins(scope) else {
+            return Ok(None);
+        };
+        self.derive_for(scope)?;
+        let bins = self.query_rows(&query.sql, query.params, |row| {
+            Ok((row.get::<_, i64>(0)? as u16, row.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(Some((bins, every_row)))
     }
 
     fn suggestions(

@@ -153,6 +153,20 @@ struct Answerable<'a> {
     edges: Vec<Scope>,
 }
 
+impl Answerable<'_> {
+    /// The same whole hours, without the rows that have no time.
+    fn timed(&self) -> Self {
+        Answerable {
+            policy: self.policy,
+            hours: HourRange {
+                untimed: false,
+                ..self.hours
+            },
+            edges: Vec::new(),
+        }
+    }
+}
+
 fn answerable(scope: &Scope, slot_seconds: Option<i64>) -> Option<Answerable<'_>> {
     let Scope {
         policy: Some(policy),
@@ -263,6 +277,38 @@ pub(crate) fn policy_counts(scope: &Scope, slot_seconds: Option<i64>) -> Option<
     ))
 }
 
+/// Rows per whole UTC hour of a policy-filtered scope, ascending (parameters bound); `None`
+/// when the groups cannot answer it.
+pub(crate) fn hour_counts(scope: &Scope) -> Option<Query> {
+    let answerable = answerable(scope, None)?;
+    let conditions = group_conditions(scope, &answerable.timed());
+    Some(Query {
+        sql: format!(
+            "SELECT hour, sum(n)::BIGINT FROM {HOURS} WHERE {}
+             GROUP BY hour HAVING sum(n) <> 0 ORDER BY hour",
+            conditions.sql
+        ),
+        params: conditions.params,
+    })
+}
+
+/// Rows with a positive latency per bin in the whole UTC hours of a policy-filtered scope,
+/// ascending, and whether those hours are all of its range; `None` when the groups cannot
+/// answer it.
+pub(crate) fn latency_bins(scope: &Scope) -> Option<(Query, bool)> {
+    let answerable = answerable(scope, None)?;
+    let conditions = group_conditions(scope, &answerable.timed());
+    let query = Query {
+        sql: format!(
+            "SELECT bin, sum(n)::BIGINT FROM {HOURS} WHERE {} AND bin IS NOT NULL
+             GROUP BY bin HAVING sum(n) <> 0 ORDER BY bin",
+            conditions.sql
+        ),
+        params: conditions.params,
+    };
+    Some((query, answerable.edges.is_empty()))
+}
+
 /// A scope the groups answer, cut into their part and the ends read from rows.
 struct Parts<'a> {
     scope: &'a Scope,
@@ -306,14 +352,15 @@ impl<'a> Parts<'a> {
         let sql = match starts {
             // Straight from the hours to the buckets: no pass per slot in between.
             Some(starts) => {
-                params.push(sql::list_of(starts));
+                let buckets = sql::to_buckets(starts, self.slot_seconds.unwrap_or(HOUR));
+                params.extend(buckets.params);
                 format!(
-                    "WITH parts AS ({parts}), {buckets}
-                     SELECT {bucket_start} AS slot, {summed}
-                     FROM parts ASOF LEFT JOIN starts ON parts.slot >= starts.start
+                    "WITH parts AS ({parts})
+                     SELECT {start} AS slot, {summed}
+                     FROM parts {join}
                      GROUP BY ALL HAVING sum(n) <> 0",
-                    buckets = sql::BUCKET_STARTS,
-                    bucket_start = sql::BUCKET_START,
+                    start = buckets.start,
+                    join = buckets.join,
                 )
             }
             None => format!(

@@ -238,29 +238,85 @@ pub(crate) fn aggregate(source: &str, conditions: &str, grouped: bool) -> String
     )
 }
 
-/// The bucket starts, as the CTE `starts`. Parameter: the starts (ascending) as one list
-/// ([`list_of`]).
-pub(crate) const BUCKET_STARTS: &str = "starts AS (SELECT unnest(?::BIGINT[]) AS start)";
-
-/// The start of the bucket holding a row's `slot` (the latest start at or before it), in
-/// an `ASOF LEFT JOIN starts ON slot >= starts.start`; a row before every start keeps its
-/// slot.
-pub(crate) const BUCKET_START: &str = "coalesce(starts.start, slot)";
-
 pub(crate) fn list_of(values: &[i64]) -> Value {
     Value::List(values.iter().copied().map(Value::BigInt).collect())
 }
 
-/// The rows of `slotted` (a query with [`aggregate`]'s columns) with each slot moved to the
-/// start of the bucket holding it. Parameters: `slotted`'s, then the starts.
-pub(crate) fn in_buckets(slotted: &str) -> String {
-    format!(
-        "WITH slotted AS ({slotted}), {BUCKET_STARTS}
-         SELECT {BUCKET_START} AS slot, bucket, event, bin,
+/// The longest list of slots [`to_buckets`] binds; past it, an ASOF join does the work
+/// (a list of this length is a few MB of bound values).
+const MAX_SLOT_LIST: i64 = 100_000;
+
+/// How the rows of `parts` move to the start of the bucket holding their `slot` (the
+/// latest start at or before it; a slot before every start keeps its own): the join to
+/// add after `FROM parts`, the expression of the bucket's start, and their parameters.
+pub(crate) struct ToBuckets {
+    pub join: String,
+    pub start: String,
+    pub params: Vec<Value>,
+}
+
+/// [`ToBuckets`] for `starts` (ascending, each a multiple of `width`, the slots' width).
+/// Each slot from the first start to the last is looked up in a list of its bucket's
+/// start, by position: an ASOF join sorts every row first (100M events, a week in New York
+/// for one policy: 380 ms with the join, 142 ms with the list).
+pub(crate) fn to_buckets(starts: &[i64], width: i64) -> ToBuckets {
+    let slots = match (starts.first(), starts.last()) {
+        (Some(first), Some(last)) if width > 0 => (last - first) / width + 1,
+        _ => 0,
+    };
+    if slots == 0 || slots > MAX_SLOT_LIST {
+        return ToBuckets {
+            join: "ASOF LEFT JOIN (SELECT unnest(?::BIGINT[]) AS start) starts
+                   ON parts.slot >= starts.start"
+                .to_owned(),
+            start: "coalesce(starts.start, parts.slot)".to_owned(),
+            params: vec![list_of(starts)],
+        };
+    }
+    let first = starts[0];
+    let mut bucket = 0;
+    let bucket_of_slot: Vec<i64> = (0..slots)
+        .map(|index| {
+            let slot = first + index * width;
+            while starts.get(bucket + 1).is_some_and(|next| *next <= slot) {
+                bucket += 1;
+            }
+            starts[bucket]
+        })
+        .collect();
+    ToBuckets {
+        join: String::new(),
+        // Slots past the last start are in the last bucket: the position stops there.
+        start: "CASE WHEN parts.slot < ? THEN parts.slot
+                     ELSE list_extract(?::BIGINT[], least((parts.slot - ?) // ?, ?) + 1) END"
+            .to_owned(),
+        params: vec![
+            Value::BigInt(first),
+            list_of(&bucket_of_slot),
+            Value::BigInt(first),
+            Value::BigInt(width),
+            Value::BigInt(slots - 1),
+        ],
+    }
+}
+
+/// The rows of `slotted` (a query with [`aggregate`]'s columns, slots `width` wide) with
+/// each slot moved to the start of the bucket holding it, and the parameters that follow
+/// `slotted`'s.
+pub(crate) fn in_buckets(slotted: &str, starts: &[i64], width: i64) -> (String, Vec<Value>) {
+    let ToBuckets {
+        join,
+        start,
+        params,
+    } = to_buckets(starts, width);
+    let sql = format!(
+        "WITH parts AS ({slotted})
+         SELECT {start} AS slot, bucket, event, bin,
                 sum(n)::BIGINT AS n, sum(latency_sum)::BIGINT AS latency_sum
-         FROM slotted ASOF LEFT JOIN starts ON slotted.slot >= starts.start
+         FROM parts {join}
          GROUP BY ALL"
-    )
+    );
+    (sql, params)
 }
 
 /// As [`aggregate`], from a source whose rows carry their positive latency (`lat`) and
@@ -572,5 +628,64 @@ mod tests {
             vec![vec![1, 3], vec![NEAR_ROWS + 3], vec![far, far + 7]]
         );
         assert!(runs_of(Vec::new()).is_empty());
+    }
+
+    /// The latest start at or before a slot; the slot itself before every start.
+    fn bucket_of(starts: &[i64], slot: i64) -> i64 {
+        starts
+            .iter()
+            .rev()
+            .find(|start| **start <= slot)
+            .copied()
+            .unwrap_or(slot)
+    }
+
+    /// Both ways of moving slots to buckets (the list, and the ASOF join past
+    /// `MAX_SLOT_LIST` slots) put every slot where the rule puts it: before the first
+    /// start, on and between starts of uneven width, and past the last.
+    #[test]
+    fn slots_move_to_the_bucket_holding_them() {
+        let conn = duckdb::Connection::open_in_memory().expect("in-memory DuckDB");
+        let width = 900;
+        let short = vec![3_600, 7_200, 9_000, 90_000, 90_900];
+        let long = vec![
+            3_600,
+            7_200,
+            3_600 + width * MAX_SLOT_LIST,
+            3_600 + width * (MAX_SLOT_LIST + 5),
+        ];
+        for starts in [short, long] {
+            let last = *starts.last().expect("starts");
+            let slots: Vec<i64> = (0..40)
+                .map(|n| n * width)
+                .chain([last - width, last, last + width, last + 100 * width])
+                .chain(starts.iter().flat_map(|start| [*start, start + width]))
+                .collect();
+            let slotted = format!(
+                "SELECT unnest(?::BIGINT[]) AS slot, 'A' AS bucket, 'offered' AS event,
+                        NULL::INTEGER AS bin, 1 AS n, 0 AS latency_sum"
+            );
+            let (query, bucket_params) = in_buckets(&slotted, &starts, width);
+            let mut params = vec![list_of(&slots)];
+            params.extend(bucket_params);
+            let mut statement = conn.prepare(&query).expect("prepare");
+            let mut found: Vec<(i64, i64)> = statement
+                .query_map(duckdb::params_from_iter(params), |row| {
+                    Ok((row.get(0)?, row.get(4)?))
+                })
+                .expect("query")
+                .collect::<Result<_, _>>()
+                .expect("rows");
+            found.sort_unstable();
+            let mut expected: std::collections::BTreeMap<i64, i64> = Default::default();
+            for slot in &slots {
+                *expected.entry(bucket_of(&starts, *slot)).or_default() += 1;
+            }
+            assert_eq!(
+                found,
+                expected.into_iter().collect::<Vec<_>>(),
+                "{starts:?}"
+            );
+        }
     }
 }
