@@ -121,6 +121,15 @@ pub fn mark(name: &str) {
     }
 }
 
+/// Marks the latest time something happened, keeping no earlier mark of that name: a
+/// dashboard left open redraws for days, and marks are never dropped by the browser.
+pub fn mark_latest(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+        performance.clear_marks_with_mark_name(name);
+        let _ = performance.mark(name);
+    }
+}
+
 /// Decodes a percent-encoded URL component; the text as it is when it is not valid.
 pub fn decode_component(text: &str) -> String {
     js_sys::decode_uri_component(text)

@@ -15,7 +15,7 @@ use super::group_commit::GroupCommit;
 use super::recent::Recent;
 use crate::ids::IdIndex;
 use crate::rollup::{Cube, HourRange, ceil_hour, floor_hour, split_at_hours};
-use crate::store::{EventStore, Extent, Scope, StoreError, StoredEvent};
+use crate::store::{EventStore, Extent, LatencyBins, Scope, StoreError, StoredEvent};
 
 pub struct Engine {
     store: Arc<dyn EventStore>,
@@ -336,7 +336,7 @@ impl Engine {
     /// `None` when neither can.
     /// The flag is true when those hours hold every timed row of the scope (its range
     /// starts and ends on the hour).
-    pub fn latency_bins(&self, scope: &Scope) -> Option<(Vec<(u16, u64)>, bool)> {
+    pub fn latency_bins(&self, scope: &Scope) -> Option<LatencyBins> {
         if self.shared {
             return None;
         }
@@ -363,7 +363,10 @@ impl Engine {
             },
         );
         let bins = (0..).zip(bins).filter(|(_, count)| *count > 0).collect();
-        Some((bins, split.edges.is_empty()))
+        Some(LatencyBins {
+            bins,
+            every_row: split.edges.is_empty(),
+        })
     }
 
     /// Writes events that are not stored yet, all or nothing, and records them in the

@@ -6,7 +6,7 @@ use coachboard_contract::{EventRecord, SortKey, SortOrder};
 use super::{Accumulate, Engine, GroupKey, Totals, Wants};
 use crate::histogram::{NUM_BINS, bin_bounds};
 use crate::rollup::{HOUR, ceil_hour, floor_hour};
-use crate::store::{EventsQuery, Scope, StoreError};
+use crate::store::{EventsQuery, LatencyBins, Scope, StoreError};
 
 pub struct EventsPage {
     pub events: Vec<EventRecord>,
@@ -149,7 +149,7 @@ fn narrow_by_latency(engine: &Engine, query: &EventsQuery) -> (Scope, u64) {
     if query.order != SortOrder::Desc || query.after.is_some() {
         return unchanged;
     }
-    let Some((bins, every_row)) = engine.latency_bins(&query.scope) else {
+    let Some(LatencyBins { bins, every_row }) = engine.latency_bins(&query.scope) else {
         return unchanged;
     };
     let wanted = query.offset.saturating_add(u64::from(query.limit));

@@ -244,6 +244,14 @@ impl StoreError {
     }
 }
 
+/// Rows with a positive latency per latency bin (ascending) in the whole UTC hours of a
+/// scope, and whether those hours hold every timed row of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatencyBins {
+    pub bins: Vec<(u16, u64)>,
+    pub every_row: bool,
+}
+
 /// Everything the API asks of a database. Calls block; run them off the async executor.
 pub trait EventStore: Send + Sync + 'static {
     /// Counts and latency bins per (slot, bucket, event), slots `slot_seconds` wide.
@@ -281,7 +289,7 @@ pub trait EventStore: Send + Sync + 'static {
     /// Rows with a positive latency per latency bin (ascending) in the whole UTC hours of a
     /// scope, and whether those hours hold every timed row of it, when the store keeps them
     /// grouped for that scope.
-    fn latency_bins(&self, scope: &Scope) -> Result<Option<(Vec<(u16, u64)>, bool)>, StoreError> {
+    fn latency_bins(&self, scope: &Scope) -> Result<Option<LatencyBins>, StoreError> {
         let _ = scope;
         Ok(None)
     }

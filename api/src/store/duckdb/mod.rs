@@ -38,8 +38,8 @@ use schema::Source;
 use sql::timestamp;
 
 use super::{
-    EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, RewriteRow, Scope,
-    StoreError, StoredEvent, StoredGroup, SuggestionRow,
+    EventStore, EventsQuery, Extent, GroupRow, LatencyBins, PolicyOutcomeRow, PolicyRow,
+    RewriteRow, Scope, StoreError, StoredEvent, StoredGroup, SuggestionRow,
 };
 
 /// Resource settings handed to DuckDB.
@@ -786,7 +786,7 @@ impl EventStore for DuckDbStore {
         Ok(Some(counts))
     }
 
-    fn latency_bins(&self, scope: &Scope) -> Result<Option<(Vec<(u16, u64)>, bool)>, StoreError> {
+    fn latency_bins(&self, scope: &Scope) -> Result<Option<LatencyBins>, StoreError> {
         let Some((query, every_row)) = policy_hours::latency_bins(scope) else {
             return Ok(None);
         };
@@ -794,7 +794,7 @@ impl EventStore for DuckDbStore {
         let bins = self.query_rows(&query.sql, query.params, |row| {
             Ok((row.get::<_, i64>(0)? as u16, row.get::<_, i64>(1)? as u64))
         })?;
-        Ok(Some((bins, every_row)))
+        Ok(Some(LatencyBins { bins, every_row }))
     }
 
     fn suggestions(

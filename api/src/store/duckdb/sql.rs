@@ -661,11 +661,9 @@ mod tests {
                 .chain([last - width, last, last + width, last + 100 * width])
                 .chain(starts.iter().flat_map(|start| [*start, start + width]))
                 .collect();
-            let slotted = format!(
-                "SELECT unnest(?::BIGINT[]) AS slot, 'A' AS bucket, 'offered' AS event,
-                        NULL::INTEGER AS bin, 1 AS n, 0 AS latency_sum"
-            );
-            let (query, bucket_params) = in_buckets(&slotted, &starts, width);
+            let slotted = "SELECT unnest(?::BIGINT[]) AS slot, 'A' AS bucket, 'offered' AS event,
+                                  NULL::INTEGER AS bin, 1 AS n, 0 AS latency_sum";
+            let (query, bucket_params) = in_buckets(slotted, &starts, width);
             let mut params = vec![list_of(&slots)];
             params.extend(bucket_params);
             let mut statement = conn.prepare(&query).expect("prepare");
