@@ -582,34 +582,28 @@ mod tests {
                     "cut-off {cut_off} s, {slice:?}"
                 );
             }
-            let grouped = multiple_exposure(slice);
-            assert_eq!(
-                sorted_rows(conn, &grouped.sql, grouped.params),
-                sorted_rows(
-                    conn,
-                    &sql::multiple_exposure(SOURCE, &condition),
-                    params.clone()
+            // Each panel: its groups for a slice, and its query of the facts.
+            type Groups = fn(Slice<'_>) -> Grouped;
+            type Facts = fn(&str, &str) -> String;
+            let panels: [(&str, Groups, Facts); 3] = [
+                (
+                    "multiple exposure",
+                    multiple_exposure,
+                    sql::multiple_exposure,
                 ),
-                "multiple exposure, {slice:?}"
-            );
-            let grouped = rewrite_outcomes(slice);
-            assert_eq!(
-                sorted_rows(conn, &grouped.sql, grouped.params),
-                sorted_rows(
-                    conn,
-                    &sql::rewrite_outcomes(SOURCE, &condition),
-                    params.clone()
-                ),
-                "rewrites, {slice:?}"
-            );
-            let grouped = policy_outcomes(slice);
-            let policies = sorted_rows(conn, &grouped.sql, grouped.params);
-            assert!(!policies.is_empty(), "{slice:?}");
-            assert_eq!(
-                policies,
-                sorted_rows(conn, &sql::policy_outcomes(SOURCE, &condition), params),
-                "policy outcomes, {slice:?}"
-            );
+                ("rewrites", rewrite_outcomes, sql::rewrite_outcomes),
+                ("policy outcomes", policy_outcomes, sql::policy_outcomes),
+            ];
+            for (panel, grouped, facts) in panels {
+                let grouped = grouped(slice);
+                let rows = sorted_rows(conn, &grouped.sql, grouped.params);
+                assert!(!rows.is_empty(), "{panel}, {slice:?}");
+                assert_eq!(
+                    rows,
+                    sorted_rows(conn, &facts(SOURCE, &condition), params.clone()),
+                    "{panel}, {slice:?}"
+                );
+            }
         }
     }
 
