@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use fantoccini::ClientBuilder;
 use serde_json::{Value, json};
 
-use crate::load::Samples;
+use crate::load::{Samples, write_one};
 
 #[derive(Debug, Clone, Default)]
 pub struct Bundle {
@@ -103,7 +103,7 @@ const EVERY_PANEL: [&str; 5] = [
     "redrawn:experiment",
 ];
 
-/// How long a step may take: a search reads every text of the table for each panel.
+/// How long a step may take: a search of a common word takes seconds at 10M.
 const POLL_LIMIT: Duration = Duration::from_secs(180);
 
 /// Words searched for, one per sample, so no answer comes from the API's cache.
@@ -151,7 +151,12 @@ async fn measure(url: &str, port: u16, loads: usize) -> anyhow::Result<Timings> 
         if sample % 3 == 1 {
             // One event written first, so the sorted page is not in the API's cache; the
             // live update it brings is over before the click.
-            write_one(url, sample).await?;
+            write_one(
+                &reqwest::Client::new(),
+                url,
+                &format!("bench-click-{sample}"),
+            )
+            .await?;
         }
         let quiet = "const marks = performance.getEntriesByType('mark');
             return performance.now() - Math.max(...marks.map(m => m.startTime)) > 1500 ? 0 : null;";
@@ -192,32 +197,7 @@ async fn measure(url: &str, port: u16, loads: usize) -> anyhow::Result<Timings> 
     Ok(timings)
 }
 
-/// Posts one event with an id of its own.
-async fn write_one(url: &str, sample: usize) -> anyhow::Result<()> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos();
-    let event = json!([{
-        "id": format!("bench-click-{nanos}-{sample}"),
-        "event": "offered",
-        "session_id": format!("bench-click-{nanos}"),
-        "agent_draft": "Checking on your order now.",
-        "latency_ms": 240,
-        "ab_test_bucket": "A",
-        "policy_refs": ["TONE-02"],
-    }]);
-    let response = reqwest::Client::new()
-        .post(format!("{url}/events"))
-        .json(&event)
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!("writing one event answered {}", response.status());
-    }
-    Ok(())
-}
-
-/// Runs `script` every 20 ms until it returns a number (30 s at most).
+/// Runs `script` every 20 ms until it returns a number (`POLL_LIMIT` at most).
 async fn poll(
     client: &fantoccini::Client,
     script: &str,

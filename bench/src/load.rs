@@ -39,6 +39,21 @@ async fn get(client: &Client, url: &str) -> anyhow::Result<usize> {
     Ok(body.len())
 }
 
+/// Writes one offer (the server gives it an id) in session `session`: nothing cached before
+/// it answers for the data after it.
+pub async fn write_one(client: &Client, base: &str, session: &str) -> anyhow::Result<()> {
+    let event = json!({"event": "offered", "session_id": session, "latency_ms": 250, "ab_test_bucket": "A"});
+    let response = client
+        .post(format!("{base}/events"))
+        .json(&event)
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("writing one event answered {}", response.status());
+    }
+    Ok(())
+}
+
 /// `count` sequential GETs after a warm-up, each timed until its body is read. With
 /// `fresh`, one event is written (untimed) before each GET, so no answer can come from a
 /// cache: the time is that of computing it.
@@ -58,15 +73,9 @@ pub async fn sequential(
     let mut samples = Vec::with_capacity(count);
     for n in 0..count {
         if fresh {
-            let event = json!({"event": "offered", "session_id": format!("fresh-{n}"), "latency_ms": 250, "ab_test_bucket": "A"});
-            let response = client
-                .post(format!("{base}/events"))
-                .json(&event)
-                .send()
-                .await?;
-            if !response.status().is_success() {
-                bail!("write before {url}: {}", response.status());
-            }
+            write_one(client, base, &format!("fresh-{n}"))
+                .await
+                .with_context(|| format!("write before {url}"))?;
         }
         let started = Instant::now();
         get(client, &url).await?;

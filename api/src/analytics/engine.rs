@@ -101,6 +101,19 @@ pub struct Wants<'a> {
     pub rollup: bool,
 }
 
+impl Wants<'_> {
+    /// Everything about a scope's rows over all of its time, with their policy counts or
+    /// without.
+    pub fn over_all_time(policies: bool) -> Self {
+        Wants {
+            policies,
+            raw_slot: None,
+            buckets: None,
+            rollup: true,
+        }
+    }
+}
+
 impl Engine {
     /// Builds the roll-up and the id index from the stored events.
     pub fn start(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {

@@ -31,12 +31,7 @@ pub fn count(engine: &Engine, scope: &Scope) -> Result<u64, StoreError> {
         return engine.store().count(scope);
     }
     let mut counter = CountOnly::default();
-    let wants = Wants {
-        policies: false,
-        raw_slot: None,
-        buckets: None,
-        rollup: true,
-    };
+    let wants = Wants::over_all_time(false);
     engine.run(scope, wants, &mut counter)?;
     Ok(counter.0)
 }

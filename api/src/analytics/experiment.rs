@@ -34,12 +34,7 @@ struct Counts {
 
 pub fn experiment(engine: &Engine, scope: &Scope) -> Result<Experiment, StoreError> {
     let mut rows = PerBucket::default();
-    let wants = Wants {
-        policies: false,
-        raw_slot: None,
-        buckets: None,
-        rollup: true,
-    };
+    let wants = Wants::over_all_time(false);
     engine.run(scope, wants, &mut rows)?;
     let mut per_bucket: BTreeMap<String, Counts> = BTreeMap::new();
     for (bucket, event, totals) in &rows.aggregate.groups {
@@ -70,10 +65,11 @@ pub fn experiment(engine: &Engine, scope: &Scope) -> Result<Experiment, StoreErr
     Ok(experiment)
 }
 
-/// The scope's rows, with their latencies kept per bucket as well: the guardrails compare
-/// the buckets' latencies, so one pass over the rows serves both.
+/// The scope's rows per (bucket, event), and their latencies per bucket: the guardrails
+/// compare the buckets' latencies, so one pass over the rows serves both.
 #[derive(Default)]
 struct PerBucket {
+    /// Only its groups are filled: the latencies over every bucket are not needed.
     aggregate: Aggregate,
     latency: HashMap<String, LatencyHistogram>,
 }
@@ -83,8 +79,7 @@ impl Accumulate for PerBucket {
         self.aggregate.rows(slot, key, totals);
     }
 
-    fn latency(&mut self, slot: Option<i64>, key: GroupKey<'_>, bin: u16, count: u64) {
-        self.aggregate.latency(slot, key, bin, count);
+    fn latency(&mut self, _slot: Option<i64>, key: GroupKey<'_>, bin: u16, count: u64) {
         if let Some(bucket) = key.bucket {
             match self.latency.get_mut(bucket) {
                 Some(histogram) => histogram.add(bin, count),

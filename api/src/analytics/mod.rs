@@ -30,12 +30,7 @@ use crate::store::{Scope, StoreError};
 /// Everything about the rows of a scope, over all of its time.
 pub fn aggregate(engine: &Engine, scope: &Scope, policies: bool) -> Result<Aggregate, StoreError> {
     let mut aggregate = Aggregate::default();
-    let wants = Wants {
-        policies,
-        raw_slot: None,
-        buckets: None,
-        rollup: true,
-    };
+    let wants = Wants::over_all_time(policies);
     engine.run(scope, wants, &mut aggregate)?;
     Ok(aggregate)
 }

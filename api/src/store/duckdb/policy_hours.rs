@@ -280,28 +280,26 @@ pub(crate) fn policy_counts(scope: &Scope, slot_seconds: Option<i64>) -> Option<
 /// Rows per whole UTC hour of a policy-filtered scope, ascending (parameters bound); `None`
 /// when the groups cannot answer it.
 pub(crate) fn hour_counts(scope: &Scope) -> Option<Query> {
-    let answerable = answerable(scope, None)?;
-    let conditions = group_conditions(scope, &answerable.timed());
-    Some(Query {
-        sql: format!(
-            "SELECT hour, sum(n)::BIGINT FROM {HOURS} WHERE {}
-             GROUP BY hour HAVING sum(n) <> 0 ORDER BY hour",
-            conditions.sql
-        ),
-        params: conditions.params,
-    })
+    counts_by(scope, "hour").map(|(query, _)| query)
 }
 
 /// Rows with a positive latency per bin in the whole UTC hours of a policy-filtered scope,
 /// ascending, and whether those hours are all of its range; `None` when the groups cannot
 /// answer it.
 pub(crate) fn latency_bins(scope: &Scope) -> Option<(Query, bool)> {
+    counts_by(scope, "bin")
+}
+
+/// Rows per value of the groups' `key` column (ascending, NULL left out) in the whole
+/// UTC hours of a policy-filtered scope, rows without a time left out, and whether those
+/// hours are all of its range.
+fn counts_by(scope: &Scope, key: &str) -> Option<(Query, bool)> {
     let answerable = answerable(scope, None)?;
     let conditions = group_conditions(scope, &answerable.timed());
     let query = Query {
         sql: format!(
-            "SELECT bin, sum(n)::BIGINT FROM {HOURS} WHERE {} AND bin IS NOT NULL
-             GROUP BY bin HAVING sum(n) <> 0 ORDER BY bin",
+            "SELECT {key}, sum(n)::BIGINT FROM {HOURS} WHERE {} AND {key} IS NOT NULL
+             GROUP BY {key} HAVING sum(n) <> 0 ORDER BY {key}",
             conditions.sql
         ),
         params: conditions.params,
