@@ -409,6 +409,8 @@ fn fill_demo(store: &dyn EventStore, rows: u64) -> anyhow::Result<()> {
         days: 90,
     };
     let written = write_generated(store, &spec)?;
+    // Derived once for all the rows, before anyone reads them.
+    store.settle()?;
     tracing::info!(rows = written, "demo events written");
     Ok(())
 }
@@ -434,17 +436,15 @@ fn write_generated(store: &dyn EventStore, spec: &DemoSpec) -> anyhow::Result<u6
         return Err(error.into());
     }
     store.insert(&batch)?;
-    // Derived once for all the rows, before anyone reads them.
-    store.settle()?;
     Ok(written + batch.len() as u64)
 }
 
 /// `coachboard-api generate`: appends generated events to a database file.
 pub fn generate_file(args: &GenerateArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let spec = store_spec(args.store.as_deref(), &args.db)?;
-    let described = describe(&spec);
-    let store = open_store(spec, &StoreOptions::default())?;
+    let target = store_spec(args.store.as_deref(), &args.db)?;
+    let described = describe(&target);
+    let store = open_store(target.clone(), &StoreOptions::default())?;
     let end = match &args.end {
         Some(text) => coachboard_contract::parse_instant(text)
             .map_err(anyhow::Error::msg)?
@@ -460,6 +460,11 @@ pub fn generate_file(args: &GenerateArgs) -> anyhow::Result<()> {
         days: args.days,
     };
     let written = write_generated(store.as_ref(), &spec)?;
+    // Derived as a start-up derives, a chunk at a time: one transaction over millions of
+    // new events does not fit DuckDB's memory limit (10M did not).
+    drop(store);
+    let store = open_store(target, &StoreOptions::default())?;
+    store.settle()?;
     store.checkpoint()?;
     println!(
         "wrote {written} events to {described} in {:.1} s",

@@ -722,6 +722,15 @@ async fn pages_narrowed_by_the_rollup_are_the_pages_asked_for() {
             bucket: Some("B".into()),
             ..range("2025-10-06T00:20:00Z", "2025-10-18T07:45:00Z")
         },
+        // Narrowed by the word index's hours (outcomes through their offers' words).
+        Scope {
+            text: Some("frustrating".into()),
+            ..Scope::default()
+        },
+        Scope {
+            text: Some("Refund".into()),
+            ..range("2025-10-06T00:20:00Z", "2025-10-18T07:45:00Z")
+        },
     ] {
         let everything = EventsQuery {
             scope: scope.clone(),
@@ -844,6 +853,8 @@ async fn word_index_agrees_with_matching_every_text() {
         ("ORDER", "order #"),
         ("sAm", "sam,"),
         ("riy", "priya,"),
+        // Only in suggestions: a rejected outcome (its draft alone) matches through its offer.
+        ("fRUSTRATIN", "frustrating this"),
     ] {
         let with_policy = Scope {
             policy: Some("PII-01".into()),

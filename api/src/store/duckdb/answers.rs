@@ -9,14 +9,18 @@ use duckdb::Connection;
 
 use super::facts::FACTS;
 use super::links::LINKS;
+use super::sql::hour_of;
 
 pub(crate) const ANSWERS: &str = "coachboard_answers";
 
 pub(crate) const CREATE: &str = "
     -- Derived by coachboard-api from coach_events; safe to drop, rebuilt when missing.
     CREATE TABLE IF NOT EXISTS coachboard_answers (
-        outcome_row BIGINT NOT NULL,
-        offer_row   BIGINT NOT NULL
+        outcome_row  BIGINT NOT NULL,
+        offer_row    BIGINT NOT NULL,
+        -- The outcome's UTC hour (seconds since the epoch), NULL without a time: a text
+        -- filter counts the outcomes of the offers it matches per hour from here.
+        outcome_hour BIGINT
     )";
 
 /// The outcomes answering the offers among `offer_rows` (a query of row numbers).
@@ -36,7 +40,8 @@ fn rows(input: &str) -> String {
              WHERE outcome_row IN (SELECT row_number FROM src)
          ),
          answered AS (
-             SELECT src.row_number, coalesce(src.offer_id, inferred.offer_id) AS suggestion
+             SELECT src.row_number, {hour} AS hour,
+                    coalesce(src.offer_id, inferred.offer_id) AS suggestion
              FROM src LEFT JOIN inferred
                ON inferred.outcome_row = src.row_number AND src.offer_id IS NULL
              WHERE src.event IN ('accepted', 'edited', 'rejected')
@@ -50,8 +55,9 @@ fn rows(input: &str) -> String {
                  SELECT suggestion FROM answered WHERE suggestion NOT IN (SELECT id FROM own)
              )
          )
-         SELECT DISTINCT answered.row_number AS outcome_row, offers.offer_row
-         FROM answered JOIN offers ON offers.offer_id = answered.suggestion"
+         SELECT DISTINCT answered.row_number AS outcome_row, offers.offer_row, answered.hour
+         FROM answered JOIN offers ON offers.offer_id = answered.suggestion",
+        hour = hour_of("src.ts"),
     )
 }
 

@@ -30,7 +30,7 @@ const STATE: &str = "
 
 /// The layout of the derived tables: a file whose tables were derived by a build with
 /// another layout has them all built afresh.
-const LAYOUT: i64 = 8;
+const LAYOUT: i64 = 9;
 
 /// Per connection: the sessions derived again, and the offers the new rows name that are
 /// not among those sessions' rows.

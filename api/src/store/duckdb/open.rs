@@ -83,6 +83,18 @@ pub(super) fn validate(path: &Path, options: &StoreOptions) -> Result<(), OpenEr
         });
     }
     let connection = connect(path, options, AccessMode::ReadOnly)?;
+    // A write-ahead log is replayed into memory at open, and the blocks it adds are
+    // counted with the file's: only a file without one is measured.
+    let logged = std::fs::metadata(super::wal_path(path)).is_ok_and(|wal| wal.len() > 0);
+    if !logged
+        && let Some(problem) = truncation(&connection, metadata.len())
+            .map_err(|error| OpenError::from_duckdb(path, &error))?
+    {
+        return Err(OpenError::File {
+            path: path.to_owned(),
+            message: problem,
+        });
+    }
     let source = schema::inspect(&connection).map_err(|message| OpenError::Schema {
         path: path.to_owned(),
         message,
@@ -100,6 +112,24 @@ pub(super) fn validate(path: &Path, options: &StoreOptions) -> Result<(), OpenEr
         }
     }
     Ok(())
+}
+
+/// Whether the file holds fewer blocks than its header says are in use: cut short by a
+/// copy or a full disk. DuckDB opens such a file when its catalog survived, and fails only
+/// when a query reaches a missing block (which may be a derived table's, long after
+/// start-up). Free blocks at the end are not written, so only used ones are counted.
+fn truncation(connection: &Connection, length: u64) -> duckdb::Result<Option<String>> {
+    let (block_size, used): (i64, i64) = connection.query_row(
+        "SELECT block_size, used_blocks FROM pragma_database_size()
+         WHERE database_name = current_database()",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let block_size = u64::try_from(block_size).unwrap_or(0).max(1);
+    let held = length.saturating_sub(SMALLEST_DATABASE) / block_size;
+    let used = u64::try_from(used).unwrap_or(0);
+    Ok((held < used)
+        .then(|| format!("is truncated: it holds {held} blocks, and {used} are in use")))
 }
 
 /// Opens a new database instance on the file (creating its folder when writing).

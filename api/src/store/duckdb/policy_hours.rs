@@ -56,18 +56,13 @@ const CREATE: &str = "
 /// order, leave one run per policy that zone maps find.
 const ROWS_PER_PASS: i64 = 16 * ROW_CHUNK;
 
-/// The hour of a policy row, as `sql::aggregate` slots it.
-fn hour_of_row() -> String {
-    format!("epoch(time_bucket(INTERVAL {HOUR} SECOND, ts))::BIGINT")
-}
-
 /// The groups of the policy rows `rows_where` selects, each count times `sign`.
 fn hours_of(rows_where: &str, sign: i64) -> String {
     format!(
         "SELECT policy, {hour} AS hour, ab_test_bucket, event, bin, {sign} * count(*),
                 {sign} * coalesce(sum(lat), 0)::BIGINT
          FROM {table} WHERE {rows_where} GROUP BY ALL ORDER BY policy, hour",
-        hour = hour_of_row(),
+        hour = sql::hour_of("ts"),
         table = policy_rows::TABLE,
     )
 }
@@ -82,7 +77,7 @@ fn refs_of(rows_where: &str, sign: i64) -> String {
          )
          SELECT policy, hour, ab_test_bucket, event, coalesce(ref, 'null'), {sign} * count(*)
          FROM refs GROUP BY ALL ORDER BY policy, hour",
-        hour = hour_of_row(),
+        hour = sql::hour_of("ts"),
         table = policy_rows::TABLE,
     )
 }

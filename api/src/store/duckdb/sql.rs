@@ -11,10 +11,11 @@ use duckdb::types::{TimeUnit, Value};
 
 use super::facts::FACTS;
 use super::links::ALL_LINKS;
-use super::words::Needle;
+use super::words::{Hours, Needle};
 use super::{EventsQuery, GroupRow, PolicyRow, Scope};
 use super::{answers, rewrites};
 use crate::histogram::MAX_LATENCY_MS;
+use crate::rollup::HOUR;
 
 /// `histogram::bin_of` in SQL, over a positive latency `lat` (NULL stays NULL). `log2` is
 /// corrected by one where floating point lands on the wrong side of a power of two.
@@ -75,6 +76,12 @@ pub(crate) struct Conditions {
     pub params: Vec<Value>,
 }
 
+/// The UTC hour of a timestamp column, in seconds since the epoch, as the aggregates slot
+/// it: the key of every derived table kept per hour.
+pub(crate) fn hour_of(column: &str) -> String {
+    format!("epoch(time_bucket(INTERVAL {HOUR} SECOND, {column}))::BIGINT")
+}
+
 pub(crate) fn timestamp(value: NaiveDateTime) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, value.and_utc().timestamp_micros())
 }
@@ -130,14 +137,24 @@ fn row_conditions(scope: &Scope, through_offer: bool, needle: Option<&Needle>) -
     let text_only = scope.policy.is_none() && scope.policies.is_none();
     match (needle, offer_conditions(scope, needle)) {
         (Some(needle), Some(_)) if through_offer && text_only => {
-            // The rows whose texts match, and the outcomes of the offers among them.
-            let (rows, rows_params) = needle.own_rows();
-            clauses.push(format!(
-                "(row_number IN ({rows}) OR row_number IN ({}))",
-                answers::outcomes_of(&rows)
-            ));
-            params.extend(rows_params.iter().cloned());
-            params.extend(rows_params);
+            match needle.rows_in(Hours::covering(scope.from, scope.to)) {
+                // A word: the index's rows and answers of the range's hours.
+                Some((rows, rows_params)) => {
+                    clauses.push(format!("row_number IN ({rows})"));
+                    params.extend(rows_params);
+                }
+                // A phrase: the rows whose texts match, and the outcomes of the offers
+                // among them.
+                None => {
+                    let (rows, rows_params) = needle.own_rows();
+                    clauses.push(format!(
+                        "(row_number IN ({rows}) OR row_number IN ({}))",
+                        answers::outcomes_of(&rows)
+                    ));
+                    params.extend(rows_params.iter().cloned());
+                    params.extend(rows_params);
+                }
+            }
         }
         (_, Some(offer)) if through_offer => {
             // The row itself, or an outcome whose offer (named or inferred) matches.
