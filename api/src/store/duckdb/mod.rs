@@ -842,6 +842,8 @@ impl EventStore for DuckDbStore {
     }
 
     fn hour_counts(&self, scope: &Scope) -> Result<Option<Vec<(i64, u64)>>, StoreError> {
+        // Before the text filter is resolved: its words are listed from the vocabulary.
+        self.derive_for(scope)?;
         let (query, params) = match policy_hours::hour_counts(scope) {
             Some(query) => (query.sql, query.params),
             None => match self.needle(scope)? {
@@ -852,7 +854,6 @@ impl EventStore for DuckDbStore {
                 None => return Ok(None),
             },
         };
-        self.derive_for(scope)?;
         let counts = self.query_rows(&query, params, |row| {
             Ok((row.get(0)?, row.get::<_, i64>(1)? as u64))
         })?;
