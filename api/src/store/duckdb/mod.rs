@@ -79,15 +79,9 @@ pub struct DuckDbStore {
     derived_appends: AtomicU64,
 }
 
-/// One DuckDB database instance: a writer connection, a deriver and idle readers cloned
-/// from it.
+/// One DuckDB database instance: a writer connection and idle readers cloned from it.
 struct Instance {
     writer: Mutex<Connection>,
-    /// Brings the derived tables up to date beside the writer (cloned on first use), so an
-    /// append never waits for a catch-up. DuckDB's transactions keep the two apart: a
-    /// catch-up writes only derived tables and reads the events as of its start; the writer
-    /// appends only events.
-    deriver: Mutex<Option<Connection>>,
     readers: Mutex<Vec<Connection>>,
     /// Opened read-only because a read-write open failed (a full disk cannot replay the WAL
     /// into the file): reads go on, writes wait for the next reopen.
@@ -109,29 +103,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Instance {
-    fn new(writer: Connection, read_only: bool) -> Self {
-        Self {
-            writer: Mutex::new(writer),
-            deriver: Mutex::new(None),
-            readers: Mutex::new(Vec::new()),
-            read_only,
-        }
-    }
-}
-
-/// Which of an instance's writing connections a write holds. Always taken in this order:
-/// the deriver's, then the writer's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Hold {
-    /// Appends and annotations.
-    Writer,
-    /// Catch-ups and rebuilds of the derived tables.
-    Deriver,
-    /// Both, for what needs no other transaction open: a checkpoint, a schema change.
-    Both,
 }
 
 impl DuckDbStore {
@@ -164,7 +135,11 @@ impl DuckDbStore {
             path: path.to_owned(),
             options: options.clone(),
             source: RwLock::new(Arc::new(source)),
-            instance: RwLock::new(Some(Instance::new(writer, false))),
+            instance: RwLock::new(Some(Instance {
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+                read_only: false,
+            })),
             fault: Mutex::new(None),
             generation: AtomicU64::new(0),
             appends: AtomicU64::new(0),
@@ -276,41 +251,14 @@ impl DuckDbStore {
         &self,
         work: impl FnOnce(&Connection) -> Result<T, WriteFailure>,
     ) -> Result<T, StoreError> {
-        self.write_holding(Hold::Writer, work)
-    }
-
-    /// As [`Self::write`], on the connection `hold` names (with both held, on the writer).
-    fn write_holding<T>(
-        &self,
-        hold: Hold,
-        work: impl FnOnce(&Connection) -> Result<T, WriteFailure>,
-    ) -> Result<T, StoreError> {
         // Refuses at once while a fault lasts; after it, the fault is cleared.
         self.recover()?;
         let guard = self.instance();
         let Some(instance) = guard.as_ref().filter(|instance| !instance.read_only) else {
             return Err(self.closed());
         };
-        let outcome = match hold {
-            Hold::Writer => work(&lock(&instance.writer)),
-            Hold::Both => {
-                let _deriver = lock(&instance.deriver);
-                work(&lock(&instance.writer))
-            }
-            Hold::Deriver => {
-                let mut slot = lock(&instance.deriver);
-                let conn = match slot.take() {
-                    Some(conn) => conn,
-                    None => lock(&instance.writer)
-                        .try_clone()
-                        .map_err(|error| self.error(&error))?,
-                };
-                let outcome = work(&conn);
-                *slot = Some(conn);
-                outcome
-            }
-        };
-        match outcome {
+        let conn = lock(&instance.writer);
+        match work(&conn) {
             Ok(value) => Ok(value),
             Err(WriteFailure::Refused(error)) => Err(error),
             Err(WriteFailure::Database(error)) => Err(self.write_error(&error)),
@@ -352,7 +300,11 @@ impl DuckDbStore {
         };
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.appends.fetch_add(1, Ordering::AcqRel);
-        *slot = connection.map(|writer| Instance::new(writer, read_only));
+        *slot = connection.map(|writer| Instance {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            read_only,
+        });
         match failure {
             Some(error) => Err(error),
             None => Ok(()),
@@ -373,7 +325,11 @@ impl DuckDbStore {
         *slot = None;
         match open::connect(&self.path, &self.options, AccessMode::ReadOnly) {
             Ok(writer) => {
-                *slot = Some(Instance::new(writer, true));
+                *slot = Some(Instance {
+                    writer: Mutex::new(writer),
+                    readers: Mutex::new(Vec::new()),
+                    read_only: true,
+                });
                 tracing::info!(db = %self.place(), "serving reads from a read-only instance until writes can resume");
             }
             Err(error) => {
@@ -399,7 +355,7 @@ impl DuckDbStore {
         } else {
             let source = self.source();
             let started = Instant::now();
-            let due = self.write_holding(Hold::Deriver, |conn| {
+            let due = self.write(|conn| {
                 Ok(derive::bring_up_to_date(
                     conn,
                     &source.select,
@@ -615,7 +571,7 @@ impl DuckDbStore {
     /// Adds `offer_id` to a table in the note's format, the first time an event names its
     /// offer.
     fn add_offer_id_column(&self) -> Result<(), StoreError> {
-        self.write_holding(Hold::Both, |conn| {
+        self.write(|conn| {
             conn.execute_batch(schema::ADD_OFFER_ID)?;
             let source = schema::inspect(conn)
                 .map_err(|message| WriteFailure::Refused(StoreError::Database(message)))?
@@ -1138,7 +1094,7 @@ impl EventStore for DuckDbStore {
     }
 
     fn checkpoint(&self) -> Result<(), StoreError> {
-        self.write_holding(Hold::Both, |conn| Ok(conn.execute_batch("CHECKPOINT")?))
+        self.write(|conn| Ok(conn.execute_batch("CHECKPOINT")?))
     }
 
     fn health(&self) -> Result<(), StoreError> {
@@ -1193,10 +1149,10 @@ impl EventStore for DuckDbStore {
     }
 
     fn backup(&self, to: &Path) -> Result<(), StoreError> {
-        // With the writer and the deriver held no write can start; after the checkpoint the
-        // file alone holds every committed event, and readers never change it: a byte copy
-        // is consistent.
-        self.write_holding(Hold::Both, |conn| {
+        // With the writer held no write can start; after the checkpoint the file alone
+        // holds every committed event, and readers never change it: a byte copy is
+        // consistent.
+        self.write(|conn| {
             conn.execute_batch("CHECKPOINT")?;
             std::fs::copy(&self.path, to)
                 .map_err(|error| WriteFailure::Refused(backup_error(&self.place(), to, &error)))?;
@@ -1283,73 +1239,5 @@ fn backup_error(place: &str, to: &Path, error: &std::io::Error) -> StoreError {
         }
     } else {
         StoreError::Database(detail)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::mpsc;
-
-    use super::*;
-
-    fn offer(id: &str, text: &str) -> StoredEvent {
-        StoredEvent {
-            id: id.to_owned(),
-            ts: chrono::DateTime::from_timestamp(1_767_225_600, 0)
-                .expect("a valid instant")
-                .naive_utc(),
-            event: "offered".to_owned(),
-            session_id: Some("s1".to_owned()),
-            agent_draft: None,
-            suggestion_used: Some(text.to_owned()),
-            policy_refs: Some(r#"["PII-01"]"#.to_owned()),
-            latency_ms: Some(120),
-            ab_test_bucket: Some("A".to_owned()),
-            offer_id: None,
-        }
-    }
-
-    /// A catch-up holds the deriver in the middle of its transaction, a derived table
-    /// written; an append meanwhile commits at once, and the next catch-up derives it.
-    #[test]
-    fn an_append_does_not_wait_for_a_catch_up() {
-        let folder = tempfile::tempdir().expect("a temporary folder");
-        let store = Arc::new(
-            DuckDbStore::open(
-                &folder.path().join("events.duckdb"),
-                &StoreOptions::default(),
-            )
-            .expect("a new database"),
-        );
-        store.insert(&[offer("o1", "your refund")]).expect("stored");
-        let (started, start) = mpsc::channel();
-        let (finished, finish) = mpsc::channel();
-        let writer = Arc::clone(&store);
-        let append = std::thread::spawn(move || {
-            start.recv().expect("the catch-up started");
-            let stored = writer.insert(&[offer("o2", "a second refund")]);
-            finished.send(()).expect("the test waits");
-            stored
-        });
-        let appended_meanwhile = store
-            .write_holding(Hold::Deriver, |conn| {
-                conn.execute_batch("BEGIN TRANSACTION; DELETE FROM coachboard_words")?;
-                started.send(()).expect("the append waits");
-                let appended = finish.recv_timeout(Duration::from_secs(60)).is_ok();
-                conn.execute_batch("ROLLBACK")?;
-                Ok(appended)
-            })
-            .expect("the catch-up's connection");
-        assert!(appended_meanwhile, "the append waited for the catch-up");
-        append
-            .join()
-            .expect("the append thread")
-            .expect("the append committed");
-        store.settle().expect("derived");
-        let scope = Scope {
-            text: Some("refund".to_owned()),
-            ..Scope::default()
-        };
-        assert_eq!(store.count(&scope).expect("counted"), 2);
     }
 }
