@@ -540,6 +540,9 @@ impl DuckDbStore {
         &self,
         scope: &Scope,
     ) -> Result<Option<(String, Vec<Value>)>, StoreError> {
+        if !words::text_and_range_only(scope) {
+            return Ok(None);
+        }
         let Some(needle) = self.needle(scope)? else {
             return Ok(None);
         };
@@ -802,6 +805,7 @@ impl EventStore for DuckDbStore {
         self.derive_for(scope)?;
         let (query, params) = match policy_hours::hour_counts(scope) {
             Some(query) => (query.sql, query.params),
+            None if !words::text_and_range_only(scope) => return Ok(None),
             None => match self.needle(scope)? {
                 Some(needle) => match words::hour_counts(scope, &needle) {
                     Some(query) => query,

@@ -228,16 +228,22 @@ fn matched(words: &Words, hours: Hours, rows: Rows) -> (String, Vec<Value>) {
 /// The words of a one-word scope whose only other filter is a time range: the index and
 /// the answers count its rows without reading the events.
 fn counted_alone<'a>(scope: &Scope, needle: &'a Needle) -> Option<&'a Words> {
-    let Needle::Word(word) = needle else {
+    let Needle::Word(words) = needle else {
         return None;
     };
+    text_and_range_only(scope).then_some(words)
+}
+
+/// Whether a scope's only filters are a text and a time range: checked before its text is
+/// resolved, so other scopes do not look their words up for nothing.
+pub(crate) fn text_and_range_only(scope: &Scope) -> bool {
     let others = Scope {
         text: None,
         from: None,
         to: None,
         ..scope.clone()
     };
-    (others == Scope::default()).then_some(word)
+    scope.text.is_some() && others == Scope::default()
 }
 
 /// Rows per whole UTC hour of the scope's range, ascending (rows without a time left out),
