@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod boot_frame;
 pub mod browser;
 pub mod charts;
 pub mod comparison;
@@ -23,6 +24,7 @@ pub mod query;
 pub mod saved_views;
 pub mod session_links;
 pub mod shortcuts;
+pub mod staged;
 pub mod storage;
 pub mod theme;
 
@@ -33,13 +35,9 @@ pub fn start() {
         let config = app::load_config().await;
         // The frame of index.html is what paints first, even when everything arrived at once.
         browser::first_paint().await;
-        // The static frame of index.html held the page until now.
-        if let Some(boot) = web_sys::window()
-            .and_then(|window| window.document())
-            .and_then(|document| document.get_element_by_id("boot"))
-        {
-            boot.remove();
-        }
         leptos::mount::mount_to_body(move || app::app(config));
+        // The static frame of index.html held the page until now, unless the page holds it
+        // longer (the dashboard builds its first screen over a few tasks).
+        boot_frame::remove_unless_held();
     });
 }

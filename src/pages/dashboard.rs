@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{Api, ApiError, TableQuery};
 use crate::app::AppContext;
+use crate::boot_frame;
 use crate::browser;
 use crate::components::events_table::{EventsTable, PAGE_SIZE};
 use crate::components::experiment_panel::ExperimentPanel;
@@ -26,6 +27,7 @@ use crate::components::timeline_panel::TimelinePanel;
 use crate::live::{self, Subscription};
 use crate::page_nav::PageNav;
 use crate::query::{Defaults, PageState, RangePreset, Refresh};
+use crate::staged::{self, Stage};
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
@@ -242,7 +244,18 @@ pub fn Dashboard() -> impl IntoView {
     // What the page body is, apart from its data: it is rebuilt only when this changes, so
     // the answers arriving (or refreshing) never replace the table under the reader.
     let mode = Memo::new(move |_| body_mode(summary.get().as_ref()));
-    let body_built = after_this_task();
+    // The first screen is built over four tasks (see `staged`); the static frame stays
+    // until the cards are built, and the page is shown in its place then.
+    boot_frame::hold();
+    let stage = staged::advancing();
+    let header_built = staged::reached(stage, Stage::Header);
+    let cards_built = staged::reached(stage, Stage::Cards);
+    let body_built = staged::reached(stage, Stage::Body);
+    Effect::new(move |_| {
+        if cards_built.get() {
+            boot_frame::remove();
+        }
+    });
     let body = move || {
         if !body_built.get() {
             return None;
@@ -278,28 +291,27 @@ pub fn Dashboard() -> impl IntoView {
             .into_any(),
         )
     };
+    let header = move || {
+        (header_built.get() && !embed).then(|| view! { <Header last_updated=last_updated now=now live_connected=live_connected buckets=buckets slice=slice.into()/> })
+    };
+    let cards = move || {
+        cards_built
+            .get()
+            .then(|| view! { <KpiCards summary=summary suggestions=suggestions/> })
+    };
     view! {
-        <div class="page">
-            {(!embed).then(|| view! { <Header last_updated=last_updated now=now live_connected=live_connected buckets=buckets slice=slice.into()/> })}
+        <div class="page" hidden=move || !cards_built.get()>
+            {header}
             <main>
                 {status}
                 {move || slice.get().as_deref().and_then(crate::query::slice_label).map(|label| view! {
                     <p class="slice-note">"This view is limited to "<strong>{label}</strong>" by its access token."</p>
                 })}
-                <KpiCards summary=summary suggestions=suggestions/>
+                {cards}
                 {body}
             </main>
         </div>
     }
-}
-
-/// Turns true in a later task. The page body is built there, so the first task that builds
-/// the page (and compiles the code it runs) is that much shorter: a phone can answer a tap
-/// between the two.
-fn after_this_task() -> Signal<bool> {
-    let later = RwSignal::new(false);
-    set_timeout(move || later.set(true), std::time::Duration::ZERO);
-    later.into()
 }
 
 /// What the page body shows.

@@ -64,6 +64,11 @@ async fn works_under_a_sub_path_of_a_static_host_with_runtime_config() {
             .all(|path| path.as_str().unwrap().starts_with("/tools/coach/")),
         "assets under the sub-path: {assets}"
     );
+    // From a plain host as well, boot.js's worker fetched and compiled the app.
+    assert_eq!(
+        browser.eval(crate::harness::WASM_FETCHED_BY_PAGE).await,
+        json!(0)
+    );
     // Navigation stays under the sub-path, and a reload keeps the view.
     browser
         .client

@@ -216,6 +216,10 @@ impl Browser {
     }
 }
 
+/// How many `.wasm` files the page fetched itself: 0 when boot.js's worker fetched and
+/// compiled the app (a worker's fetches are in its own resource timings).
+pub const WASM_FETCHED_BY_PAGE: &str = "performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname.endsWith('.wasm')).length";
+
 /// What the browser does before printing: every lazily built part of the page is built.
 const REVEAL_ALL: &str = "window.dispatchEvent(new Event('beforeprint'))";
 

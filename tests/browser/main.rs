@@ -57,6 +57,25 @@ async fn kpi_values_equal_what_the_api_returns() {
     browser.stop().await;
 }
 
+/// The WebAssembly is downloaded and compiled by boot.js's worker, not on the page's own
+/// thread (the page's resource timings would list it), and the static frame of index.html
+/// gives way to the built page: one page shown, no frame left.
+#[tokio::test]
+async fn a_worker_compiles_the_app_and_the_frame_gives_way_to_it() {
+    let api = Api::start(ROWS, &[]).await;
+    let browser = Browser::phone(390, 844).await;
+    browser.open(&api.url).await;
+    kpis(&browser).await;
+    assert_eq!(browser.eval(harness::WASM_FETCHED_BY_PAGE).await, json!(0));
+    assert_eq!(
+        browser
+            .eval("[document.querySelectorAll('#boot').length, [...document.querySelectorAll('.page')].filter(p => !p.hidden).length]")
+            .await,
+        json!([0, 1])
+    );
+    browser.stop().await;
+}
+
 /// A phone's first screen builds what it shows; the panels below are built as they scroll
 /// near (and the table's rows with them).
 #[tokio::test]

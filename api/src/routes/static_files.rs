@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -44,9 +44,7 @@ pub async fn serve(state: &AppState, request: Request) -> Response {
     if response.status() == StatusCode::NOT_FOUND {
         return AppError::NotFound(path).into_response();
     }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, cache_control(&path));
+    asset_headers(&path, response.headers_mut());
     response
 }
 
@@ -124,8 +122,22 @@ fn serve_embedded(path: &str, accepted: &[&'static str], frame_ancestors: &str) 
         header::CONTENT_TYPE,
         HeaderValue::from_static(content_type(path)),
     );
-    headers.insert(header::CACHE_CONTROL, cache_control(path));
+    asset_headers(path, headers);
     response
+}
+
+/// How long a file may be cached, and for scripts the policy they run under as a worker
+/// (boot.js downloads and compiles the WebAssembly in one); a page ignores a script's own.
+fn asset_headers(path: &str, headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, cache_control(path));
+    if path.ends_with(".js") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; connect-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'",
+            ),
+        );
+    }
 }
 
 fn content_type(path: &str) -> &'static str {

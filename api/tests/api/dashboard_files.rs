@@ -56,3 +56,38 @@ async fn precompressed_assets_follow_accept_encoding() {
         );
     }
 }
+
+/// boot.js runs as a worker too, under its own response's policy: it must be allowed to fetch
+/// the WebAssembly from its origin and compile it, and nothing else. Other files keep the
+/// API's strict default.
+#[tokio::test]
+async fn scripts_may_compile_the_webassembly_as_workers() {
+    let files = TempDir::new().expect("temp dir");
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(files.path().join(name), bytes).expect("file written")
+    };
+    write("index.html", b"<!DOCTYPE html><title>t</title>");
+    write("boot-0123456789abcdef.js", b"onmessage = () => {};");
+    write(WASM, b"raw wasm bytes");
+    let settings = Settings {
+        static_dir: Some(files.path().to_path_buf()),
+        ..Settings::default()
+    };
+    let api = TestApi::with_events_and(&[], settings);
+    let script = api.get("/boot-0123456789abcdef.js").await;
+    assert_eq!(script.status, 200);
+    let policy = script.header("content-security-policy").expect("a policy");
+    for directive in [
+        "default-src 'none'",
+        "connect-src 'self'",
+        "'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    let wasm = api.get(&format!("/{WASM}")).await;
+    assert_eq!(
+        wasm.header("content-security-policy").as_deref(),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+}
