@@ -10,38 +10,47 @@
 // costs ~50 ms while ICU reads its tables, which the whole process then shares), then
 // compiles what it is asked to.
 if (typeof document !== "undefined") {
+  // A worker that cannot start (a policy forbids it, its script does not load) or whose
+  // module cannot be received says so by an error event, at any time: `failed` resolves then,
+  // and the page compiles on its own thread.
   let worker = null;
+  let fail = null;
+  const failed = new Promise((resolve) => (fail = () => resolve(null)));
   try {
     worker = new Worker(document.currentScript.src);
+    worker.onerror = worker.onmessageerror = fail;
   } catch (_) {
-    // No worker (a strict policy, another origin): the page compiles on its own thread.
+    fail();
   }
 
-  // Resolves once the browser reports the first contentful paint (the frame's). A hidden tab
-  // paints nothing, so it does not wait there, nor longer than a second anywhere.
+  // Resolves once the browser reports the first contentful paint (the frame's); where paint
+  // timing is unknown, two animation frames from now, when the first frame has been drawn.
+  // A hidden tab paints nothing, so it does not wait there, nor longer than a second anywhere.
   const painted = () =>
     new Promise((resolve) => {
-      if (document.visibilityState === "hidden" || !window.PerformanceObserver) return resolve();
+      if (document.visibilityState === "hidden") return resolve();
       setTimeout(resolve, 1000);
-      try {
-        new PerformanceObserver((list, observer) => {
-          if (list.getEntriesByName("first-contentful-paint").length > 0) {
-            observer.disconnect();
-            resolve();
-          }
-        }).observe({ type: "paint", buffered: true });
-      } catch (_) {
-        resolve();
+      const known = (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes) || [];
+      if (!known.includes("paint")) {
+        requestAnimationFrame(() => requestAnimationFrame(resolve));
+        return;
       }
+      new PerformanceObserver((list, observer) => {
+        if (list.getEntriesByName("first-contentful-paint").length > 0) {
+          observer.disconnect();
+          resolve();
+        }
+      }).observe({ type: "paint", buffered: true });
     });
 
-  const compiledByWorker = (url) =>
-    new Promise((resolve) => {
-      if (!worker) return resolve(null);
+  const compiledByWorker = (url) => {
+    if (!worker) return failed;
+    const answer = new Promise((resolve) => {
       worker.onmessage = (message) => resolve(message.data.module || null);
-      worker.onerror = () => resolve(null);
-      worker.postMessage(url);
     });
+    worker.postMessage(url);
+    return Promise.race([answer, failed]);
+  };
 
   window.coachboardBoot = async (init, wasmUrl) => {
     await painted();

@@ -274,6 +274,55 @@ async fn embeds_in_allowed_portals_only() {
     browser.stop().await;
 }
 
+/// A host whose policy forbids workers: boot.js cannot compile in one, and the page fetches
+/// and compiles the WebAssembly itself instead of waiting for a worker that never starts.
+#[tokio::test]
+async fn a_host_that_forbids_workers_still_gets_the_app() {
+    let dist = crate::harness::dist();
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("built dashboard");
+    let charset = "<meta charset=utf-8>";
+    assert!(
+        index.contains(charset),
+        "index.html starts with its charset"
+    );
+    let index = index.replacen(
+        charset,
+        &format!(
+            "{charset}<meta http-equiv=Content-Security-Policy content=\"worker-src 'none'\">"
+        ),
+        1,
+    );
+    let host_port = crate::harness::free_port();
+    let api = Api::start(
+        2_000,
+        &["--cors-origin", &format!("http://127.0.0.1:{host_port}")],
+    )
+    .await;
+    let config = json!({"api_url": api.url}).to_string();
+    let pages = vec![
+        ("/".to_owned(), index.clone()),
+        ("/index.html".to_owned(), index),
+        ("/config.json".to_owned(), config),
+    ];
+    let host = crate::hosts::static_host_on(host_port, dist, "", pages).await;
+    let browser = Browser::start(1280, 900).await;
+    browser.open(&format!("{}/", host.url)).await;
+    let total = api.json("/analytics/summary").await["total_events"]
+        .as_u64()
+        .unwrap();
+    browser
+        .wait_for(&format!(
+            "document.querySelector('[data-kpi=total_events] .value')?.textContent === '{}'",
+            thousands(total)
+        ))
+        .await;
+    assert_eq!(
+        browser.eval(crate::harness::WASM_FETCHED_BY_PAGE).await,
+        json!(1)
+    );
+    browser.stop().await;
+}
+
 #[tokio::test]
 async fn the_binary_alone_serves_the_dashboard() {
     let api = Api::start_without_static(20_000).await;
