@@ -10,21 +10,29 @@ use crate::common::TestApi;
 
 const WASM: &str = "coachboard-0123456789abcdef_bg.wasm";
 
-#[tokio::test]
-async fn precompressed_assets_follow_accept_encoding() {
-    let files = TempDir::new().expect("temp dir");
-    let write = |name: &str, bytes: &[u8]| {
-        std::fs::write(files.path().join(name), bytes).expect("file written")
-    };
-    write("index.html", b"<!DOCTYPE html><title>t</title>");
-    write(WASM, b"raw wasm bytes");
-    write(&format!("{WASM}.br"), b"brotli bytes");
-    write(&format!("{WASM}.gz"), b"gzip bytes");
+/// An API serving `files` (name, contents) beside an index.html from `--static-dir`.
+fn serving(files: &[(&str, &[u8])]) -> (TempDir, TestApi) {
+    let dir = TempDir::new().expect("temp dir");
+    let index: (&str, &[u8]) = ("index.html", b"<!DOCTYPE html><title>t</title>");
+    for (name, bytes) in files.iter().chain([&index]) {
+        std::fs::write(dir.path().join(name), bytes).expect("file written");
+    }
     let settings = Settings {
-        static_dir: Some(files.path().to_path_buf()),
+        static_dir: Some(dir.path().to_path_buf()),
         ..Settings::default()
     };
     let api = TestApi::with_events_and(&[], settings);
+    (dir, api)
+}
+
+#[tokio::test]
+async fn precompressed_assets_follow_accept_encoding() {
+    let (br, gz) = (format!("{WASM}.br"), format!("{WASM}.gz"));
+    let (_dir, api) = serving(&[
+        (WASM, b"raw wasm bytes"),
+        (&br, b"brotli bytes"),
+        (&gz, b"gzip bytes"),
+    ]);
     for (accept, encoding, body) in [
         (Some("gzip, deflate, br"), Some("br"), "brotli bytes"),
         (Some("gzip"), Some("gzip"), "gzip bytes"),
@@ -62,18 +70,10 @@ async fn precompressed_assets_follow_accept_encoding() {
 /// API's strict default.
 #[tokio::test]
 async fn scripts_may_compile_the_webassembly_as_workers() {
-    let files = TempDir::new().expect("temp dir");
-    let write = |name: &str, bytes: &[u8]| {
-        std::fs::write(files.path().join(name), bytes).expect("file written")
-    };
-    write("index.html", b"<!DOCTYPE html><title>t</title>");
-    write("boot-0123456789abcdef.js", b"onmessage = () => {};");
-    write(WASM, b"raw wasm bytes");
-    let settings = Settings {
-        static_dir: Some(files.path().to_path_buf()),
-        ..Settings::default()
-    };
-    let api = TestApi::with_events_and(&[], settings);
+    let (_dir, api) = serving(&[
+        ("boot-0123456789abcdef.js", b"onmessage = () => {};"),
+        (WASM, b"raw wasm bytes"),
+    ]);
     let script = api.get("/boot-0123456789abcdef.js").await;
     assert_eq!(script.status, 200);
     let policy = script.header("content-security-policy").expect("a policy");
