@@ -7,9 +7,11 @@ thread_local! {
     static HELD: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Keeps the frame after the mount: the page removes it itself (`remove`) once built.
-pub fn hold() {
+/// Keeps the frame after the mount, if it is still there: the page removes it itself
+/// (`remove`) once built. False when there is none (the page was opened by navigating).
+pub fn hold() -> bool {
     HELD.set(true);
+    frame().is_some()
 }
 
 /// Called after the mount: removes the frame unless the page holds it.
@@ -21,10 +23,13 @@ pub fn remove_unless_held() {
 
 /// Removes the frame (again is harmless).
 pub fn remove() {
-    if let Some(frame) = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.get_element_by_id("boot"))
-    {
+    if let Some(frame) = frame() {
         frame.remove();
     }
+}
+
+fn frame() -> Option<web_sys::Element> {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("boot"))
 }

@@ -35,6 +35,12 @@ pub fn advancing() -> ReadSignal<Stage> {
     stage
 }
 
+/// Every stage at once: for a page opened by navigating inside the app, which has no frame
+/// to show meanwhile (and whose code has run before).
+pub fn complete() -> ReadSignal<Stage> {
+    signal(Stage::Body).0
+}
+
 fn advance_later(set_stage: WriteSignal<Stage>, from: Stage) {
     let Some(next) = from.next() else {
         return;

@@ -245,9 +245,13 @@ pub fn Dashboard() -> impl IntoView {
     // the answers arriving (or refreshing) never replace the table under the reader.
     let mode = Memo::new(move |_| body_mode(summary.get().as_ref()));
     // The first screen is built over four tasks (see `staged`); the static frame stays
-    // until the cards are built, and the page is shown in its place then.
-    boot_frame::hold();
-    let stage = staged::advancing();
+    // until the cards are built, and the page is shown in its place then. Opened by going
+    // back from a session, with no frame to show meanwhile, it is built at once.
+    let stage = if boot_frame::hold() {
+        staged::advancing()
+    } else {
+        staged::complete()
+    };
     let header_built = staged::reached(stage, Stage::Header);
     let cards_built = staged::reached(stage, Stage::Cards);
     let body_built = staged::reached(stage, Stage::Body);
