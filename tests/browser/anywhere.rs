@@ -274,53 +274,59 @@ async fn embeds_in_allowed_portals_only() {
     browser.stop().await;
 }
 
-/// A host whose policy forbids workers: boot.js cannot compile in one, and the page fetches
-/// and compiles the WebAssembly itself instead of waiting for a worker that never starts.
+/// Where boot.js's worker cannot be made (a policy forbids workers) or fails to load after
+/// it was made (the host refuses worker scripts), the page fetches and compiles the
+/// WebAssembly itself instead of waiting for a worker that never answers.
 #[tokio::test]
-async fn a_host_that_forbids_workers_still_gets_the_app() {
+async fn a_host_without_workers_still_gets_the_app() {
     let dist = crate::harness::dist();
-    let index = std::fs::read_to_string(dist.join("index.html")).expect("built dashboard");
+    let built = std::fs::read_to_string(dist.join("index.html")).expect("built dashboard");
     let charset = "<meta charset=utf-8>";
     assert!(
-        index.contains(charset),
+        built.contains(charset),
         "index.html starts with its charset"
     );
-    let index = index.replacen(
+    let forbidding = built.replacen(
         charset,
         &format!(
             "{charset}<meta http-equiv=Content-Security-Policy content=\"worker-src 'none'\">"
         ),
         1,
     );
-    let host_port = crate::harness::free_port();
-    let api = Api::start(
-        2_000,
-        &["--cors-origin", &format!("http://127.0.0.1:{host_port}")],
-    )
-    .await;
-    let config = json!({"api_url": api.url}).to_string();
-    let pages = vec![
-        ("/".to_owned(), index.clone()),
-        ("/index.html".to_owned(), index),
-        ("/config.json".to_owned(), config),
-    ];
-    let host = crate::hosts::static_host_on(host_port, dist, "", pages).await;
-    let browser = Browser::start(1280, 900).await;
-    browser.open(&format!("{}/", host.url)).await;
-    let total = api.json("/analytics/summary").await["total_events"]
-        .as_u64()
-        .unwrap();
-    browser
-        .wait_for(&format!(
-            "document.querySelector('[data-kpi=total_events] .value')?.textContent === '{}'",
-            thousands(total)
-        ))
+    for (index, refuse_workers) in [(forbidding, false), (built, true)] {
+        let host_port = crate::harness::free_port();
+        let api = Api::start(
+            2_000,
+            &["--cors-origin", &format!("http://127.0.0.1:{host_port}")],
+        )
         .await;
-    assert_eq!(
-        browser.eval(crate::harness::WASM_FETCHED_BY_PAGE).await,
-        json!(1)
-    );
-    browser.stop().await;
+        let config = json!({"api_url": api.url}).to_string();
+        let pages = vec![
+            ("/".to_owned(), index.clone()),
+            ("/index.html".to_owned(), index),
+            ("/config.json".to_owned(), config),
+        ];
+        let host =
+            crate::hosts::static_host_with(host_port, dist.clone(), "", pages, refuse_workers)
+                .await;
+        let browser = Browser::start(1280, 900).await;
+        browser.open(&format!("{}/", host.url)).await;
+        let total = api.json("/analytics/summary").await["total_events"]
+            .as_u64()
+            .unwrap();
+        browser
+            .wait_for(&format!(
+                "document.querySelector('[data-kpi=total_events] .value')?.textContent === '{}'",
+                thousands(total)
+            ))
+            .await;
+        assert_eq!(
+            browser.eval(crate::harness::WASM_FETCHED_BY_PAGE).await,
+            json!(1),
+            "workers refused by the host: {refuse_workers}"
+        );
+        browser.stop().await;
+    }
 }
 
 #[tokio::test]

@@ -21,7 +21,9 @@ impl Drop for Host {
     }
 }
 
-type Handler = Arc<dyn Fn(&str) -> (u16, &'static str, Vec<u8>) + Send + Sync>;
+/// Answers a request: its target and what the browser fetches it as (`Sec-Fetch-Dest`:
+/// "document", "script", "worker", ...).
+type Handler = Arc<dyn Fn(&str, &str) -> (u16, &'static str, Vec<u8>) + Send + Sync>;
 
 async fn serve(handler: Handler, extra_headers: &'static str, port: u16) -> Host {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
@@ -60,7 +62,15 @@ async fn answer(
     if let Ok(mut seen) = seen.lock() {
         seen.push(target.clone());
     }
-    let (status, content_type, body) = handler(&target);
+    let dest = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("sec-fetch-dest")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let (status, content_type, body) = handler(&target, &dest);
     let reason = if status == 200 { "OK" } else { "Not Found" };
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n",
@@ -98,7 +108,22 @@ pub async fn static_host_on(
     prefix: &'static str,
     pages: Vec<(String, String)>,
 ) -> Host {
-    let handler: Handler = Arc::new(move |target: &str| {
+    static_host_with(port, root, prefix, pages, false).await
+}
+
+/// The same, and with `refuse_workers` a 404 for every worker script (a host that cannot
+/// serve them): the worker fails to load after it was made.
+pub async fn static_host_with(
+    port: u16,
+    root: PathBuf,
+    prefix: &'static str,
+    pages: Vec<(String, String)>,
+    refuse_workers: bool,
+) -> Host {
+    let handler: Handler = Arc::new(move |target: &str, dest: &str| {
+        if refuse_workers && dest == "worker" {
+            return (404, "text/plain", b"not found".to_vec());
+        }
         let path = target.split('?').next().unwrap_or("/");
         if let Some((_, page)) = pages.iter().find(|(name, _)| name == path) {
             return (200, content_type(path), page.clone().into_bytes());
@@ -130,7 +155,7 @@ pub async fn static_host_on(
 /// (naive timestamps, `policy_refs` as JSON text, 404 `{"detail": "Not Found"}` otherwise),
 /// with CORS open as its middleware would be.
 pub async fn seed_api() -> Host {
-    let handler: Handler = Arc::new(|target: &str| {
+    let handler: Handler = Arc::new(|target: &str, _dest: &str| {
         let path = target.split('?').next().unwrap_or("/");
         let json =
             |value: serde_json::Value| (200, "application/json", value.to_string().into_bytes());
