@@ -37,31 +37,6 @@ pub fn base_path() -> String {
     base.trim_end_matches('/').to_owned()
 }
 
-/// Resolves once the page has painted something (at once if it already has): after the next
-/// frame has been drawn, which is two animation frames from now. A hidden tab draws no
-/// frames, so each wait also ends after 100 ms.
-pub async fn first_paint() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let painted = window.performance().is_some_and(|performance| {
-        performance
-            .get_entries_by_name_with_entry_type("first-contentful-paint", "paint")
-            .length()
-            > 0
-    });
-    if painted {
-        return;
-    }
-    for _ in 0..2 {
-        let frame = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = window.request_animation_frame(&resolve);
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 100);
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
-    }
-}
-
 /// The current URL's query pairs.
 pub fn query_pairs() -> Vec<(String, String)> {
     let search = web_sys::window()

@@ -32,9 +32,9 @@ pub mod theme;
 pub fn start() {
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
+        // The frame of index.html has painted by now: boot.js fetches the WebAssembly only
+        // after its first paint.
         let config = app::load_config().await;
-        // The frame of index.html is what paints first, even when everything arrived at once.
-        browser::first_paint().await;
         leptos::mount::mount_to_body(move || app::app(config));
         // The static frame of index.html held the page until now, unless the page holds it
         // longer (the dashboard builds its first screen over a few tasks).

@@ -806,13 +806,13 @@ impl EventStore for DuckDbStore {
         let (query, params) = match policy_hours::hour_counts(scope) {
             Some(query) => (query.sql, query.params),
             None if !words::text_and_range_only(scope) => return Ok(None),
-            None => match self.needle(scope)? {
-                Some(needle) => match words::hour_counts(scope, &needle) {
+            None => {
+                let needle = self.needle(scope)?;
+                match needle.and_then(|needle| words::hour_counts(scope, &needle)) {
                     Some(query) => query,
                     None => return Ok(None),
-                },
-                None => return Ok(None),
-            },
+                }
+            }
         };
         let counts = self.query_rows(&query, params, |row| {
             Ok((row.get(0)?, row.get::<_, i64>(1)? as u64))
