@@ -485,6 +485,9 @@ impl Engine {
         } else {
             self.store.stored_ids(&maybe_stored)?
         };
+        if !duplicates.is_empty() {
+            self.store.resent(&duplicates)?;
+        }
         let fresh: Vec<StoredEvent> = events
             .into_iter()
             .filter(|event| !duplicates.contains(&event.id))

@@ -328,6 +328,11 @@ pub trait EventStore: Send + Sync + 'static {
     fn scan_ids(&self, scope: &Scope, visit: &mut dyn FnMut(&str)) -> Result<(), StoreError>;
     /// Writes all events in one transaction: all or nothing.
     fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError>;
+    /// Ids a write found stored already (sent again, perhaps after a write that failed
+    /// midway): a store that derives rows at insert time makes sure theirs are there.
+    fn resent(&self, _ids: &HashSet<String>) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Notes pinned to a time within `[from, to)` (open where `None`), in time order.
     fn annotations(
         &self,

@@ -15,6 +15,7 @@ mod rollup;
 mod rows;
 mod schema;
 mod sql;
+mod unsettled;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -67,6 +68,8 @@ pub struct ClickHouseStore {
     runtime: tokio::runtime::Handle,
     /// Orders the rows this process writes at the same instant.
     seq: AtomicU64,
+    /// Unsettled hours not yet marked on the cluster.
+    unsettled: unsettled::Backlog,
 }
 
 /// The runtime every ClickHouse store of the process runs its requests on.
@@ -129,6 +132,7 @@ impl ClickHouseStore {
             config,
             runtime,
             seq: AtomicU64::new(0),
+            unsettled: unsettled::Backlog::default(),
         };
         store.create_schema()?;
         Ok(store)
@@ -163,7 +167,8 @@ impl ClickHouseStore {
         .into_iter()
         .chain(schema::create_derived(db, cluster))
         .chain(schema::create_annotations(db, cluster))
-        .chain(schema::create_rollups(db, cluster));
+        .chain(schema::create_rollups(db, cluster))
+        .chain(schema::create_unsettled(db, cluster));
         let had_rollup = self.table_exists(schema::HOURLY_LOCAL)?;
         for ddl in statements {
             self.run(Role::Writer, |client| {
@@ -188,6 +193,8 @@ impl ClickHouseStore {
             (schema::HOURLY, schema::HOURLY_COLUMNS),
             (schema::HOURLY_POLICIES_LOCAL, schema::HOURLY_POLICY_COLUMNS),
             (schema::HOURLY_POLICIES, schema::HOURLY_POLICY_COLUMNS),
+            (schema::UNSETTLED_LOCAL, schema::UNSETTLED_COLUMNS),
+            (schema::UNSETTLED, schema::UNSETTLED_COLUMNS),
         ] {
             let columns: Vec<ColumnFields> = self
                 .run(Role::Reader, |client| {
@@ -268,6 +275,17 @@ impl ClickHouseStore {
         F: Fn(Client) -> Fut,
         Fut: Future<Output = clickhouse::error::Result<T>> + Send + 'static,
     {
+        self.run_counting(role, work).0
+    }
+
+    /// [`Self::run`], and how many times the statement was sent to a server that did not
+    /// answer.
+    fn run_counting<T, F, Fut>(&self, role: Role, work: F) -> (clickhouse::error::Result<T>, usize)
+    where
+        T: Send + 'static,
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = clickhouse::error::Result<T>> + Send + 'static,
+    {
         let count = self.servers.len();
         let first = self.preferred.load(Ordering::Relaxed) % count.max(1);
         let mut failure = None;
@@ -287,11 +305,14 @@ impl ClickHouseStore {
                     if step > 0 {
                         self.preferred.store(index, Ordering::Relaxed);
                     }
-                    return result;
+                    return (result, step);
                 }
             }
         }
-        Err(failure.unwrap_or(clickhouse::error::Error::TimedOut))
+        (
+            Err(failure.unwrap_or(clickhouse::error::Error::TimedOut)),
+            count,
+        )
     }
 
     /// Runs a future on the store's runtime and waits for it.
@@ -330,8 +351,22 @@ impl ClickHouseStore {
     where
         R: clickhouse::Row + for<'b> clickhouse::RowWrite<Value<'b> = R> + Send + Sync + 'static,
     {
-        let rows = std::sync::Arc::new(rows);
-        self.run(Role::Writer, |client| {
+        self.send_rows(table, std::sync::Arc::new(rows))
+            .0
+            .map_err(store_error)
+    }
+
+    /// [`Self::insert_rows`], and whether the rows may have reached a server without being
+    /// answered for (sent more than once, or failed).
+    fn send_rows<R>(
+        &self,
+        table: &'static str,
+        rows: std::sync::Arc<Vec<R>>,
+    ) -> (clickhouse::error::Result<()>, bool)
+    where
+        R: clickhouse::Row + for<'b> clickhouse::RowWrite<Value<'b> = R> + Send + Sync + 'static,
+    {
+        let (result, unanswered) = self.run_counting(Role::Writer, |client| {
             let rows = rows.clone();
             async move {
                 let mut insert = client
@@ -343,8 +378,9 @@ impl ClickHouseStore {
                 }
                 insert.end().await
             }
-        })
-        .map_err(store_error)
+        });
+        let uncertain = unanswered > 0 || result.is_err();
+        (result, uncertain)
     }
 
     /// The rows of a scope as `rollup::plan` splits it: its whole hours from the roll-up
@@ -353,15 +389,20 @@ impl ClickHouseStore {
         &self,
         scope: &Scope,
         slot_seconds: Option<i64>,
-        whole: impl Fn((Option<i64>, Option<i64>)) -> Statement,
+        whole: impl Fn(&rollup::WholeHours) -> Statement,
         raw: impl Fn(&Scope) -> Statement,
     ) -> Result<Vec<T>, StoreError>
     where
         T: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = T> + Send + 'static,
     {
-        let plan = rollup::plan(scope, slot_seconds);
+        let unsettled = if scope.fits_rollup() {
+            unsettled::hours(self)?
+        } else {
+            Vec::new()
+        };
+        let plan = rollup::plan(scope, slot_seconds, &unsettled);
         let mut rows = Vec::new();
-        if let Some(hours) = plan.hours {
+        if let Some(hours) = &plan.hours {
             rows.extend(self.fetch::<T>(whole(hours))?);
         }
         for part in &plan.raw {
@@ -598,9 +639,20 @@ impl EventStore for ClickHouseStore {
         // Synchronous through the Distributed table: answered only once every shard's part
         // is written on a replica (and queued to the others by ClickHouse's replication).
         let started = std::time::Instant::now();
-        self.insert_rows(schema::DISTRIBUTED, rows)?;
+        let rows = std::sync::Arc::new(rows);
+        let (sent, uncertain) = self.send_rows(schema::DISTRIBUTED, rows.clone());
+        if uncertain {
+            // The views may have missed a block a replica took (`unsettled.rs`): reads take
+            // these hours from the events. Refused when even that cannot be recorded.
+            unsettled::mark(self, &rows)?;
+        }
+        sent.map_err(store_error)?;
+        let written: Vec<unsettled::Source> = rows.iter().map(unsettled::Source::of).collect();
+        if uncertain {
+            unsettled::write_steps_and_claims(self, &written)?;
+        }
         let inserted = started.elapsed();
-        pairing::relink(self, events)?;
+        pairing::relink(self, &written)?;
         tracing::debug!(
             rows = events.len(),
             insert_ms = inserted.as_millis() as u64,
@@ -608,6 +660,10 @@ impl EventStore for ClickHouseStore {
             "events written"
         );
         Ok(())
+    }
+
+    fn resent(&self, ids: &HashSet<String>) -> Result<(), StoreError> {
+        unsettled::resettle(self, ids)
     }
 
     fn ping(&self) -> Result<(), StoreError> {

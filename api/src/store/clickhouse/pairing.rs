@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::links::{Step, infer};
 use super::sql::{self, Arg, Statement};
+use super::unsettled::{self, Source};
 use super::{ClickHouseStore, schema};
 use crate::histogram::{MAX_LATENCY_MS, bin_of};
-use crate::store::{PolicyOutcomeRow, RewriteRow, Scope, StoreError, StoredEvent, SuggestionRow};
+use crate::store::{PolicyOutcomeRow, RewriteRow, Scope, StoreError, SuggestionRow};
 
 const OUTCOMES: &str = "('accepted', 'edited', 'rejected')";
 
@@ -36,26 +37,27 @@ struct StepFields {
     offer_id: Option<String>,
 }
 
-/// After an insert: infers again the links of every session the events touched (their own,
-/// and those of offers they name) and writes the links that changed.
-pub(crate) fn relink(store: &ClickHouseStore, events: &[StoredEvent]) -> Result<(), StoreError> {
-    let sessions: HashSet<String> = events
-        .iter()
-        .filter_map(|event| event.session_id.clone())
-        .collect();
+/// After an insert: infers again the links of every session the written rows touched
+/// (their own, and those of offers they name) and writes the links that changed. The
+/// written rows are taken as they are, not only as read back: a replica that a failover
+/// sends the reads to may not have them yet.
+pub(crate) fn relink(store: &ClickHouseStore, written: &[Source]) -> Result<(), StoreError> {
+    let mut sessions: HashSet<String> = HashSet::new();
+    let mut named_offers: HashSet<String> = HashSet::new();
+    for row in written {
+        sessions.extend(row.session_id.clone());
+        named_offers.extend(row.offer_id.clone());
+    }
     let sessions: Vec<String> = sessions.into_iter().collect();
     let mut offers_seen: HashSet<String> = HashSet::new();
     for chunk in sessions.chunks(5_000) {
-        offers_seen.extend(relink_sessions(store, chunk)?);
+        offers_seen.extend(relink_sessions(store, chunk, written)?);
     }
     // An outcome may name an offer of another session: that session's inference changes too
     // (the offer is claimed now). Usually the offer was among the sessions just relinked.
-    let elsewhere: Vec<String> = events
-        .iter()
-        .filter_map(|event| event.offer_id.clone())
-        .filter(|offer| !offers_seen.contains(offer))
-        .collect::<HashSet<_>>()
+    let elsewhere: Vec<String> = named_offers
         .into_iter()
+        .filter(|offer| !offers_seen.contains(offer))
         .collect();
     let mut others: HashSet<String> = HashSet::new();
     for chunk in elsewhere.chunks(1_000) {
@@ -74,32 +76,58 @@ pub(crate) fn relink(store: &ClickHouseStore, events: &[StoredEvent]) -> Result<
     }
     let others: Vec<String> = others.into_iter().collect();
     for chunk in others.chunks(5_000) {
-        relink_sessions(store, chunk)?;
+        relink_sessions(store, chunk, written)?;
     }
     Ok(())
 }
 
-/// Relinks the outcomes of `sessions`; returns the offers those sessions hold.
+/// Relinks the outcomes of `sessions`, whose steps are those stored and those `written`;
+/// returns the offers those sessions hold.
 fn relink_sessions(
     store: &ClickHouseStore,
     sessions: &[String],
+    written: &[Source],
 ) -> Result<Vec<String>, StoreError> {
     let (marks, args) = sql::text_list(sessions);
     // `steps` and `claims` are ordered by session and by offer: no scan of the events.
-    let rows: Vec<StepFields> = store.fetch(Statement {
+    let mut rows: Vec<StepFields> = store.fetch(Statement {
         sql: format!(
             "SELECT id, session_id, ts_us, seq, event, offer_id FROM steps
              WHERE session_id IN ({marks})"
         ),
         args: args.clone(),
     })?;
+    let chunk: HashSet<&str> = sessions.iter().map(String::as_str).collect();
+    rows.extend(
+        written
+            .iter()
+            .filter(|row| unsettled::is_step(row))
+            .filter_map(|row| {
+                let session_id = row.session_id.clone()?;
+                chunk.contains(session_id.as_str()).then(|| StepFields {
+                    id: row.id.clone(),
+                    session_id,
+                    ts_us: row.ts_us,
+                    seq: row.seq,
+                    event: row.event.clone(),
+                    offer_id: row.offer_id.clone(),
+                })
+            }),
+    );
+    // A step read back and written, or written again after a failed insert
+    // (`unsettled.rs`), is there twice.
+    let rows = unsettled::once_each(rows, |row| row.id.as_str());
     // Offers of these sessions that some outcome (in any session) names.
     let offers: Vec<String> = rows
         .iter()
         .filter(|row| row.event == "offered")
         .map(|row| row.id.clone())
         .collect();
-    let mut claimed: HashSet<String> = HashSet::new();
+    let mut claimed: HashSet<String> = written
+        .iter()
+        .filter(|row| unsettled::is_claim(row))
+        .filter_map(|row| row.offer_id.clone())
+        .collect();
     for chunk in offers.chunks(5_000) {
         let (offer_marks, offer_args) = sql::text_list(chunk);
         claimed.extend(store.fetch::<String>(Statement {

@@ -252,6 +252,30 @@ pub(crate) fn hourly_policies_select(table: &str) -> String {
     )
 }
 
+/// Hours whose roll-up rows may lack events (`unsettled.rs`): an insert that failed or was
+/// sent again may have stored its events without the rows the views derive from them (a
+/// block a replica took before it died is stored once; the retry is deduplicated, so the
+/// views never see it). Reads take these hours from the events.
+pub(crate) const UNSETTLED_COLUMNS: &[(&str, &str)] =
+    &[("hour", "DateTime"), ("marked_at", "DateTime")];
+pub(crate) const UNSETTLED_LOCAL: &str = "unsettled_local";
+pub(crate) const UNSETTLED: &str = "unsettled";
+
+pub(crate) fn create_unsettled(db: &str, cluster: &str) -> [String; 2] {
+    [
+        format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{UNSETTLED_LOCAL} ON CLUSTER {cluster} ({})
+    ENGINE = ReplicatedMergeTree('/clickhouse/tables/{{shard}}/{db}.{UNSETTLED_LOCAL}', '{{replica}}')
+    ORDER BY hour",
+            column_list(UNSETTLED_COLUMNS)
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {db}.{UNSETTLED} ON CLUSTER {cluster} AS {db}.{UNSETTLED_LOCAL}
+    ENGINE = Distributed({cluster}, {db}, {UNSETTLED_LOCAL}, rand())"
+        ),
+    ]
+}
+
 /// Derived by the API from `events` (an outcome's row sits on its event's shard), ordered by
 /// session (an outcome's session never changes, so its versions still replace each other)
 /// so that relinking a session reads only its rows.

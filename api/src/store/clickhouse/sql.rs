@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use coachboard_contract::{SortKey, SortOrder};
 
 use super::super::{EventsQuery, Scope};
+use super::rollup::WholeHours;
 use crate::histogram::MAX_LATENCY_MS;
 
 /// A value for a `?` placeholder.
@@ -157,18 +158,23 @@ pub(crate) fn aggregate(scope: &Scope, width: Option<i64>) -> Statement {
     }
 }
 
-/// Whole hours `[start, end)` (seconds since the epoch; open where `None`) of the roll-ups,
-/// with the scope's bucket and event.
-fn rollup_conditions(scope: &Scope, hours: (Option<i64>, Option<i64>)) -> Statement {
+/// The roll-ups' whole hours (`[start, end)` in seconds since the epoch, open where `None`,
+/// but the skipped ones) with the scope's bucket and event.
+fn rollup_conditions(scope: &Scope, hours: &WholeHours) -> Statement {
     let mut clauses = vec!["1".to_owned()];
     let mut args = Vec::new();
-    if let Some(start) = hours.0 {
+    if let Some(start) = hours.range.0 {
         clauses.push("hour >= toDateTime(?)".into());
         args.push(Arg::Int(start));
     }
-    if let Some(end) = hours.1 {
+    if let Some(end) = hours.range.1 {
         clauses.push("hour < toDateTime(?)".into());
         args.push(Arg::Int(end));
+    }
+    if !hours.skipped.is_empty() {
+        let marks = vec!["?"; hours.skipped.len()].join(", ");
+        clauses.push(format!("toInt64(hour) NOT IN ({marks})"));
+        args.extend(hours.skipped.iter().copied().map(Arg::Int));
     }
     if let Some(bucket) = &scope.bucket {
         clauses.push("has_bucket = 1 AND bucket = ?".into());
@@ -185,11 +191,7 @@ fn rollup_conditions(scope: &Scope, hours: (Option<i64>, Option<i64>)) -> Statem
 }
 
 /// [`aggregate`] over the whole hours of the roll-up.
-pub(crate) fn rollup_aggregate(
-    scope: &Scope,
-    hours: (Option<i64>, Option<i64>),
-    width: Option<i64>,
-) -> Statement {
+pub(crate) fn rollup_aggregate(scope: &Scope, hours: &WholeHours, width: Option<i64>) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
     let slot = slot("hour", width);
     Statement {
@@ -206,7 +208,7 @@ pub(crate) fn rollup_aggregate(
 /// [`policy_counts`] over the whole hours of the roll-up.
 pub(crate) fn rollup_policy_counts(
     scope: &Scope,
-    hours: (Option<i64>, Option<i64>),
+    hours: &WholeHours,
     width: Option<i64>,
 ) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
@@ -223,7 +225,7 @@ pub(crate) fn rollup_policy_counts(
 }
 
 /// [`count`] over the whole hours of the roll-up.
-pub(crate) fn rollup_count(scope: &Scope, hours: (Option<i64>, Option<i64>)) -> Statement {
+pub(crate) fn rollup_count(scope: &Scope, hours: &WholeHours) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
     Statement {
         sql: format!("SELECT sum(n) FROM hourly WHERE {cond}"),
@@ -346,6 +348,21 @@ mod tests {
         let placeholders = statement.sql.matches('?').count();
         assert_eq!(placeholders, statement.args.len());
         assert_eq!(statement.args.len(), 1 + 3 * 3);
+    }
+
+    #[test]
+    fn skipped_hours_are_left_out_of_the_rollup_and_bound() {
+        let hours = WholeHours {
+            range: (Some(7_200), None),
+            skipped: vec![10_800, 18_000],
+        };
+        let statement = rollup_count(&Scope::default(), &hours);
+        assert!(statement.sql.contains("toInt64(hour) NOT IN (?, ?)"));
+        assert_eq!(
+            statement.args,
+            [Arg::Int(7_200), Arg::Int(10_800), Arg::Int(18_000)]
+        );
+        assert_eq!(statement.sql.matches('?').count(), statement.args.len());
     }
 
     #[test]
