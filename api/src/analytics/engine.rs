@@ -386,18 +386,27 @@ impl Engine {
     /// roll-up. Returns only after the commit.
     ///
     /// Concurrent writes share commits (see `group_commit`); each is still answered only
-    /// after the commit that holds it.
-    pub fn write(&self, events: Vec<StoredEvent>) -> Result<WriteOutcome, StoreError> {
-        self.queue
-            .submit(events, |group| {
-                let mut ids = lock(&self.writer);
-                self.commit_group(&mut ids, group)
-            })
-            .unwrap_or_else(|| {
-                Err(StoreError::Database(
-                    "the write was dropped before its commit".to_owned(),
-                ))
-            })
+    /// after the commit that holds it. The commits run on a blocking thread; a caller that
+    /// goes away does not stop its write.
+    pub async fn write(
+        self: &Arc<Self>,
+        events: Vec<StoredEvent>,
+    ) -> Result<WriteOutcome, StoreError> {
+        let queued = self.queue.queue(events);
+        if queued.lead {
+            let engine = Arc::clone(self);
+            tokio::task::spawn_blocking(move || {
+                engine.queue.lead(|group| {
+                    let mut ids = lock(&engine.writer);
+                    engine.commit_group(&mut ids, group)
+                });
+            });
+        }
+        queued.answer.await.unwrap_or_else(|_| {
+            Err(StoreError::Database(
+                "the write was dropped before its commit".to_owned(),
+            ))
+        })
     }
 
     /// Commits a group of writes together and answers each, in order. A write is never

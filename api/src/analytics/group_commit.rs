@@ -1,20 +1,22 @@
 //! Group commit: concurrent writes share one transaction (one WAL sync) instead of each
 //! waiting in line for its own.
 //!
-//! A write joins the queue. The thread that finds no one leading leads: it commits every
-//! queued write together, answers each, then hands the lead to the oldest write still
-//! waiting, whose thread commits the next group. Every other thread sleeps on its own
-//! answer, so nobody queues for a lock only to learn that its write is already done, and a
-//! thread never goes on committing other writes long after its own was answered.
+//! A write joins the queue and waits for its answer without holding a thread (the answer
+//! comes on a oneshot channel, so an HTTP handler just awaits it). The first write that
+//! finds no one leading is told to start a leader on a blocking thread: it commits every
+//! queued write together, answers each, and goes on with the writes that queued meanwhile
+//! until none is left. One thread commits and nobody else wakes until their answer is
+//! there: under many writers the cost is one wake-up per write, not a thread each.
 //!
 //! A commit costs about the same for one write as for thirty, so the leader waits a little
 //! (at most `LINGER`) for as many writes as were about at the last commit: writers whose
 //! answers just went out come back with their next write and share this commit rather than
 //! queue behind it.
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
 
 /// The longest a leader waits for writes to join its group: about what one commit costs
 /// under load here (3-4 ms), the time writers just answered take to come back. A writer
@@ -30,25 +32,27 @@ pub struct GroupCommit<W, A> {
 
 struct State<W, A> {
     waiting: Vec<Waiting<W, A>>,
-    /// True from the moment a thread takes the lead until it hands it on or finds the queue
+    /// True from the moment a write is told to lead until the leader finds the queue
     /// empty: exactly one thread commits at a time.
     leading: bool,
     /// Writes about at the end of the last commit (its group and those queued behind it):
-    /// how many the next leader waits for.
+    /// how many the next group waits for.
     expected: usize,
 }
 
 struct Waiting<W, A> {
     write: W,
-    turn: SyncSender<Turn<A>>,
+    answer: oneshot::Sender<A>,
 }
 
-/// What a waiting thread is woken with.
-enum Turn<A> {
-    /// Its write is committed (or failed): the answer.
-    Done(A),
-    /// Its write is the oldest still queued: it commits the next group.
-    Lead,
+/// A queued write.
+pub struct Queued<A> {
+    /// Its answer once the group holding it is committed; closed without one if the commit
+    /// panicked.
+    pub answer: oneshot::Receiver<A>,
+    /// True when nobody leads: the caller must run [`GroupCommit::lead`] on a thread that
+    /// may block.
+    pub lead: bool,
 }
 
 impl<W, A> Default for GroupCommit<W, A> {
@@ -65,60 +69,56 @@ impl<W, A> Default for GroupCommit<W, A> {
 }
 
 impl<W, A> GroupCommit<W, A> {
-    /// Queues `write` and returns its answer once the group holding it is committed.
-    /// `commit` gets a group of writes in the order they came and returns one answer per
-    /// write, in the same order. `None` when the write was lost without an answer (the
-    /// committing thread panicked).
-    pub fn submit(&self, write: W, commit: impl Fn(Vec<W>) -> Vec<A>) -> Option<A> {
-        // Room for the lead and, later, the answer: neither send ever blocks.
-        let (turn, wake) = sync_channel(2);
+    /// Queues `write`.
+    pub fn queue(&self, write: W) -> Queued<A> {
+        let (answer, receiver) = oneshot::channel();
         let lead = {
             let mut state = self.lock();
-            state.waiting.push(Waiting { write, turn });
+            state.waiting.push(Waiting { write, answer });
             !std::mem::replace(&mut state.leading, true)
         };
-        if lead {
-            self.lead(&commit);
-        } else {
+        if !lead {
             self.joined.notify_one();
         }
-        self.wait(&wake, &commit)
-    }
-
-    fn wait(&self, wake: &Receiver<Turn<A>>, commit: &impl Fn(Vec<W>) -> Vec<A>) -> Option<A> {
-        loop {
-            match wake.recv().ok()? {
-                Turn::Done(answer) => return Some(answer),
-                Turn::Lead => self.lead(commit),
-            }
+        Queued {
+            answer: receiver,
+            lead,
         }
     }
 
-    /// Commits everything queued as one group and answers each write; then (even if the
-    /// commit panicked) passes the lead on.
-    fn lead(&self, commit: &impl Fn(Vec<W>) -> Vec<A>) {
-        let mut hand_on = HandOn {
-            queue: self,
-            group: 0,
-        };
-        let group = self.gather();
-        hand_on.group = group.len();
-        let (writes, turns): (Vec<W>, Vec<_>) = group
-            .into_iter()
-            .map(|waiting| (waiting.write, waiting.turn))
-            .unzip();
-        for (turn, answer) in turns.into_iter().zip(commit(writes)) {
-            // A thread that is gone no longer needs its answer.
-            let _ = turn.try_send(Turn::Done(answer));
+    /// Commits the queued writes group by group until none is left. `commit` gets a group of
+    /// writes in the order they came and returns one answer per write, in the same order. A
+    /// commit that panics drops its group's answers; the writes behind it go on.
+    pub fn lead(&self, commit: impl Fn(Vec<W>) -> Vec<A>) {
+        loop {
+            let group = self.gather();
+            if group.is_empty() {
+                return;
+            }
+            let size = group.len();
+            let (writes, senders): (Vec<W>, Vec<_>) = group
+                .into_iter()
+                .map(|waiting| (waiting.write, waiting.answer))
+                .unzip();
+            let answers = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit(writes)))
+                .unwrap_or_default();
+            for (sender, answer) in senders.into_iter().zip(answers) {
+                // A writer that is gone (its client left) no longer needs its answer; its
+                // write is committed all the same.
+                let _ = sender.send(answer);
+            }
+            let mut state = self.lock();
+            state.expected = (size + state.waiting.len()).max(1);
         }
     }
 
     /// Takes the queue once it holds as many writes as the last commit saw, or `LINGER` has
-    /// passed.
+    /// passed; an empty queue ends the lead (under the lock, so a write queued meanwhile is
+    /// never left without a leader).
     fn gather(&self) -> Vec<Waiting<W, A>> {
         let deadline = Instant::now() + LINGER;
         let mut state = self.lock();
-        while state.waiting.len() < state.expected {
+        while !state.waiting.is_empty() && state.waiting.len() < state.expected {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -127,6 +127,9 @@ impl<W, A> GroupCommit<W, A> {
                 Ok((state, _)) => state,
                 Err(poisoned) => poisoned.into_inner().0,
             };
+        }
+        if state.waiting.is_empty() {
+            state.leading = false;
         }
         std::mem::take(&mut state.waiting)
     }
@@ -138,32 +141,6 @@ impl<W, A> GroupCommit<W, A> {
     }
 }
 
-/// Hands the lead to the oldest waiting write when a group is over, or gives it up when none
-/// is waiting (under the queue's lock, so a write queued meanwhile is never left without a
-/// leader).
-struct HandOn<'a, W, A> {
-    queue: &'a GroupCommit<W, A>,
-    /// The size of the group just committed.
-    group: usize,
-}
-
-impl<W, A> Drop for HandOn<'_, W, A> {
-    fn drop(&mut self) {
-        let mut state = self.queue.lock();
-        state.expected = (self.group + state.waiting.len()).max(1);
-        while let Some(oldest) = state.waiting.first() {
-            match oldest.turn.try_send(Turn::Lead) {
-                Ok(()) => return,
-                // Its thread is gone (it cannot be full: it holds nothing yet).
-                Err(TrySendError::Disconnected(_) | TrySendError::Full(_)) => {
-                    state.waiting.remove(0);
-                }
-            }
-        }
-        state.leading = false;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,17 +148,28 @@ mod tests {
     use std::sync::{Arc, Barrier};
     use std::time::Duration;
 
+    /// What a writer on a thread of its own does: queue, lead when told, wait.
+    fn submit<W, A>(
+        queue: &GroupCommit<W, A>,
+        write: W,
+        commit: impl Fn(Vec<W>) -> Vec<A>,
+    ) -> Option<A> {
+        let queued = queue.queue(write);
+        if queued.lead {
+            queue.lead(commit);
+        }
+        queued.answer.blocking_recv().ok()
+    }
+
     #[test]
-    fn a_write_alone_is_committed_by_its_own_thread() {
+    fn a_write_alone_is_committed_by_the_writer_told_to_lead() {
         let queue = GroupCommit::default();
-        assert_eq!(
-            queue.submit(7, |group| group.iter().map(|w| w * 2).collect()),
-            Some(14)
-        );
-        assert_eq!(
-            queue.submit(8, |group| group.iter().map(|w| w * 2).collect()),
-            Some(16)
-        );
+        let queued = queue.queue(7);
+        assert!(queued.lead);
+        queue.lead(|group: Vec<i32>| group.iter().map(|w| w * 2).collect());
+        assert_eq!(queued.answer.blocking_recv().ok(), Some(14));
+        // The lead was given up with the queue empty: the next write leads again.
+        assert!(queue.queue(8).lead);
     }
 
     #[test]
@@ -198,7 +186,7 @@ mod tests {
                     (0..20)
                         .map(|round| {
                             let write = n * 1000 + round;
-                            let answer = queue.submit(write, |group: Vec<usize>| {
+                            let answer = submit(&queue, write, |group: Vec<usize>| {
                                 commits.fetch_add(1, Ordering::SeqCst);
                                 // Slow enough for others to queue behind it.
                                 std::thread::sleep(Duration::from_millis(2));
@@ -220,40 +208,51 @@ mod tests {
     }
 
     #[test]
-    fn a_commit_that_panics_loses_only_its_group_and_the_queue_goes_on() {
+    fn a_commit_that_panics_loses_only_its_group_and_the_writes_behind_go_on() {
         let queue = Arc::new(GroupCommit::default());
-        let panicking = {
-            let queue = queue.clone();
+        let gate = Arc::new(Barrier::new(2));
+        let first = queue.queue(1);
+        assert!(first.lead);
+        let leader = {
+            let (queue, gate) = (queue.clone(), gate.clone());
             std::thread::spawn(move || {
-                queue.submit(1, |_: Vec<i32>| -> Vec<i32> {
-                    panic!("the disk caught fire")
-                })
+                queue.lead(|group: Vec<i32>| {
+                    if group.contains(&1) {
+                        gate.wait();
+                        // Let the second write queue behind this group.
+                        std::thread::sleep(Duration::from_millis(50));
+                        panic!("the disk caught fire");
+                    }
+                    group
+                });
             })
         };
-        assert!(panicking.join().is_err());
-        // The lead was handed on (here: given up), so the next write commits.
-        assert_eq!(queue.submit(2, |group| group), Some(2));
+        gate.wait();
+        let second = queue.queue(2);
+        assert!(!second.lead, "the leader is still at work");
+        leader
+            .join()
+            .expect("the leader survives its commit's panic");
+        assert!(first.answer.blocking_recv().is_err());
+        assert_eq!(second.answer.blocking_recv().ok(), Some(2));
     }
 
     #[test]
     fn a_commit_that_answers_too_few_leaves_the_rest_unanswered_not_hanging() {
-        let queue = Arc::new(GroupCommit::default());
-        let gate = Arc::new(Barrier::new(2));
-        let first = {
-            let (queue, gate) = (queue.clone(), gate.clone());
-            std::thread::spawn(move || {
-                queue.submit(1, |group: Vec<i32>| {
-                    gate.wait();
-                    // Let the second write queue behind this group.
-                    std::thread::sleep(Duration::from_millis(50));
-                    group
-                })
-            })
-        };
-        gate.wait();
-        // This group holds one write and answers nothing for it.
-        let second = queue.submit(2, |_| Vec::new());
-        assert_eq!(first.join().expect("the first writer"), Some(1));
-        assert_eq!(second, None);
+        let queue = GroupCommit::default();
+        assert_eq!(submit(&queue, 1, |_: Vec<i32>| Vec::<i32>::new()), None);
+    }
+
+    #[test]
+    fn a_writer_that_left_still_has_its_write_committed() {
+        let queue = GroupCommit::default();
+        let committed = AtomicUsize::new(0);
+        let queued = queue.queue(5);
+        drop(queued.answer);
+        queue.lead(|group: Vec<usize>| {
+            committed.fetch_add(group.iter().sum(), Ordering::SeqCst);
+            group
+        });
+        assert_eq!(committed.load(Ordering::SeqCst), 5);
     }
 }

@@ -59,12 +59,9 @@ async fn store_events(
     let events = parse_body(&bytes, format, limits.max_batch)?;
     let stored = validate_batch(events, limits, Utc::now())?;
     let ids: Vec<String> = stored.iter().map(|event| event.id.clone()).collect();
-    let engine = state.engine.clone();
-    // The blocking task runs to its end even if the client goes away: a write that started
-    // is committed or rolled back, never left half done.
-    let outcome = tokio::task::spawn_blocking(move || engine.write(stored))
-        .await
-        .map_err(|error| AppError::Internal(format!("write task failed: {error}")))??;
+    // Committed (or rolled back) by the engine's writer even if the client goes away: a
+    // write that started is never left half done.
+    let outcome = state.engine.write(stored).await?;
     Ok((
         StatusCode::CREATED,
         Json(IngestResult {

@@ -221,7 +221,7 @@ async fn the_stored_rollup_builds_the_same_cube_as_every_row() {
     let api = TestApi::with_events(&events[..20_000]);
     // Out of time order, in several writes, partial groups pile up.
     for batch in events[20_000..25_000].chunks(700).rev() {
-        api.engine.write(batch.to_vec()).expect("write");
+        api.engine.write(batch.to_vec()).await.expect("write");
         api.json("/analytics/suggestions").await;
     }
     let dir = api.into_dir();
@@ -283,7 +283,7 @@ async fn derived_links_agree_with_a_rebuild_after_writes_and_restarts() {
         .enumerate()
         .partition(|(index, _)| index % 3 == 0);
     for (_, batch) in on_time.into_iter().chain(late) {
-        api.engine.write(batch.to_vec()).expect("write");
+        api.engine.write(batch.to_vec()).await.expect("write");
         // A read that needs the derived tables brings them up to date with this batch.
         api.json("/analytics/suggestions").await;
     }
@@ -449,7 +449,7 @@ const CROSS_SESSION_ENDPOINTS: [&str; 8] = [
 async fn cross_session_answers() -> (TestApi, Vec<serde_json::Value>) {
     let api = TestApi::with_events(&[]);
     for event in cross_session_events() {
-        api.engine.write(vec![event]).expect("write");
+        api.engine.write(vec![event]).await.expect("write");
         api.json("/analytics/suggestions").await;
     }
     let mut answers = Vec::new();
@@ -801,7 +801,7 @@ async fn policy_rows_agree_with_following_each_outcome_to_its_offer() {
         ..Scope::default()
     };
     for batch in events[8_000..].chunks(500).rev() {
-        api.engine.write(batch.to_vec()).expect("write");
+        api.engine.write(batch.to_vec()).await.expect("write");
         // A policy-filtered read catches the derived tables up with this batch.
         api.engine.store().count(&any_policy).expect("count");
     }
@@ -843,7 +843,7 @@ async fn word_index_agrees_with_matching_every_text() {
         ..Scope::default()
     };
     for batch in events[8_000..].chunks(500).rev() {
-        api.engine.write(batch.to_vec()).expect("write");
+        api.engine.write(batch.to_vec()).await.expect("write");
         // Each batch is derived by a catch-up (a text query needs the index).
         api.engine.store().count(&searched).expect("count");
     }
