@@ -68,8 +68,8 @@ pub struct ClickHouseStore {
     runtime: tokio::runtime::Handle,
     /// Orders the rows this process writes at the same instant.
     seq: AtomicU64,
-    /// Unsettled hours not yet marked on the cluster.
-    unsettled: unsettled::Backlog,
+    /// The unsettled hours this process knows of (`unsettled.rs`).
+    unsettled: unsettled::Marks,
 }
 
 /// The runtime every ClickHouse store of the process runs its requests on.
@@ -132,7 +132,7 @@ impl ClickHouseStore {
             config,
             runtime,
             seq: AtomicU64::new(0),
-            unsettled: unsettled::Backlog::default(),
+            unsettled: unsettled::Marks::default(),
         };
         store.create_schema()?;
         Ok(store)

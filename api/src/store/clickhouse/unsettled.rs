@@ -10,7 +10,10 @@
 //!   unsettled (`unsettled`, replicated): every API replica reads those hours from the
 //!   events, whatever the roll-ups hold;
 //! - the steps and claims of events a write finds stored already (a retry) are written
-//!   again from the stored rows, and their sessions relinked; readers take each step once.
+//!   again from the stored rows, and their sessions relinked; readers take each step once;
+//! - links are inferred from the steps read back plus the written rows themselves
+//!   (`pairing::relink`), so a read that fails over to a replica still behind cannot drop
+//!   the links of what was just written.
 //!
 //! A mark that cannot be written (the cluster unreachable) stays in this process and is
 //! written before its next read or write; until then the write is refused, so nothing is
@@ -34,7 +37,7 @@ const READ_AGAIN_AFTER: Duration = Duration::from_secs(1);
 
 /// This process's view of the unsettled hours (starts in seconds).
 #[derive(Debug, Default)]
-pub(crate) struct Backlog(Mutex<Known>);
+pub(crate) struct Marks(Mutex<Known>);
 
 #[derive(Debug, Default)]
 struct Known {
@@ -45,7 +48,7 @@ struct Known {
     read_at: Option<Instant>,
 }
 
-impl Backlog {
+impl Marks {
     fn lock(&self) -> MutexGuard<'_, Known> {
         self.0
             .lock()
