@@ -27,14 +27,15 @@ pub(crate) struct LinkRow {
     pub version: u64,
 }
 
-#[derive(Debug, Clone, clickhouse::Row, Deserialize)]
-struct StepFields {
-    id: String,
-    session_id: String,
-    ts_us: i64,
-    seq: u64,
-    event: String,
-    offer_id: Option<String>,
+/// A row of `steps`: read for the inference, written again by `unsettled.rs`.
+#[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
+pub(crate) struct StepRow {
+    pub id: String,
+    pub session_id: String,
+    pub ts_us: i64,
+    pub seq: u64,
+    pub event: String,
+    pub offer_id: Option<String>,
 }
 
 /// After an insert: infers again the links of every session the written rows touched
@@ -90,7 +91,7 @@ fn relink_sessions(
 ) -> Result<Vec<String>, StoreError> {
     let (marks, args) = sql::text_list(sessions);
     // `steps` and `claims` are ordered by session and by offer: no scan of the events.
-    let mut rows: Vec<StepFields> = store.fetch(Statement {
+    let mut rows: Vec<StepRow> = store.fetch(Statement {
         sql: format!(
             "SELECT id, session_id, ts_us, seq, event, offer_id FROM steps
              WHERE session_id IN ({marks})"
@@ -101,18 +102,8 @@ fn relink_sessions(
     rows.extend(
         written
             .iter()
-            .filter(|row| unsettled::is_step(row))
-            .filter_map(|row| {
-                let session_id = row.session_id.clone()?;
-                chunk.contains(session_id.as_str()).then(|| StepFields {
-                    id: row.id.clone(),
-                    session_id,
-                    ts_us: row.ts_us,
-                    seq: row.seq,
-                    event: row.event.clone(),
-                    offer_id: row.offer_id.clone(),
-                })
-            }),
+            .filter_map(Source::step)
+            .filter(|step| chunk.contains(step.session_id.as_str())),
     );
     // A step read back and written, or written again after a failed insert
     // (`unsettled.rs`), is there twice.
@@ -125,8 +116,8 @@ fn relink_sessions(
         .collect();
     let mut claimed: HashSet<String> = written
         .iter()
-        .filter(|row| unsettled::is_claim(row))
-        .filter_map(|row| row.offer_id.clone())
+        .filter_map(Source::claim)
+        .map(str::to_owned)
         .collect();
     for chunk in offers.chunks(5_000) {
         let (offer_marks, offer_args) = sql::text_list(chunk);

@@ -172,8 +172,10 @@ fn rollup_conditions(scope: &Scope, hours: &WholeHours) -> Statement {
         args.push(Arg::Int(end));
     }
     if !hours.skipped.is_empty() {
-        let marks = vec!["?"; hours.skipped.len()].join(", ");
-        clauses.push(format!("toInt64(hour) NOT IN ({marks})"));
+        clauses.push(format!(
+            "toInt64(hour) NOT IN ({})",
+            marks(hours.skipped.len())
+        ));
         args.extend(hours.skipped.iter().copied().map(Arg::Int));
     }
     if let Some(bucket) = &scope.bucket {
@@ -318,11 +320,16 @@ pub(crate) fn stored_ids(ids: &[&str]) -> Statement {
     }
 }
 
+/// `count` placeholders for a list: `?, ?, ?`.
+fn marks(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
 /// `"?, ?, …"` for the values of an `IN (…)` list, and their arguments (one `?` when empty,
 /// so the list stays valid SQL and matches nothing).
 pub(crate) fn text_list<S: AsRef<str>>(values: &[S]) -> (String, Vec<Arg>) {
     (
-        vec!["?"; values.len().max(1)].join(", "),
+        marks(values.len().max(1)),
         values
             .iter()
             .map(|value| Arg::Text(value.as_ref().to_owned()))

@@ -25,9 +25,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::pairing::{self, StepRow};
 use super::rows::InsertRow;
 use super::sql::{self, Statement};
-use super::{ClickHouseStore, pairing, schema};
+use super::{ClickHouseStore, schema};
 use crate::rollup::HOUR;
 use crate::store::StoreError;
 
@@ -85,17 +86,30 @@ impl Source {
             offer_id: row.offer_id.clone(),
         }
     }
-}
 
-/// A row of `steps`.
-#[derive(Debug, Clone, clickhouse::Row, Serialize)]
-struct StepRow {
-    session_id: String,
-    ts_us: i64,
-    id: String,
-    seq: u64,
-    event: String,
-    offer_id: Option<String>,
+    /// The row the steps view derives from this event, if it keeps one
+    /// (`schema::create_derived`).
+    pub fn step(&self) -> Option<StepRow> {
+        if !STEP_EVENTS.contains(&self.event.as_str()) {
+            return None;
+        }
+        Some(StepRow {
+            id: self.id.clone(),
+            session_id: self.session_id.clone()?,
+            ts_us: self.ts_us,
+            seq: self.seq,
+            event: self.event.clone(),
+            offer_id: self.offer_id.clone(),
+        })
+    }
+
+    /// The offer this event claims, as the claims view keeps it: an outcome's named offer.
+    pub fn claim(&self) -> Option<&str> {
+        OUTCOMES
+            .contains(&self.event.as_str())
+            .then_some(self.offer_id.as_deref())
+            .flatten()
+    }
 }
 
 #[derive(Debug, Clone, clickhouse::Row, Serialize)]
@@ -106,16 +120,6 @@ struct ClaimRow {
 
 const STEP_EVENTS: [&str; 4] = ["offered", "accepted", "edited", "rejected"];
 const OUTCOMES: [&str; 3] = ["accepted", "edited", "rejected"];
-
-/// True for a row the steps view keeps (`schema::create_derived`).
-pub(crate) fn is_step(row: &Source) -> bool {
-    row.session_id.is_some() && STEP_EVENTS.contains(&row.event.as_str())
-}
-
-/// True for a row the claims view keeps.
-pub(crate) fn is_claim(row: &Source) -> bool {
-    row.offer_id.is_some() && OUTCOMES.contains(&row.event.as_str())
-}
 
 /// Marks the hours of `rows` unsettled on the cluster (and here until that is done).
 pub(crate) fn mark(store: &ClickHouseStore, rows: &[InsertRow]) -> Result<(), StoreError> {
@@ -185,26 +189,12 @@ pub(crate) fn write_steps_and_claims(
     store: &ClickHouseStore,
     rows: &[Source],
 ) -> Result<(), StoreError> {
-    let steps: Vec<StepRow> = rows
-        .iter()
-        .filter(|row| is_step(row))
-        .filter_map(|row| {
-            Some(StepRow {
-                session_id: row.session_id.clone()?,
-                ts_us: row.ts_us,
-                id: row.id.clone(),
-                seq: row.seq,
-                event: row.event.clone(),
-                offer_id: row.offer_id.clone(),
-            })
-        })
-        .collect();
+    let steps: Vec<StepRow> = rows.iter().filter_map(Source::step).collect();
     let claims: Vec<ClaimRow> = rows
         .iter()
-        .filter(|row| is_claim(row))
         .filter_map(|row| {
-            row.offer_id.as_ref().map(|offer_id| ClaimRow {
-                offer_id: offer_id.clone(),
+            row.claim().map(|offer_id| ClaimRow {
+                offer_id: offer_id.to_owned(),
                 id: row.id.clone(),
             })
         })
