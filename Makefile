@@ -101,9 +101,10 @@ browser-test:
 	  cargo test -p coachboard --test browser -- --test-threads=1
 
 ## bench: Coachboard against the note's FastAPI system (ROWS=10000000 for 10M; ONLY=writers,
-## reads, ingest or dashboard for one section)
+## reads, ingest or dashboard for one section; STORE=cluster adds the ClickHouse store's figures
+## on the same events, from the local cluster)
 bench: setup-browser dashboard api
-	bench/run.sh $(ROWS) $(ONLY)
+	STORE=$(STORE) bench/run.sh $(ROWS) $(ONLY)
 
 ## audit: Lighthouse 12 scores of the dashboard on ROWS events, served by coachboard-api and by
 ## a plain static host without compression, as a throttled phone and as a desktop (printed).

@@ -64,14 +64,32 @@ pub async fn sequential(
     count: usize,
     fresh: bool,
 ) -> anyhow::Result<Samples> {
+    sequential_within(client, base, path, count, Duration::MAX, fresh).await
+}
+
+/// [`sequential`], but stopping early (after at least 3 samples, and 2 warm-ups instead of
+/// 5) once `budget` is spent: a query of seconds still gets a median without taking minutes.
+pub async fn sequential_within(
+    client: &Client,
+    base: &str,
+    path: &str,
+    count: usize,
+    budget: Duration,
+    fresh: bool,
+) -> anyhow::Result<Samples> {
     let url = format!("{base}{path}");
-    for _ in 0..5 {
+    let started = Instant::now();
+    let warm_ups = if budget == Duration::MAX { 5 } else { 2 };
+    for _ in 0..warm_ups {
         get(client, &url)
             .await
             .with_context(|| format!("warming up {url}"))?;
     }
     let mut samples = Vec::with_capacity(count);
     for n in 0..count {
+        if n >= 3 && started.elapsed() > budget {
+            break;
+        }
         if fresh {
             write_one(client, base, &format!("fresh-{n}"))
                 .await

@@ -2,6 +2,7 @@
 //! copies of the same DuckDB file, and prints (and writes) one Markdown report.
 //! Run through `make bench` (bench/run.sh starts both servers).
 
+mod cluster;
 mod dashboard;
 mod load;
 mod report;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::load::{batch_ingest, concurrency, sequential, writers};
+use crate::load::{batch_ingest, concurrency, sequential, sequential_within, writers};
 use crate::report::{Report, Row};
 
 struct Options {
@@ -24,6 +25,8 @@ struct Options {
     end: String,
     /// Measure only this section (`reads`, `writers`, `ingest`, `dashboard`); all when empty.
     only: String,
+    /// A third server, Coachboard on the ClickHouse cluster holding the same events.
+    cluster: Option<String>,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -37,6 +40,7 @@ fn options() -> anyhow::Result<Options> {
         coachboard_pid: None,
         end: "2026-01-15T12:00:00Z".to_owned(),
         only: String::new(),
+        cluster: None,
     };
     while let Some(flag) = args.next() {
         let value = args
@@ -51,6 +55,7 @@ fn options() -> anyhow::Result<Options> {
             "--coachboard-pid" => options.coachboard_pid = Some(value.parse()?),
             "--end" => options.end = value,
             "--only" => options.only = value,
+            "--cluster" => options.cluster = Some(value),
             other => bail!("unknown option {other}"),
         }
     }
@@ -99,6 +104,9 @@ async fn main() -> anyhow::Result<()> {
     // 5. Batch ingest over HTTP.
     if wanted("ingest") {
         report.batch_ingest = Some(batch_ingest(&client, &options.coachboard, 1000, 40).await?);
+        if let Some(cluster) = &options.cluster {
+            report.cluster_batch_ingest = Some(batch_ingest(&client, cluster, 1000, 40).await?);
+        }
     }
 
     // 6. The dashboard: bundle size, time to every panel drawn, and to the last panel
@@ -125,18 +133,22 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The seed endpoints on both servers, then Coachboard's own, each fresh and cached.
+/// The note's endpoints: (name, path).
+const SEED: [(&str, &str); 3] = [
+    ("/analytics/summary", "/analytics/summary"),
+    ("/analytics/events?limit=100", "/analytics/events?limit=100"),
+    ("/analytics/policies", "/analytics/policies"),
+];
+
+/// The seed endpoints on both servers, then Coachboard's own, each fresh and cached; then
+/// all of them on the ClickHouse store, when there is one.
 async fn reads(
     client: &reqwest::Client,
     options: &Options,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let client = client.clone();
-    for (name, path) in [
-        ("/analytics/summary", "/analytics/summary"),
-        ("/analytics/events?limit=100", "/analytics/events?limit=100"),
-        ("/analytics/policies", "/analytics/policies"),
-    ] {
+    for (name, path) in SEED {
         let ours = sequential(&client, &options.coachboard, path, 30, true).await?;
         let theirs = sequential(&client, &options.baseline, path, 30, true).await?;
         let cached = sequential(&client, &options.coachboard, path, 30, false).await?;
@@ -232,6 +244,7 @@ async fn reads(
         ),
     ];
     let defaults = ["timeseries (day)", "latency", "experiment"];
+    let mut own_paths = Vec::with_capacity(own.len());
     for (name, path) in own {
         let samples = sequential(&client, &options.coachboard, &path, 30, true).await?;
         let cached = sequential(&client, &options.coachboard, &path, 30, false).await?;
@@ -241,7 +254,20 @@ async fn reads(
             &samples,
             &cached,
         ));
+        own_paths.push(path);
     }
 
+    // The ClickHouse store last, so its background merges do not slow the DuckDB figures.
+    if let Some(cluster) = &options.cluster {
+        let budget = Duration::from_secs(20);
+        let rows = report.seed.iter_mut().chain(report.own.iter_mut());
+        for (row, path) in rows.zip(
+            SEED.map(|(_, path)| path.to_owned())
+                .iter()
+                .chain(&own_paths),
+        ) {
+            row.cluster = Some(sequential_within(&client, cluster, path, 30, budget, true).await?);
+        }
+    }
     Ok(())
 }

@@ -14,6 +14,8 @@ pub struct Row {
     pub ours: Samples,
     pub cached: Samples,
     pub theirs: Option<Samples>,
+    /// The same query on the ClickHouse store (`make bench STORE=cluster`), fresh.
+    pub cluster: Option<Samples>,
 }
 
 impl Row {
@@ -24,6 +26,7 @@ impl Row {
             ours: ours.clone(),
             cached: cached.clone(),
             theirs: Some(theirs.clone()),
+            cluster: None,
         }
     }
 
@@ -34,6 +37,7 @@ impl Row {
             ours: ours.clone(),
             cached: cached.clone(),
             theirs: None,
+            cluster: None,
         }
     }
 
@@ -45,11 +49,12 @@ impl Row {
 }
 
 pub struct Report {
-    rows: u64,
+    pub(crate) rows: u64,
     pub seed: Vec<Row>,
     pub own: Vec<Row>,
     pub concurrency: Vec<(String, Concurrency)>,
     pub batch_ingest: Option<f64>,
+    pub cluster_batch_ingest: Option<f64>,
     /// Concurrent single-event writers: (Coachboard, baseline) per client count.
     pub writers: Vec<(Writers, Writers)>,
     pub bundle: Bundle,
@@ -78,7 +83,7 @@ pub fn peak_rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn mark(ok: bool) -> &'static str {
+pub(crate) fn mark(ok: bool) -> &'static str {
     if ok { "✅" } else { "❌" }
 }
 
@@ -90,6 +95,7 @@ impl Report {
             own: Vec::new(),
             concurrency: Vec::new(),
             batch_ingest: None,
+            cluster_batch_ingest: None,
             writers: Vec::new(),
             bundle: Bundle::default(),
             dashboard: None,
@@ -155,6 +161,7 @@ impl Report {
                 row.cached.median()
             );
         }
+        out.push_str(&self.cluster_table());
         let _ = writeln!(
             out,
             "\n## 4 readers on /analytics/summary + 1 writer of single events, 10 s\n"
@@ -240,6 +247,12 @@ impl Report {
                 timings.search.quantile(1.0),
             );
         }
+        if let Some(rate) = self.cluster_batch_ingest {
+            let _ = writeln!(
+                out,
+                "Batch ingest over HTTP into the ClickHouse store (1,000-event batches): **{rate:.0} events/s**."
+            );
+        }
         if let Some(rss) = self.peak_rss_mb {
             let _ = writeln!(
                 out,
@@ -247,6 +260,7 @@ impl Report {
             );
         }
         out.push_str(&self.targets());
+        out.push_str(&self.cluster_targets());
         out
     }
 
