@@ -93,6 +93,9 @@ fn queries(session: &str) -> Vec<String> {
             "events?limit=20&offset=35&sort=latency_ms",
             "events?limit=20&sort=latency_ms&order=asc",
             "events?limit=30&order=asc&offset=7",
+            // Deep pages: the ClickHouse store skips whole hours by count (`pages.rs`).
+            "events?limit=40&offset=2000",
+            "events?limit=40&order=asc&offset=3000",
             "events.csv?x=1",
         ] {
             queries.push(format!("/analytics/{path}{and}"));

@@ -10,6 +10,7 @@
 mod annotations;
 mod config;
 mod links;
+mod pages;
 mod pairing;
 mod rollup;
 mod rows;
@@ -554,7 +555,10 @@ impl EventStore for ClickHouseStore {
     }
 
     fn events(&self, query: &EventsQuery) -> Result<Vec<EventRecord>, StoreError> {
-        let rows: Vec<EventRow> = self.fetch(sql::events(query, Some(u64::from(query.limit))))?;
+        let rows: Vec<EventRow> = match pages::read(self, query)? {
+            Some(rows) => rows,
+            None => self.fetch(sql::events(query, Some(u64::from(query.limit))))?,
+        };
         Ok(rows.into_iter().filter_map(EventRow::into_record).collect())
     }
 

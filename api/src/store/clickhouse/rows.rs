@@ -32,7 +32,7 @@ impl InsertRow {
         let ts = event.ts.and_utc();
         Self {
             id: event.id.clone(),
-            ts: ts.timestamp().clamp(0, i64::from(u32::MAX)) as u32,
+            ts: super::sql::second_of(ts.timestamp_micros()) as u32,
             ts_us: ts.timestamp_micros(),
             event: event.event.clone(),
             session_id: event.session_id.clone(),

@@ -27,6 +27,12 @@ pub(crate) fn micros(instant: NaiveDateTime) -> i64 {
     instant.and_utc().timestamp_micros()
 }
 
+/// The `ts` column of a row at `micros`: its second, within `DateTime`'s range, as
+/// `rows::EventRow` writes it. Monotonic, so a bound on `ts_us` implies one on `ts`.
+pub(crate) fn second_of(micros: i64) -> i64 {
+    micros.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX))
+}
+
 /// DuckDB's `time_bucket` origin for widths without months (Monday 2000-01-03 UTC): slots
 /// start where the DuckDB store's do, weeks on Mondays.
 const SLOT_ORIGIN: i64 = 946_857_600;
@@ -54,13 +60,17 @@ const EXPONENT: &str = "e0 - if(bitShiftLeft(toInt64(1), e0) > lat, 1, 0)
 pub(crate) fn conditions(scope: &Scope) -> Statement {
     let mut clauses: Vec<String> = Vec::new();
     let mut args = Vec::new();
+    // Each time bound twice: exactly on `ts_us`, and as the second it implies on `ts`, which
+    // the primary key (toDate(ts), id) and the monthly partitions can skip days by.
     if let Some(from) = scope.from {
-        clauses.push("ts_us >= ?".into());
+        clauses.push("ts_us >= ? AND ts >= toDateTime(?)".into());
         args.push(Arg::Int(micros(from)));
+        args.push(Arg::Int(second_of(micros(from))));
     }
     if let Some(to) = scope.to {
-        clauses.push("ts_us < ?".into());
+        clauses.push("ts_us < ? AND ts <= toDateTime(?)".into());
         args.push(Arg::Int(micros(to)));
+        args.push(Arg::Int(second_of(micros(to) - 1)));
     }
     if let Some(bucket) = &scope.bucket {
         clauses.push("ab_test_bucket = ?".into());
@@ -265,34 +275,41 @@ pub(crate) const EXTENT: &str =
 pub(crate) const EVENT_COLUMNS: &str = "id, ts_us, event, session_id, agent_draft, \
      suggestion_used, policy_refs, latency_ms, ab_test_bucket, offer_id";
 
+/// The conditions of a page: its scope's, and past its cursor.
+fn page_conditions(query: &EventsQuery) -> Statement {
+    let Statement {
+        sql: mut cond,
+        mut args,
+    } = conditions(&query.scope);
+    if let Some((ts, id)) = &query.after {
+        cond.push_str(match query.order {
+            SortOrder::Desc => " AND (ts_us < ? OR (ts_us = ? AND id < ?))",
+            SortOrder::Asc => " AND (ts_us > ? OR (ts_us = ? AND id > ?))",
+        });
+        args.push(Arg::Int(micros(*ts)));
+        args.push(Arg::Int(micros(*ts)));
+        args.push(Arg::Text(id.clone()));
+    }
+    Statement { sql: cond, args }
+}
+
 /// A page (or, with no limit, every row) of events in the query's order.
 pub(crate) fn events(query: &EventsQuery, limit: Option<u64>) -> Statement {
     let Statement {
         sql: cond,
         mut args,
-    } = conditions(&query.scope);
+    } = page_conditions(query);
     let direction = match query.order {
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    let mut after = "";
-    if let Some((ts, id)) = &query.after {
-        after = match query.order {
-            SortOrder::Desc => " AND (ts_us < ? OR (ts_us = ? AND id < ?))",
-            SortOrder::Asc => " AND (ts_us > ? OR (ts_us = ? AND id > ?))",
-        };
-        args.push(Arg::Int(micros(*ts)));
-        args.push(Arg::Int(micros(*ts)));
-        args.push(Arg::Text(id.clone()));
-    }
     let order = match query.sort {
         SortKey::Ts => format!("ts_us {direction}, id {direction}"),
         SortKey::LatencyMs => {
             format!("latency_ms {direction} NULLS LAST, ts_us {direction}, id {direction}")
         }
     };
-    let mut sql =
-        format!("SELECT {EVENT_COLUMNS} FROM events WHERE {cond}{after} ORDER BY {order}");
+    let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {cond} ORDER BY {order}");
     if let Some(limit) = limit {
         sql.push_str(" LIMIT ?, ?");
         args.push(Arg::Int(query.offset.min(i64::MAX as u64) as i64));
@@ -302,6 +319,27 @@ pub(crate) fn events(query: &EventsQuery, limit: Option<u64>) -> Statement {
         args.push(Arg::Int(query.offset.min(i64::MAX as u64) as i64));
     }
     Statement { sql, args }
+}
+
+/// The rows a page's query selects before its offset and limit.
+pub(crate) fn page_count(query: &EventsQuery) -> Statement {
+    let Statement { sql: cond, args } = page_conditions(query);
+    Statement {
+        sql: format!("SELECT count() FROM events WHERE {cond}"),
+        args,
+    }
+}
+
+/// Rows per whole hour in the roll-up (ascending), under a scope's bucket and event.
+pub(crate) fn hour_counts(scope: &Scope, hours: &WholeHours) -> Statement {
+    let Statement { sql: cond, args } = rollup_conditions(scope, hours);
+    Statement {
+        sql: format!(
+            "SELECT toInt64(hour) AS hour, toUInt64(sum(n)) AS n FROM hourly WHERE {cond}
+             GROUP BY hour HAVING n > 0 ORDER BY hour"
+        ),
+        args,
+    }
 }
 
 /// Bytes of the database's active parts on one replica of each shard.
