@@ -34,8 +34,9 @@ skips=()
 for name in "${DUCKDB_ONLY[@]}"; do skips+=(--skip "$name"); done
 status=0
 cargo test -p coachboard-api --test api --no-fail-fast -- "${skips[@]}" || status=$?
-# Both stores side by side on generated data (ignored in the plain run: it needs the cluster).
-# and several API replicas, servers killed under load (ignored too: they need the cluster).
+# Both stores side by side on generated data, several API replicas, servers killed under
+# load, and a database from an older version opened (ignored in the plain run: they need
+# the cluster).
 cargo test -p coachboard-api --test api --no-fail-fast -- --ignored --test-threads=1 \
-  cross_store replicas || status=$?
+  cross_store replicas cluster_upgrade || status=$?
 exit "$status"

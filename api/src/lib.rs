@@ -18,6 +18,7 @@ pub mod ids;
 pub mod ingest;
 pub mod metrics;
 pub mod openapi;
+pub mod paging;
 pub mod params;
 pub mod rollup;
 pub mod routes;

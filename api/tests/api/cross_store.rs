@@ -96,6 +96,7 @@ fn queries(session: &str) -> Vec<String> {
             // Deep pages: the ClickHouse store skips whole hours by count (`pages.rs`).
             "events?limit=40&offset=2000",
             "events?limit=40&order=asc&offset=3000",
+            "events?limit=25&offset=900&sort=latency_ms",
             "events.csv?x=1",
         ] {
             queries.push(format!("/analytics/{path}{and}"));

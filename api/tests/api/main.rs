@@ -4,6 +4,7 @@
 
 mod annotations;
 mod bad_requests;
+mod cluster_upgrade;
 mod common;
 mod concurrency;
 mod consistency;

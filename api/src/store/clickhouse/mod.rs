@@ -171,6 +171,7 @@ impl ClickHouseStore {
         .chain(schema::create_rollups(db, cluster))
         .chain(schema::create_unsettled(db, cluster));
         let had_rollup = self.table_exists(schema::HOURLY_LOCAL)?;
+        let had_ids = self.table_exists(schema::IDS_LOCAL)?;
         for ddl in statements {
             self.run(Role::Writer, |client| {
                 let query = client
@@ -190,6 +191,8 @@ impl ClickHouseStore {
             (schema::STEPS, schema::STEP_COLUMNS),
             (schema::CLAIMS_LOCAL, schema::CLAIM_COLUMNS),
             (schema::CLAIMS, schema::CLAIM_COLUMNS),
+            (schema::IDS_LOCAL, schema::ID_COLUMNS),
+            (schema::IDS, schema::ID_COLUMNS),
             (schema::HOURLY_LOCAL, schema::HOURLY_COLUMNS),
             (schema::HOURLY, schema::HOURLY_COLUMNS),
             (schema::HOURLY_POLICIES_LOCAL, schema::HOURLY_POLICY_COLUMNS),
@@ -218,10 +221,20 @@ impl ClickHouseStore {
                 });
             }
         }
+        let events = format!("{db}.{}", schema::DISTRIBUTED);
+        let mut backfills = Vec::new();
         if !had_rollup {
-            self.backfill_rollups()
-                .map_err(|error| ClickHouseOpenError::Schema(error.to_string()))?;
+            backfills.push((schema::HOURLY, schema::hourly_select(&events)));
+            backfills.push((
+                schema::HOURLY_POLICIES,
+                schema::hourly_policies_select(&events),
+            ));
         }
+        if !had_ids {
+            backfills.push((schema::IDS, format!("SELECT id FROM {events}")));
+        }
+        self.backfill(&backfills)
+            .map_err(|error| ClickHouseOpenError::Schema(error.to_string()))?;
         Ok(())
     }
 
@@ -240,20 +253,12 @@ impl ClickHouseStore {
         .map_err(|error| ClickHouseOpenError::Schema(error.to_string()))
     }
 
-    /// Roll-ups created beside events stored earlier (by an older version of the API) are
-    /// filled from them once; the views keep them in step from then on.
-    fn backfill_rollups(&self) -> Result<(), StoreError> {
+    /// Tables derived by views (roll-ups, ids) created beside events stored earlier (by an
+    /// older version of the API) are filled from them once: (table, SELECT of its rows).
+    /// The views keep them in step from then on.
+    fn backfill(&self, tables: &[(&str, String)]) -> Result<(), StoreError> {
         let db = &self.config.database;
-        for (target, select) in [
-            (
-                schema::HOURLY,
-                schema::hourly_select(&format!("{db}.{}", schema::DISTRIBUTED)),
-            ),
-            (
-                schema::HOURLY_POLICIES,
-                schema::hourly_policies_select(&format!("{db}.{}", schema::DISTRIBUTED)),
-            ),
-        ] {
+        for (target, select) in tables {
             let statement = format!("INSERT INTO {db}.{target} {select}");
             self.run(Role::Writer, |client| {
                 let query = client
@@ -653,7 +658,7 @@ impl EventStore for ClickHouseStore {
         sent.map_err(store_error)?;
         let written: Vec<unsettled::Source> = rows.iter().map(unsettled::Source::of).collect();
         if uncertain {
-            unsettled::write_steps_and_claims(self, &written)?;
+            unsettled::write_view_rows(self, &written)?;
         }
         let inserted = started.elapsed();
         pairing::relink(self, &written)?;

@@ -1,12 +1,14 @@
-//! An events page in time order reads only the hours that hold it, not the whole table:
-//! ClickHouse 18.16 sorts a page by reading every column of every row in scope (no late
-//! materialisation), 0.16 s for the first page at 1M events and 0.9 s halfway through.
+//! An events page reads only the rows that can hold it, not the whole scope: ClickHouse
+//! 18.16 sorts a page by reading every column of every row in scope (no late
+//! materialisation): at 1M events 0.16 s for the first page, 0.9 s halfway through, 0.15 s
+//! sorted by latency.
 //!
-//! The hourly roll-up's counts say which hours hold rows `[offset, offset + limit)`; the
-//! rows of the hours before them (in page order) are counted exactly, and the page is read
-//! from the window alone, at the offset that count leaves. The counts only choose the
-//! window: when the exact count passes the offset or the window holds too few rows (a
-//! roll-up behind, an unsettled hour), the page is read from the whole scope instead, so
+//! The hourly roll-up's counts (per hour, or per latency bin) say which groups hold rows
+//! `[offset, offset + limit)` (`paging::page_window`, the engine's rule, with a page to
+//! spare); the rows of the groups before them in page order are counted exactly, and the
+//! page is read from the window alone, at the offset that count leaves. The counts only
+//! choose the window: when the exact count passes the offset or the window holds too few
+//! rows (a roll-up behind, an unsettled hour), the page is read from the whole scope, so
 //! the answer is always that of the plain query.
 
 use chrono::{DateTime, NaiveDateTime};
@@ -17,109 +19,69 @@ use super::ClickHouseStore;
 use super::rollup::WholeHours;
 use super::rows::EventRow;
 use super::sql;
+use crate::histogram::{NUM_BINS, bin_bounds};
+use crate::paging::page_window;
 use crate::rollup::{HOUR, ceil_hour, floor_hour};
-use crate::store::{EventsQuery, StoreError};
+use crate::store::{EventsQuery, Scope, StoreError};
 
-/// Rows of one hour, as the roll-up counts them.
+/// Rows of one group (an hour's start in seconds, or a latency bin), as the roll-up
+/// counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clickhouse::Row, Deserialize)]
-pub(crate) struct HourCount {
-    pub hour: i64,
+pub(crate) struct GroupCount {
+    pub key: i64,
     pub n: u64,
 }
 
-/// The hours a page reads, in seconds: rows at or after `from` and before `to`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Window {
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-    /// The hours before the window in page order are skipped (their rows counted exactly).
-    pub skips: bool,
+/// Where a page is read: the rows of `inside`, after the rows of `before` (counted).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Narrowed {
+    pub inside: Scope,
+    pub before: Option<Scope>,
 }
 
-/// The window holding rows `[offset, offset + limit)` by the roll-up's `hours` (ascending),
-/// one hour wider at its far end; `None` when it would be the whole scope.
-pub(crate) fn window(
-    hours: &[HourCount],
-    order: SortOrder,
-    offset: u64,
-    limit: u64,
-) -> Option<Window> {
-    let in_page_order: Box<dyn Iterator<Item = &HourCount>> = match order {
-        SortOrder::Desc => Box::new(hours.iter().rev()),
-        SortOrder::Asc => Box::new(hours.iter()),
-    };
-    let (mut before, mut seen) = (0_u64, 0_u64);
-    let (mut near, mut far) = (None, None);
-    let mut spare_hours = 1;
-    for count in in_page_order {
-        if near.is_none() && before + count.n <= offset {
-            before += count.n;
-            continue;
-        }
-        near.get_or_insert(count.hour);
-        seen += count.n;
-        far = Some(count.hour);
-        if before + seen >= offset + limit {
-            if spare_hours == 0 {
-                break;
-            }
-            spare_hours -= 1;
-        }
-    }
-    let (near, far) = (near?, far?);
-    let reached = before + seen >= offset + limit;
-    // The near edge is bounded only when rows before it are skipped (and so counted): rows
-    // the roll-up does not count yet (an unsettled hour) are never left out unseen.
-    let skips = before > 0;
-    let window = match order {
-        SortOrder::Desc => Window {
-            from: reached.then_some(far),
-            to: skips.then_some(near + HOUR),
-            skips,
-        },
-        SortOrder::Asc => Window {
-            from: skips.then_some(near),
-            to: reached.then_some(far + HOUR),
-            skips,
-        },
-    };
-    (window.from.is_some() || window.to.is_some()).then_some(window)
-}
-
-fn instant(seconds: i64) -> Option<NaiveDateTime> {
-    DateTime::from_timestamp(seconds, 0).map(|at| at.naive_utc())
-}
-
-/// The page read from its window, or `None` when it must be read from the whole scope: not
-/// sorted by time, a filter the roll-up cannot count, or a window the exact counts refute.
+/// The page read from its window, or `None` when it must be read from the whole scope: a
+/// filter the roll-up cannot count, or a window the exact counts refute.
 pub(crate) fn read(
     store: &ClickHouseStore,
     query: &EventsQuery,
 ) -> Result<Option<Vec<EventRow>>, StoreError> {
-    if query.sort != SortKey::Ts || !query.scope.fits_rollup() {
+    if !query.scope.fits_rollup() {
         return Ok(None);
     }
-    let scope = &query.scope;
-    // The roll-up's hours in scope, up to the cursor when there is one.
-    let cursor = query.after.as_ref().map(|(ts, _)| *ts);
-    let (from, to) = match query.order {
-        SortOrder::Desc => (scope.from, earliest(scope.to, cursor)),
-        SortOrder::Asc => (latest(scope.from, cursor), scope.to),
+    let narrowed = match query.sort {
+        SortKey::Ts => {
+            let counts = store.fetch(sql::hour_counts(&query.scope, &counted_hours(query)))?;
+            by_time(query, &counts)
+        }
+        SortKey::LatencyMs if query.order == SortOrder::Desc => {
+            let hours = WholeHours {
+                range: (
+                    query.scope.from.map(floor_hour),
+                    query.scope.to.map(ceil_hour),
+                ),
+                skipped: Vec::new(),
+            };
+            by_latency(query, &store.fetch(sql::bin_counts(&query.scope, &hours))?)
+        }
+        SortKey::LatencyMs => None,
     };
-    let hours = WholeHours {
-        range: (from.map(floor_hour), to.map(ceil_hour)),
-        skipped: Vec::new(),
-    };
-    let counts: Vec<HourCount> = store.fetch(sql::hour_counts(scope, &hours))?;
-    let chosen = window(&counts, query.order, query.offset, u64::from(query.limit));
-    match chosen {
-        Some(window) => read_within(store, query, &window),
+    match narrowed {
+        Some(narrowed) => read_within(store, query, narrowed),
         None => Ok(None),
     }
 }
 
-fn latest(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
-    a.max(b)
+/// The roll-up's hours covering the scope, up to the cursor when there is one.
+fn counted_hours(query: &EventsQuery) -> WholeHours {
+    let cursor = query.after.as_ref().map(|(ts, _)| *ts);
+    let (from, to) = match query.order {
+        SortOrder::Desc => (query.scope.from, earliest(query.scope.to, cursor)),
+        SortOrder::Asc => (query.scope.from.max(cursor), query.scope.to),
+    };
+    WholeHours {
+        range: (from.map(floor_hour), to.map(ceil_hour)),
+        skipped: Vec::new(),
+    }
 }
 
 fn earliest(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
@@ -129,118 +91,193 @@ fn earliest(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveD
     }
 }
 
-/// The page from the rows inside `window` (also inside the scope), after counting exactly
-/// the rows its near edge skips.
+fn instant(seconds: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp(seconds, 0).map(|at| at.naive_utc())
+}
+
+/// The rows a page needs counted: its own, and a page to spare for a roll-up a little off.
+fn wanted(query: &EventsQuery) -> u64 {
+    query.offset.saturating_add(2 * u64::from(query.limit))
+}
+
+/// A time-ordered page by the hours (ascending) that hold it.
+pub(crate) fn by_time(query: &EventsQuery, hours: &[GroupCount]) -> Option<Narrowed> {
+    let counts = hours.iter().map(|hour| (hour.key, hour.n));
+    let (scope, skips) = (&query.scope, |skipped: u64| skipped > 0);
+    Some(match query.order {
+        SortOrder::Desc => {
+            let window = page_window(counts.rev(), query.offset, wanted(query))?;
+            let near = instant(window.first + HOUR)?;
+            let inside_to = if skips(window.skipped) {
+                earliest(scope.to, Some(near))
+            } else {
+                scope.to
+            };
+            Narrowed {
+                inside: scope.with_range(scope.from.max(instant(window.last)), inside_to),
+                before: skips(window.skipped).then(|| scope.with_range(inside_to, scope.to)),
+            }
+        }
+        SortOrder::Asc => {
+            let window = page_window(counts, query.offset, wanted(query))?;
+            let inside_from = if skips(window.skipped) {
+                scope.from.max(instant(window.first))
+            } else {
+                scope.from
+            };
+            let far = instant(window.last + HOUR)?;
+            Narrowed {
+                inside: scope.with_range(inside_from, earliest(scope.to, Some(far))),
+                before: skips(window.skipped).then(|| scope.with_range(scope.from, inside_from)),
+            }
+        }
+    })
+}
+
+/// A page by latency, highest first, by the latency bins (ascending; -1 for no positive
+/// latency, which sorts after every positive one) that hold it.
+pub(crate) fn by_latency(query: &EventsQuery, bins: &[GroupCount]) -> Option<Narrowed> {
+    let positive = bins
+        .iter()
+        .rev()
+        .filter_map(|bin| Some((u16::try_from(bin.key).ok()?, bin.n)));
+    let window = page_window(positive, query.offset, wanted(query))?;
+    // The last bin also holds every latency beyond its bounds: nothing is above it.
+    let below = (window.skipped > 0 && usize::from(window.first) < NUM_BINS - 1)
+        .then(|| bin_bounds(window.first).1);
+    Some(Narrowed {
+        inside: Scope {
+            latency: Some((bin_bounds(window.last).0, below)),
+            ..query.scope.clone()
+        },
+        before: below.map(|below| Scope {
+            latency: Some((below, None)),
+            ..query.scope.clone()
+        }),
+    })
+}
+
+/// The page from the rows of `narrowed.inside`, after counting exactly those before it.
 fn read_within(
     store: &ClickHouseStore,
     query: &EventsQuery,
-    window: &Window,
+    narrowed: Narrowed,
 ) -> Result<Option<Vec<EventRow>>, StoreError> {
-    let scope = &query.scope;
-    let from = latest(scope.from, window.from.and_then(instant));
-    let to = earliest(scope.to, window.to.and_then(instant));
-    // The rows before the window in page order: counted exactly, with the cursor.
-    let skipped = if window.skips {
-        let beyond = match query.order {
-            SortOrder::Desc => scope.with_range(to, scope.to),
-            SortOrder::Asc => scope.with_range(scope.from, from),
-        };
-        let counted: Vec<u64> = store.fetch(sql::page_count(&EventsQuery {
-            scope: beyond,
-            ..query.clone()
-        }))?;
-        counted.iter().sum()
-    } else {
-        0
+    let skipped = match narrowed.before {
+        Some(before) => {
+            let counted: Vec<u64> = store.fetch(sql::page_count(&EventsQuery {
+                scope: before,
+                ..query.clone()
+            }))?;
+            counted.iter().sum()
+        }
+        None => 0,
     };
     let Some(offset) = query.offset.checked_sub(skipped) else {
         return Ok(None);
     };
     let inside = EventsQuery {
-        scope: scope.with_range(from, to),
+        scope: narrowed.inside,
         offset,
         ..query.clone()
     };
     let rows: Vec<EventRow> = store.fetch(sql::events(&inside, Some(u64::from(query.limit))))?;
-    let far_end_open = match query.order {
-        SortOrder::Desc => window.from.is_none(),
-        SortOrder::Asc => window.to.is_none(),
-    };
-    if rows.len() < query.limit as usize && !far_end_open {
-        // Fewer rows in the window than the counts said: the whole scope answers.
-        return Ok(None);
-    }
-    Ok(Some(rows))
+    // Fewer rows than a page: the window was short, or the scope ends; the plain query
+    // tells which.
+    Ok((rows.len() == query.limit as usize).then_some(rows))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn hours(counts: &[u64]) -> Vec<HourCount> {
+    fn hours(counts: &[u64]) -> Vec<GroupCount> {
         counts
             .iter()
             .enumerate()
-            .map(|(n, &count)| HourCount {
-                hour: n as i64 * HOUR,
+            .map(|(n, &count)| GroupCount {
+                key: n as i64 * HOUR,
                 n: count,
             })
             .collect()
     }
 
+    fn query(order: SortOrder, offset: u64, limit: u32) -> EventsQuery {
+        EventsQuery {
+            scope: Scope::default(),
+            sort: SortKey::Ts,
+            order,
+            limit,
+            offset,
+            after: None,
+        }
+    }
+
+    fn at(hour: i64) -> Option<NaiveDateTime> {
+        instant(hour * HOUR)
+    }
+
     #[test]
-    fn a_first_page_newest_first_reads_the_last_hours_and_one_more() {
-        let chosen = window(&hours(&[50, 50, 50, 50]), SortOrder::Desc, 0, 60);
+    fn a_first_page_newest_first_reads_from_the_hours_holding_it_to_the_end() {
+        let narrowed = by_time(&query(SortOrder::Desc, 0, 30), &hours(&[50, 50, 50, 50]));
         assert_eq!(
-            chosen,
-            Some(Window {
-                from: Some(HOUR),
-                to: None,
-                skips: false
+            narrowed,
+            Some(Narrowed {
+                inside: Scope::default().with_range(at(2), None),
+                before: None,
             })
         );
     }
 
     #[test]
-    fn hours_wholly_before_the_offset_are_skipped() {
-        let chosen = window(&hours(&[50, 50, 50, 50]), SortOrder::Desc, 110, 10);
+    fn hours_wholly_before_the_offset_are_counted_and_skipped() {
+        let narrowed = by_time(&query(SortOrder::Desc, 110, 10), &hours(&[50, 50, 50, 50]));
         assert_eq!(
-            chosen,
-            Some(Window {
-                from: Some(0),
-                to: Some(2 * HOUR),
-                skips: true
+            narrowed,
+            Some(Narrowed {
+                inside: Scope::default().with_range(at(1), at(2)),
+                before: Some(Scope::default().with_range(at(2), None)),
             })
         );
-        let chosen = window(&hours(&[50, 50, 50, 50]), SortOrder::Asc, 110, 10);
+        let narrowed = by_time(&query(SortOrder::Asc, 110, 10), &hours(&[50, 50, 50, 50]));
         assert_eq!(
-            chosen,
-            Some(Window {
-                from: Some(2 * HOUR),
-                to: Some(4 * HOUR),
-                skips: true
-            })
-        );
-    }
-
-    #[test]
-    fn a_page_the_counts_cannot_fill_reads_to_the_open_end() {
-        let chosen = window(&hours(&[5, 5]), SortOrder::Desc, 0, 100);
-        assert_eq!(chosen, None);
-        let chosen = window(&hours(&[5, 5]), SortOrder::Desc, 6, 100);
-        assert_eq!(
-            chosen,
-            Some(Window {
-                from: None,
-                to: Some(HOUR),
-                skips: true
+            narrowed,
+            Some(Narrowed {
+                inside: Scope::default().with_range(at(2), at(3)),
+                before: Some(Scope::default().with_range(None, at(2))),
             })
         );
     }
 
     #[test]
-    fn no_counts_no_window() {
-        assert_eq!(window(&[], SortOrder::Desc, 0, 100), None);
-        assert_eq!(window(&hours(&[10]), SortOrder::Asc, 50, 100), None);
+    fn a_page_the_counts_cannot_fill_is_read_from_the_whole_scope() {
+        assert_eq!(
+            by_time(&query(SortOrder::Desc, 0, 100), &hours(&[5, 5])),
+            None
+        );
+        assert_eq!(by_time(&query(SortOrder::Desc, 0, 100), &[]), None);
+    }
+
+    #[test]
+    fn a_page_by_latency_reads_the_bins_holding_it() {
+        let bins = [(-1, 1000), (10, 5), (20, 50), (300, 50)].map(|(key, n)| GroupCount { key, n });
+        let mut page = query(SortOrder::Desc, 60, 10);
+        page.sort = SortKey::LatencyMs;
+        // Rows 60..80 lie in bin 20; the 50 of bin 300 before them are counted.
+        let narrowed = by_latency(&page, &bins).expect("a window");
+        let (low, high) = bin_bounds(20);
+        assert_eq!(narrowed.inside.latency, Some((low, Some(high))));
+        assert_eq!(
+            narrowed.before.and_then(|scope| scope.latency),
+            Some((high, None))
+        );
+        // Rows 40..60 start in bin 300: nothing before them to count.
+        page.offset = 40;
+        let narrowed = by_latency(&page, &bins).expect("a window");
+        assert_eq!(narrowed.inside.latency, Some((low, None)));
+        assert_eq!(narrowed.before, None);
+        // Rows without a positive latency come last: a page among them reads everything.
+        page.offset = 100;
+        assert_eq!(by_latency(&page, &bins), None);
     }
 }

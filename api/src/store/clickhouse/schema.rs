@@ -83,6 +83,14 @@ pub(crate) const CLAIMS_LOCAL: &str = "claims_local";
 pub(crate) const CLAIMS: &str = "claims";
 const CLAIMS_VIEW: &str = "claims_view";
 
+/// Every stored id, ordered by id, so that a write finds the ids stored already by the
+/// primary key instead of reading every id of the events (ordered by day): 0.2 s per 1,000
+/// ids at 10M events. Filled by a view, and once from the events when created beside them.
+pub(crate) const ID_COLUMNS: &[(&str, &str)] = &[("id", "String")];
+pub(crate) const IDS_LOCAL: &str = "ids_local";
+pub(crate) const IDS: &str = "ids";
+const IDS_VIEW: &str = "ids_view";
+
 /// A replicated table on each shard and a Distributed table over them (sharded like the
 /// events, since the view writes each row on its event's shard).
 fn derived_pair(
@@ -97,8 +105,12 @@ fn derived_pair(
         format!(
             "CREATE TABLE IF NOT EXISTS {db}.{local} ON CLUSTER {cluster} ({})
     ENGINE = ReplicatedMergeTree('/clickhouse/tables/{{shard}}/{db}.{local}', '{{replica}}')
-    ORDER BY ({order_by})",
-            column_list(columns)
+    ORDER BY ({order_by})
+    SETTINGS index_granularity = {granularity}",
+            column_list(columns),
+            // A write looks up its ids (up to 1,000 at a time), each in a granule of its own:
+            // small ones (with 1,024 rows, 1,000 ids read 60% of 4M ids).
+            granularity = if local == IDS_LOCAL { 128 } else { 8192 },
         ),
         format!(
             "CREATE TABLE IF NOT EXISTS {db}.{distributed} ON CLUSTER {cluster} AS {db}.{local}
@@ -107,9 +119,15 @@ fn derived_pair(
     ]
 }
 
-/// The step and claim tables and the views that fill them, in creation order.
+/// The step, claim and id tables and the views that fill them, in creation order.
 pub(crate) fn create_derived(db: &str, cluster: &str) -> Vec<String> {
     let mut statements = Vec::new();
+    statements.extend(derived_pair(db, cluster, IDS_LOCAL, IDS, ID_COLUMNS, "id"));
+    statements.push(format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{IDS_VIEW} ON CLUSTER {cluster}
+    TO {db}.{IDS_LOCAL} AS
+    SELECT id FROM {db}.{LOCAL}"
+    ));
     statements.extend(derived_pair(
         db,
         cluster,

@@ -332,11 +332,20 @@ pub(crate) fn page_count(query: &EventsQuery) -> Statement {
 
 /// Rows per whole hour in the roll-up (ascending), under a scope's bucket and event.
 pub(crate) fn hour_counts(scope: &Scope, hours: &WholeHours) -> Statement {
+    group_counts("toInt64(hour)", scope, hours)
+}
+
+/// Rows per latency bin in the roll-up (ascending; -1: no positive latency).
+pub(crate) fn bin_counts(scope: &Scope, hours: &WholeHours) -> Statement {
+    group_counts("toInt64(bin)", scope, hours)
+}
+
+fn group_counts(key: &str, scope: &Scope, hours: &WholeHours) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
     Statement {
         sql: format!(
-            "SELECT toInt64(hour) AS hour, toUInt64(sum(n)) AS n FROM hourly WHERE {cond}
-             GROUP BY hour HAVING n > 0 ORDER BY hour"
+            "SELECT {key} AS key, toUInt64(sum(n)) AS n FROM hourly WHERE {cond}
+             GROUP BY key HAVING n > 0 ORDER BY key"
         ),
         args,
     }
@@ -353,7 +362,7 @@ pub(crate) fn size_bytes(cluster: &str) -> String {
 pub(crate) fn stored_ids(ids: &[&str]) -> Statement {
     let (placeholders, args) = text_list(ids);
     Statement {
-        sql: format!("SELECT DISTINCT id FROM events WHERE id IN ({placeholders})"),
+        sql: format!("SELECT DISTINCT id FROM ids WHERE id IN ({placeholders})"),
         args,
     }
 }

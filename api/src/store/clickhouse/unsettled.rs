@@ -1,7 +1,8 @@
 //! Writes that may have left the derived tables behind the events, and how they are made
 //! whole.
 //!
-//! The roll-ups, steps and claims are filled by materialized views as part of each insert.
+//! The roll-ups, steps, claims and ids are filled by materialized views as part of each
+//! insert.
 //! A replica can take a block into `events_local` and die (or time out) before the views
 //! have written theirs; the retry of that block is deduplicated by the replicated table, so
 //! the views never see it. ClickHouse 18.16 has no setting that makes the views follow a
@@ -9,8 +10,9 @@
 //! - an insert that failed, or that was sent more than once, marks the hours it touches as
 //!   unsettled (`unsettled`, replicated): every API replica reads those hours from the
 //!   events, whatever the roll-ups hold;
-//! - the steps and claims of events a write finds stored already (a retry) are written
-//!   again from the stored rows, and their sessions relinked; readers take each step once;
+//! - the steps, claims and ids of an uncertain insert's rows, and of events a write finds
+//!   stored already (a retry), are written again (the latter from the stored rows), and
+//!   their sessions relinked; readers take each step once;
 //! - links are inferred from the steps read back plus the written rows themselves
 //!   (`pairing::relink`), so a read that fails over to a replica still behind cannot drop
 //!   the links of what was just written.
@@ -113,6 +115,11 @@ impl Source {
 }
 
 #[derive(Debug, Clone, clickhouse::Row, Serialize)]
+struct IdRow {
+    id: String,
+}
+
+#[derive(Debug, Clone, clickhouse::Row, Serialize)]
 struct ClaimRow {
     offer_id: String,
     id: String,
@@ -183,12 +190,13 @@ pub(crate) fn hours(store: &ClickHouseStore) -> Result<Vec<i64>, StoreError> {
     Ok(known.read.union(&known.pending).copied().collect())
 }
 
-/// The steps and claims of `rows`, as the views derive them, written again (a row the
+/// The steps, claims and ids of `rows`, as the views derive them, written again (a row the
 /// view wrote too is then there twice: readers take each id once).
-pub(crate) fn write_steps_and_claims(
-    store: &ClickHouseStore,
-    rows: &[Source],
-) -> Result<(), StoreError> {
+pub(crate) fn write_view_rows(store: &ClickHouseStore, rows: &[Source]) -> Result<(), StoreError> {
+    if !rows.is_empty() {
+        let ids = rows.iter().map(|row| IdRow { id: row.id.clone() });
+        store.insert_rows(schema::IDS, ids.collect())?;
+    }
     let steps: Vec<StepRow> = rows.iter().filter_map(Source::step).collect();
     let claims: Vec<ClaimRow> = rows
         .iter()
@@ -227,7 +235,7 @@ pub(crate) fn resettle(store: &ClickHouseStore, ids: &HashSet<String>) -> Result
     if stored.is_empty() {
         return Ok(());
     }
-    write_steps_and_claims(store, &stored)?;
+    write_view_rows(store, &stored)?;
     pairing::relink(store, &stored)
 }
 
