@@ -138,6 +138,20 @@ pub(crate) struct ExtentFields {
     pub last_us: i64,
 }
 
+/// `sql::ROLLUP_ENDS`' columns.
+#[derive(Debug, Clone, Copy, clickhouse::Row, Deserialize)]
+pub(crate) struct HourEnds {
+    pub first: i64,
+    pub last: i64,
+}
+
+/// `sql::earliest_before` and `sql::latest_from`'s columns.
+#[derive(Debug, Clone, Copy, clickhouse::Row, Deserialize)]
+pub(crate) struct InstantFields {
+    pub n: u64,
+    pub at: i64,
+}
+
 /// A table's column, from `system.columns`.
 #[derive(Debug, Clone, clickhouse::Row, Deserialize)]
 pub(crate) struct ColumnFields {

@@ -271,6 +271,31 @@ pub(crate) fn count(scope: &Scope) -> Statement {
 pub(crate) const EXTENT: &str =
     "SELECT count(), if(count() > 0, min(ts_us), 0), if(count() > 0, max(ts_us), 0) FROM events";
 
+/// The first and last hours the roll-up holds (seconds).
+pub(crate) const ROLLUP_ENDS: &str =
+    "SELECT toInt64(min(hour)) AS first, toInt64(max(hour)) AS last FROM hourly";
+
+/// The earliest instant among the events before a second (only the days before it are
+/// read), and how many there are.
+pub(crate) fn earliest_before(second: i64) -> Statement {
+    Statement {
+        sql: "SELECT count() AS n, if(count() > 0, min(ts_us), 0) AS at FROM events
+              WHERE ts < toDateTime(?)"
+            .to_owned(),
+        args: vec![Arg::Int(second_of(second.saturating_mul(1_000_000)))],
+    }
+}
+
+/// The latest instant among the events from a second on, and how many there are.
+pub(crate) fn latest_from(second: i64) -> Statement {
+    Statement {
+        sql: "SELECT count() AS n, if(count() > 0, max(ts_us), 0) AS at FROM events
+              WHERE ts >= toDateTime(?)"
+            .to_owned(),
+        args: vec![Arg::Int(second_of(second.saturating_mul(1_000_000)))],
+    }
+}
+
 /// The columns of an event, as `rows::EventRow` reads them.
 pub(crate) const EVENT_COLUMNS: &str = "id, ts_us, event, session_id, agent_draft, \
      suggestion_used, policy_refs, latency_ms, ab_test_bucket, offer_id";
