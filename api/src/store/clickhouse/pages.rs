@@ -54,14 +54,8 @@ pub(crate) fn read(
             by_time(query, &counts)
         }
         SortKey::LatencyMs if query.order == SortOrder::Desc => {
-            let hours = WholeHours {
-                range: (
-                    query.scope.from.map(floor_hour),
-                    query.scope.to.map(ceil_hour),
-                ),
-                skipped: Vec::new(),
-            };
-            by_latency(query, &store.fetch(sql::bin_counts(&query.scope, &hours))?)
+            let bins = store.fetch(sql::bin_counts(&query.scope, &counted_hours(query)))?;
+            by_latency(query, &bins)
         }
         SortKey::LatencyMs => None,
     };
@@ -71,7 +65,8 @@ pub(crate) fn read(
     }
 }
 
-/// The roll-up's hours covering the scope, up to the cursor when there is one.
+/// The roll-up's hours covering the scope, up to the cursor when there is one (only pages
+/// by time have one).
 fn counted_hours(query: &EventsQuery) -> WholeHours {
     let cursor = query.after.as_ref().map(|(ts, _)| *ts);
     let (from, to) = match query.order {
@@ -103,24 +98,26 @@ fn wanted(query: &EventsQuery) -> u64 {
 /// A time-ordered page by the hours (ascending) that hold it.
 pub(crate) fn by_time(query: &EventsQuery, hours: &[GroupCount]) -> Option<Narrowed> {
     let counts = hours.iter().map(|hour| (hour.key, hour.n));
-    let (scope, skips) = (&query.scope, |skipped: u64| skipped > 0);
+    let scope = &query.scope;
     Some(match query.order {
         SortOrder::Desc => {
             let window = page_window(counts.rev(), query.offset, wanted(query))?;
+            let skips = window.skipped > 0;
             let near = instant(window.first + HOUR)?;
-            let inside_to = if skips(window.skipped) {
+            let inside_to = if skips {
                 earliest(scope.to, Some(near))
             } else {
                 scope.to
             };
             Narrowed {
                 inside: scope.with_range(scope.from.max(instant(window.last)), inside_to),
-                before: skips(window.skipped).then(|| scope.with_range(inside_to, scope.to)),
+                before: skips.then(|| scope.with_range(inside_to, scope.to)),
             }
         }
         SortOrder::Asc => {
             let window = page_window(counts, query.offset, wanted(query))?;
-            let inside_from = if skips(window.skipped) {
+            let skips = window.skipped > 0;
+            let inside_from = if skips {
                 scope.from.max(instant(window.first))
             } else {
                 scope.from
@@ -128,7 +125,7 @@ pub(crate) fn by_time(query: &EventsQuery, hours: &[GroupCount]) -> Option<Narro
             let far = instant(window.last + HOUR)?;
             Narrowed {
                 inside: scope.with_range(inside_from, earliest(scope.to, Some(far))),
-                before: skips(window.skipped).then(|| scope.with_range(scope.from, inside_from)),
+                before: skips.then(|| scope.with_range(scope.from, inside_from)),
             }
         }
     })

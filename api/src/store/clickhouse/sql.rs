@@ -30,7 +30,12 @@ pub(crate) fn micros(instant: NaiveDateTime) -> i64 {
 /// The `ts` column of a row at `micros`: its second, within `DateTime`'s range, as
 /// `rows::EventRow` writes it. Monotonic, so a bound on `ts_us` implies one on `ts`.
 pub(crate) fn second_of(micros: i64) -> i64 {
-    micros.div_euclid(1_000_000).clamp(0, i64::from(u32::MAX))
+    in_datetime_range(micros.div_euclid(1_000_000))
+}
+
+/// A second as `DateTime` (UInt32) holds it.
+fn in_datetime_range(second: i64) -> i64 {
+    second.clamp(0, i64::from(u32::MAX))
 }
 
 /// DuckDB's `time_bucket` origin for widths without months (Monday 2000-01-03 UTC): slots
@@ -282,7 +287,7 @@ pub(crate) fn earliest_before(second: i64) -> Statement {
         sql: "SELECT count() AS n, if(count() > 0, min(ts_us), 0) AS at FROM events
               WHERE ts < toDateTime(?)"
             .to_owned(),
-        args: vec![Arg::Int(second_of(second.saturating_mul(1_000_000)))],
+        args: vec![Arg::Int(in_datetime_range(second))],
     }
 }
 
@@ -292,7 +297,7 @@ pub(crate) fn latest_from(second: i64) -> Statement {
         sql: "SELECT count() AS n, if(count() > 0, max(ts_us), 0) AS at FROM events
               WHERE ts >= toDateTime(?)"
             .to_owned(),
-        args: vec![Arg::Int(second_of(second.saturating_mul(1_000_000)))],
+        args: vec![Arg::Int(in_datetime_range(second))],
     }
 }
 
