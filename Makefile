@@ -88,6 +88,7 @@ unit-test:
 	cargo test -p coachboard-contract --no-fail-fast
 	cargo test -p coachboard-api --no-fail-fast
 	cargo test -p coachboard --lib --no-fail-fast
+	cargo test -p coachboard-bench --no-fail-fast   # the report's target marks
 
 api-contract-test:
 	@echo "==> schemathesis: the live API against its OpenAPI document"

@@ -83,6 +83,12 @@ pub fn peak_rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// The slowest of `rows` by our median, and its name.
+fn slowest<'a>(rows: impl Iterator<Item = &'a Row>) -> (f64, &'a str) {
+    rows.map(|row| (row.ours.median(), row.name.as_str()))
+        .fold((0.0, ""), |a, b| if b.0 > a.0 { b } else { a })
+}
+
 pub(crate) fn mark(ok: bool) -> &'static str {
     if ok { "✅" } else { "❌" }
 }
@@ -273,24 +279,27 @@ impl Report {
                 .and_then(Row::ratio)
                 .unwrap_or(0.0)
         };
-        let _ = writeln!(
-            out,
-            "- {} summary ≥ 10x: {:.1}x",
-            mark(ratio("/analytics/summary") >= 10.0),
-            ratio("/analytics/summary")
-        );
-        let _ = writeln!(
-            out,
-            "- {} events ≥ 5x: {:.1}x",
-            mark(ratio("/analytics/events") >= 5.0),
-            ratio("/analytics/events")
-        );
-        let _ = writeln!(
-            out,
-            "- {} policies ≥ 50x: {:.1}x",
-            mark(ratio("/analytics/policies") >= 50.0),
-            ratio("/analytics/policies")
-        );
+        // A section a partial run left out has no target line (not a false mark).
+        if !self.seed.is_empty() {
+            let _ = writeln!(
+                out,
+                "- {} summary ≥ 10x: {:.1}x",
+                mark(ratio("/analytics/summary") >= 10.0),
+                ratio("/analytics/summary")
+            );
+            let _ = writeln!(
+                out,
+                "- {} events ≥ 5x: {:.1}x",
+                mark(ratio("/analytics/events") >= 5.0),
+                ratio("/analytics/events")
+            );
+            let _ = writeln!(
+                out,
+                "- {} policies ≥ 50x: {:.1}x",
+                mark(ratio("/analytics/policies") >= 50.0),
+                ratio("/analytics/policies")
+            );
+        }
         if let [(_, ours), (_, theirs)] = self.concurrency.as_slice() {
             let reads = ours.reads_per_second / theirs.reads_per_second.max(f64::MIN_POSITIVE);
             let writes = ours.writes_per_second / theirs.writes_per_second.max(f64::MIN_POSITIVE);
@@ -339,19 +348,9 @@ impl Report {
                 mark(rate >= 250_000.0)
             );
         }
-        // The endpoints with their default parameters; filtered queries are listed above.
-        let defaults = self
-            .seed
-            .iter()
-            .chain(self.own.iter().filter(|row| row.default));
-        let (slowest, name) = defaults
-            .map(|row| (row.ours.median(), row.name.as_str()))
-            .fold((0.0, ""), |a, b| if b.0 > a.0 { b } else { a });
-        let _ = writeln!(
-            out,
-            "- {} every analytics endpoint's median ≤ 50 ms (the target is for 10M): slowest {slowest:.2} ms ({name})",
-            mark(slowest <= 50.0)
-        );
+        if !self.seed.is_empty() || !self.own.is_empty() {
+            out.push_str(&self.request_targets());
+        }
         if let Some(timings) = &self.dashboard {
             let _ = writeln!(
                 out,
@@ -373,12 +372,111 @@ impl Report {
                 timings.sort_click.median(),
             );
         }
-        let gzip_kb = self.bundle.gzip as f64 / 1024.0;
+        if self.bundle.gzip > 0 {
+            let gzip_kb = self.bundle.gzip as f64 / 1024.0;
+            let _ = writeln!(
+                out,
+                "- {} bundle ≤ 300 KB gzip: {gzip_kb:.1} KB",
+                mark(gzip_kb <= 300.0)
+            );
+        }
+        out
+    }
+
+    /// The request targets: the first round's (the endpoints as the dashboard first asks,
+    /// ≤ 50 ms at 10M) and the one-node issue's (every request the dashboard makes, filters
+    /// included, ≤ 30 ms at 10M and ≤ 100 ms at 100M; text search ≤ 300 ms at 100M).
+    fn request_targets(&self) -> String {
+        let mut out = String::new();
+        let defaults = self
+            .seed
+            .iter()
+            .chain(self.own.iter().filter(|row| row.default));
+        let (worst, name) = slowest(defaults);
         let _ = writeln!(
             out,
-            "- {} bundle ≤ 300 KB gzip: {gzip_kb:.1} KB",
-            mark(gzip_kb <= 300.0)
+            "- {} every analytics endpoint's median ≤ 50 ms (the target is for 10M): slowest {worst:.2} ms ({name})",
+            mark(worst <= 50.0)
         );
+        let is_text = |row: &&Row| row.name.contains("q=");
+        let limit = if self.rows > 10_000_000 { 100.0 } else { 30.0 };
+        let requests: Vec<&Row> = self
+            .seed
+            .iter()
+            .chain(&self.own)
+            .filter(|row| !is_text(row))
+            .collect();
+        let over = requests
+            .iter()
+            .filter(|row| row.ours.median() > limit)
+            .count();
+        let (worst, name) = slowest(requests.iter().copied());
+        let _ = writeln!(
+            out,
+            "- {} every request, filters included, median ≤ {limit:.0} ms (≤ 30 ms at 10M, ≤ 100 ms at 100M): slowest {worst:.2} ms ({name}); {over} of {} over",
+            mark(over == 0),
+            requests.len()
+        );
+        let texts: Vec<&Row> = self.own.iter().filter(is_text).collect();
+        if !texts.is_empty() {
+            let (worst, name) = slowest(texts.iter().copied());
+            let _ = writeln!(
+                out,
+                "- {} text search, first page and total, median ≤ 300 ms (the target is for 100M): slowest {worst:.2} ms ({name})",
+                mark(worst <= 300.0)
+            );
+        }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(ms: f64) -> Samples {
+        Samples(vec![ms; 5])
+    }
+
+    #[test]
+    fn a_partial_run_marks_only_what_it_measured() {
+        let mut report = Report::new(1_000_000);
+        report.batch_ingest = Some(90_000.0);
+        let targets = report.targets();
+        assert!(targets.contains("batch ingest"), "{targets}");
+        for unmeasured in ["summary ≥", "median ≤", "bundle", "text search"] {
+            assert!(!targets.contains(unmeasured), "{unmeasured} in {targets}");
+        }
+    }
+
+    #[test]
+    fn every_request_counts_filtered_ones_and_text_search_apart() {
+        let mut report = Report::new(10_000_000);
+        report.own = vec![
+            Row::single("latency", true, &samples(1.0), &samples(0.1)),
+            Row::single(
+                "summary, policy=PII-01",
+                false,
+                &samples(160.0),
+                &samples(0.1),
+            ),
+            Row::single("events, q=refund", false, &samples(500.0), &samples(0.1)),
+        ];
+        let targets = report.targets();
+        assert!(
+            targets.contains("✅ every analytics endpoint's median ≤ 50 ms"),
+            "{targets}"
+        );
+        assert!(
+            targets.contains(
+                "❌ every request, filters included, median ≤ 30 ms (≤ 30 ms at 10M, ≤ 100 ms at \
+                 100M): slowest 160.00 ms (summary, policy=PII-01); 1 of 2 over"
+            ),
+            "{targets}"
+        );
+        assert!(
+            targets.contains("❌ text search, first page and total, median ≤ 300 ms"),
+            "{targets}"
+        );
     }
 }
