@@ -459,6 +459,7 @@ fn bind(mut query: clickhouse::query::Query, args: Vec<Arg>) -> clickhouse::quer
         query = match arg {
             Arg::Text(text) => query.bind(text),
             Arg::Int(number) => query.bind(number),
+            Arg::Ints(numbers) => query.bind(numbers),
         };
     }
     query
@@ -526,6 +527,24 @@ impl EventStore for ClickHouseStore {
             .into_iter()
             .map(|row| row.into_row(slot_seconds.is_some()))
             .collect())
+    }
+
+    fn aggregate_in_buckets(
+        &self,
+        scope: &Scope,
+        slot_seconds: i64,
+        starts: &[i64],
+    ) -> Result<Vec<GroupRow>, StoreError> {
+        let Some(map) = sql::bucket_map(starts, slot_seconds) else {
+            return self.aggregate(scope, Some(slot_seconds));
+        };
+        let rows: Vec<GroupFields> = self.planned(
+            scope,
+            Some(slot_seconds),
+            |hours| sql::rollup_aggregate_in_buckets(scope, hours, slot_seconds, starts, &map),
+            |part| sql::aggregate_in_buckets(part, slot_seconds, starts, &map),
+        )?;
+        Ok(rows.into_iter().map(|row| row.into_row(true)).collect())
     }
 
     fn policy_counts(

@@ -14,6 +14,8 @@ use crate::histogram::MAX_LATENCY_MS;
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    /// An array, bound as `[1, 2, …]`.
+    Ints(Vec<i64>),
 }
 
 /// SQL text and its arguments, in order.
@@ -152,8 +154,36 @@ pub(crate) fn offer_conditions(scope: &Scope) -> Option<Statement> {
 
 /// Rows per (slot, bucket, event, latency bin): count and sum of positive latencies.
 pub(crate) fn aggregate(scope: &Scope, width: Option<i64>) -> Statement {
-    let Statement { sql: cond, args } = conditions(scope);
-    let slot = slot("ts", width);
+    aggregate_by(
+        scope,
+        Statement {
+            sql: slot("ts", width),
+            args: Vec::new(),
+        },
+    )
+}
+
+/// [`aggregate`] with each slot reported as the start of its bucket ([`bucket_map`]).
+pub(crate) fn aggregate_in_buckets(
+    scope: &Scope,
+    width: i64,
+    starts: &[i64],
+    map: &(Vec<i64>, Vec<i64>),
+) -> Statement {
+    aggregate_by(scope, bucket_of_slot("ts", width, starts, map))
+}
+
+/// [`aggregate`] grouped by the slot expression `slot`.
+fn aggregate_by(scope: &Scope, slot: Statement) -> Statement {
+    let Statement {
+        sql: cond,
+        args: cond_args,
+    } = conditions(scope);
+    let Statement {
+        sql: slot,
+        mut args,
+    } = slot;
+    args.extend(cond_args);
     Statement {
         sql: format!(
             "SELECT slot, bucket, event, if(lat > 0, {LATENCY_BIN}, -1) AS bin,
@@ -170,6 +200,53 @@ pub(crate) fn aggregate(scope: &Scope, width: Option<i64>) -> Statement {
              GROUP BY slot, bucket, event, bin"
         ),
         args,
+    }
+}
+
+/// Most slots a timeseries maps to its buckets in SQL; past this (hours of a long range in
+/// a zone with a 15-minute offset) the slots are sent as they are.
+const MAX_MAPPED_SLOTS: i64 = 20_000;
+
+/// Which bucket each slot `width` wide between the first and the last of `starts` falls
+/// in (bucket starts, ascending, each a slot start): `(slots, their buckets)`, `None` when
+/// there would be too many.
+pub(crate) fn bucket_map(starts: &[i64], width: i64) -> Option<(Vec<i64>, Vec<i64>)> {
+    let (first, last) = (*starts.first()?, *starts.last()?);
+    // One bucket takes every slot as it is (and `transform` wants arrays to map).
+    if starts.len() < 2 || width <= 0 || (last - first) / width > MAX_MAPPED_SLOTS {
+        return None;
+    }
+    let slots: Vec<i64> = (first..last)
+        .step_by(usize::try_from(width).ok()?)
+        .collect();
+    let buckets = slots
+        .iter()
+        .map(|slot| starts[starts.partition_point(|start| start <= slot) - 1])
+        .collect();
+    Some((slots, buckets))
+}
+
+/// The slot of `time` (`width` wide) reported as the start of the bucket it falls in, by
+/// `map` ([`bucket_map`]): a timeseries of local days then groups a row per day and
+/// group, not one per hour (Europe/Berlin over 90 days of the roll-up: 1.3M groups in
+/// 1.1 s, against 97k in 0.17 s). Slots before the first bucket stay as they are (the
+/// caller drops them); those from the last bucket's start on are in it.
+fn bucket_of_slot(time: &str, width: i64, starts: &[i64], map: &(Vec<i64>, Vec<i64>)) -> Statement {
+    let (slots, buckets) = map.clone();
+    let first = starts.first().copied().unwrap_or_default();
+    let last = starts.last().copied().unwrap_or_default();
+    let slot = slot(time, Some(width));
+    Statement {
+        sql: format!(
+            "if({slot} < ?, {slot},
+                transform({slot}, CAST(? AS Array(Int64)), CAST(? AS Array(Int64)), toInt64(?)))"
+        ),
+        args: vec![
+            Arg::Int(first),
+            Arg::Ints(slots),
+            Arg::Ints(buckets),
+            Arg::Int(last),
+        ],
     }
 }
 
@@ -209,8 +286,37 @@ fn rollup_conditions(scope: &Scope, hours: &WholeHours) -> Statement {
 
 /// [`aggregate`] over the whole hours of the roll-up.
 pub(crate) fn rollup_aggregate(scope: &Scope, hours: &WholeHours, width: Option<i64>) -> Statement {
-    let Statement { sql: cond, args } = rollup_conditions(scope, hours);
-    let slot = slot("hour", width);
+    rollup_aggregate_by(
+        scope,
+        hours,
+        Statement {
+            sql: slot("hour", width),
+            args: Vec::new(),
+        },
+    )
+}
+
+/// [`rollup_aggregate`] with each slot reported as the start of its bucket ([`bucket_map`]).
+pub(crate) fn rollup_aggregate_in_buckets(
+    scope: &Scope,
+    hours: &WholeHours,
+    width: i64,
+    starts: &[i64],
+    map: &(Vec<i64>, Vec<i64>),
+) -> Statement {
+    rollup_aggregate_by(scope, hours, bucket_of_slot("hour", width, starts, map))
+}
+
+fn rollup_aggregate_by(scope: &Scope, hours: &WholeHours, slot: Statement) -> Statement {
+    let Statement {
+        sql: cond,
+        args: cond_args,
+    } = rollup_conditions(scope, hours);
+    let Statement {
+        sql: slot,
+        mut args,
+    } = slot;
+    args.extend(cond_args);
     Statement {
         sql: format!(
             "SELECT {slot} AS slot, if(has_bucket = 1, toNullable(bucket), NULL) AS bucket,
@@ -417,6 +523,23 @@ pub(crate) fn text_list<S: AsRef<str>>(values: &[S]) -> (String, Vec<Arg>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_slot_maps_to_the_bucket_holding_it() {
+        // Local days of 23, 24 and 25 hours (a zone's DST changes), in hour slots.
+        let hour = 3_600;
+        let starts = [0, 23 * hour, 47 * hour];
+        let (slots, buckets) = bucket_map(&starts, hour).expect("a map");
+        assert_eq!(slots, (0..47).map(|n| n * hour).collect::<Vec<_>>());
+        assert_eq!(buckets[0], 0);
+        assert_eq!(buckets[22], 0);
+        assert_eq!(buckets[23], 23 * hour);
+        assert_eq!(buckets[46], 23 * hour);
+        // One bucket, or too many slots to send: the slots go as they are.
+        assert_eq!(bucket_map(&[0], hour), None);
+        assert_eq!(bucket_map(&[0, (MAX_MAPPED_SLOTS + 1) * 900], 900), None);
+        assert!(bucket_map(&[0, MAX_MAPPED_SLOTS * 900], 900).is_some());
+    }
 
     #[test]
     fn every_value_is_a_placeholder() {
