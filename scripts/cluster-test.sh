@@ -25,6 +25,7 @@ DUCKDB_ONLY=(
   consistency::the_stored_rollup_builds_the_same_cube_as_every_row
   consistency::derived_links_agree_with_a_rebuild_after_writes_and_restarts
   consistency::links_across_sessions_agree_with_a_rebuild
+  consistency::catch_ups_between_concurrent_writes_leave_what_a_rebuild_derives
   suggestions::links_survive_a_restart_and_follow_changes_made_while_down
   suggestions::the_links_table_can_be_thrown_away
   ingest::a_failing_write_leaves_nothing_behind
