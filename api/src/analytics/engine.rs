@@ -14,7 +14,7 @@ use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
 use super::group_commit::GroupCommit;
 use super::recent::Recent;
 use crate::ids::IdIndex;
-use crate::rollup::{Cube, HourRange, ceil_hour, floor_hour, split_at_hours};
+use crate::rollup::{Cube, HOUR, HourRange, ceil_hour, floor_hour, instant_of, split_at_hours};
 use crate::store::{EventStore, Extent, LatencyBins, Scope, StoreError, StoredEvent};
 
 pub struct Engine {
@@ -86,6 +86,8 @@ pub struct WriteOutcome {
 enum Part {
     Rollup(HourRange),
     Raw(Scope),
+    /// The rows of a scope in the whole UTC hours starting at these.
+    Hours(Scope, Vec<i64>),
 }
 
 /// What a query wants besides counts.
@@ -97,8 +99,11 @@ pub struct Wants<'a> {
     /// The starts of the answer's time buckets (ascending), when grouped by time: raw rows
     /// may come a row per bucket instead of per slot.
     pub buckets: Option<&'a [i64]>,
-    /// False when the answer's time boundaries do not fall on UTC hours.
+    /// False to read every row (the roll-up answers nothing).
     pub rollup: bool,
+    /// UTC hours (their starts) that hold a time boundary of the answer off the hour: their
+    /// rows are read, the roll-up answers the other hours.
+    pub split_hours: &'a [i64],
 }
 
 impl Wants<'_> {
@@ -110,6 +115,7 @@ impl Wants<'_> {
             raw_slot: None,
             buckets: None,
             rollup: true,
+            split_hours: &[],
         }
     }
 }
@@ -250,12 +256,14 @@ impl Engine {
         sink: &mut impl Accumulate,
     ) -> Result<(), StoreError> {
         let parts = if wants.rollup && !self.shared {
-            plan(scope)
+            without_hours(plan(scope), scope, wants.split_hours)
         } else {
             vec![Part::Raw(scope.clone())]
         };
         let uses_rollup = parts.iter().any(|part| matches!(part, Part::Rollup(_)));
-        let uses_table = parts.iter().any(|part| matches!(part, Part::Raw(_)));
+        let uses_table = parts
+            .iter()
+            .any(|part| matches!(part, Part::Raw(_) | Part::Hours(..)));
         // A query answered by both the roll-up and the table holds the commit gate, so no
         // commit lands between the two: a write is wholly in the answer or wholly out of it.
         // The others never wait for a commit (nor does a commit wait for a slow search).
@@ -278,6 +286,26 @@ impl Engine {
                             by_hour,
                             |hour, cell| feed_cell(sink, hour, &cell),
                         );
+                    }
+                }
+                Part::Hours(part_scope, hours) => {
+                    let (Some(width), Some(starts)) = (wants.raw_slot, wants.buckets) else {
+                        // Hours are taken out only for answers grouped by time in buckets.
+                        return Err(StoreError::Database(
+                            "hours read apart without buckets".to_owned(),
+                        ));
+                    };
+                    let rows = self
+                        .store
+                        .aggregate_in_hours(&part_scope, &hours, width, starts)?;
+                    feed_groups(sink, &rows);
+                    if wants.policies {
+                        for &hour in &hours {
+                            let hour_scope =
+                                part_scope.with_range(instant_of(hour), instant_of(hour + HOUR));
+                            let policies = self.store.policy_counts(&hour_scope, wants.raw_slot)?;
+                            feed_policies(sink, &policies);
+                        }
                     }
                 }
                 Part::Raw(part_scope) => {
@@ -651,6 +679,26 @@ fn plan(scope: &Scope) -> Vec<Part> {
                 .map(|(from, to)| Part::Raw(scope.with_range(from, to))),
         )
         .collect()
+}
+
+/// `parts` with the hours of `split` taken out of the roll-up's ranges and read as rows.
+fn without_hours(parts: Vec<Part>, scope: &Scope, split: &[i64]) -> Vec<Part> {
+    if split.is_empty() {
+        return parts;
+    }
+    let mut planned = Vec::with_capacity(parts.len() + split.len());
+    for part in parts {
+        let Part::Rollup(hours) = part else {
+            planned.push(part);
+            continue;
+        };
+        let (left, taken) = hours.without(split);
+        planned.extend(left.into_iter().map(Part::Rollup));
+        if !taken.is_empty() {
+            planned.push(Part::Hours(scope.clone(), taken));
+        }
+    }
+    planned
 }
 
 #[cfg(test)]

@@ -75,6 +75,55 @@ pub struct HourRange {
     pub untimed: bool,
 }
 
+impl HourRange {
+    /// The range without the whole hours of `taken` (UTC hour starts) that lie in it: the
+    /// ranges left, in order, and the hours taken out. A timeseries in a zone whose buckets
+    /// start off the hour (Asia/Kolkata's days at :30 UTC) reads those hours' rows instead,
+    /// since the roll-up cannot split an hour, and the roll-up answers the rest.
+    pub fn without(&self, taken: &[i64]) -> (Vec<HourRange>, Vec<i64>) {
+        let mut hours: Vec<i64> = taken
+            .iter()
+            .copied()
+            .filter(|hour| self.holds(*hour))
+            .collect();
+        hours.sort_unstable();
+        hours.dedup();
+        let mut left = Vec::with_capacity(hours.len() + 1);
+        let (mut start, mut untimed) = (self.start, self.untimed);
+        for &hour in &hours {
+            left.push(HourRange {
+                start,
+                end: Bound::Excluded(hour),
+                untimed,
+            });
+            // Rows without a time go with the first range only.
+            untimed = false;
+            start = Bound::Included(hour + HOUR);
+        }
+        left.push(HourRange {
+            start,
+            end: self.end,
+            untimed,
+        });
+        (left, hours)
+    }
+
+    /// True when the hour starting at `hour` lies in the range.
+    fn holds(&self, hour: i64) -> bool {
+        let after_start = match self.start {
+            Bound::Included(start) => hour >= start,
+            Bound::Excluded(start) => hour > start,
+            Bound::Unbounded => true,
+        };
+        let before_end = match self.end {
+            Bound::Included(end) => hour <= end,
+            Bound::Excluded(end) => hour < end,
+            Bound::Unbounded => true,
+        };
+        after_start && before_end
+    }
+}
+
 /// A time range cut at whole UTC hours: the hours inside it, which hourly groups answer,
 /// and the ends outside them (`[from, to)` each), which only rows can.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +166,7 @@ pub fn split_at_hours(from: Option<NaiveDateTime>, to: Option<NaiveDateTime>) ->
     }
 }
 
-fn instant_of(seconds: i64) -> Option<NaiveDateTime> {
+pub(crate) fn instant_of(seconds: i64) -> Option<NaiveDateTime> {
     chrono::DateTime::from_timestamp(seconds, 0).map(|instant| instant.naive_utc())
 }
 
@@ -319,5 +368,53 @@ impl Cube {
         let cells = self.hours.values().map(Vec::len).sum();
         let bins = self.hours.values().flatten().map(Cell::bins).sum();
         (cells, bins)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_taken_out_split_the_range_around_them() {
+        let range = HourRange {
+            start: Bound::Included(0),
+            end: Bound::Excluded(10 * HOUR),
+            untimed: true,
+        };
+        // Hours outside the range, repeated or out of order, change nothing more.
+        let (left, taken) = range.without(&[7 * HOUR, 2 * HOUR, 2 * HOUR, 10 * HOUR, -HOUR]);
+        assert_eq!(taken, vec![2 * HOUR, 7 * HOUR]);
+        assert_eq!(
+            left,
+            vec![
+                HourRange {
+                    start: Bound::Included(0),
+                    end: Bound::Excluded(2 * HOUR),
+                    untimed: true,
+                },
+                HourRange {
+                    start: Bound::Included(3 * HOUR),
+                    end: Bound::Excluded(7 * HOUR),
+                    untimed: false,
+                },
+                HourRange {
+                    start: Bound::Included(8 * HOUR),
+                    end: Bound::Excluded(10 * HOUR),
+                    untimed: false,
+                },
+            ]
+        );
+        // Nothing to take: the range as it was.
+        assert_eq!(range.without(&[]), (vec![range], vec![]));
+        let open = HourRange {
+            start: Bound::Unbounded,
+            end: Bound::Unbounded,
+            untimed: false,
+        };
+        let (left, taken) = open.without(&[5 * HOUR]);
+        assert_eq!(taken, vec![5 * HOUR]);
+        assert_eq!(left[0].end, Bound::Excluded(5 * HOUR));
+        assert_eq!(left[1].start, Bound::Included(6 * HOUR));
     }
 }

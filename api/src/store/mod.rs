@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 use coachboard_contract::{Annotation, EventRecord, SortKey, SortOrder};
 
+use crate::rollup::{HOUR, instant_of};
+
 pub use self::clickhouse::{
     ClickHouseConfig, ClickHouseOpenError, ClickHouseStore, ConfigError, EnvCredentials,
 };
@@ -271,6 +273,23 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> Result<Vec<GroupRow>, StoreError> {
         let _ = starts;
         self.aggregate(scope, Some(slot_seconds))
+    }
+    /// As [`aggregate_in_buckets`](Self::aggregate_in_buckets) over the rows of `scope` in
+    /// the whole UTC hours starting at `hours` only: a timeseries whose buckets start off the
+    /// hour reads those hours' rows (one query where the store can) and the roll-up the rest.
+    fn aggregate_in_hours(
+        &self,
+        scope: &Scope,
+        hours: &[i64],
+        slot_seconds: i64,
+        starts: &[i64],
+    ) -> Result<Vec<GroupRow>, StoreError> {
+        let mut rows = Vec::new();
+        for &hour in hours {
+            let part = scope.with_range(instant_of(hour), instant_of(hour + HOUR));
+            rows.extend(self.aggregate_in_buckets(&part, slot_seconds, starts)?);
+        }
+        Ok(rows)
     }
     /// Policy references per (slot, bucket, event), counted like the note's code.
     fn policy_counts(
