@@ -8,7 +8,6 @@ use coachboard_contract::{Interval, Timeseries, TimeseriesPoint};
 use super::summary::percent;
 use super::{Accumulate, Engine, GroupKey, Totals, Wants};
 use crate::histogram::SparseHistogram;
-use crate::rollup::HOUR;
 use crate::store::{Scope, StoreError};
 
 /// Raw rows are grouped in slots of the widest of these widths that divides every bucket
@@ -46,20 +45,11 @@ pub fn timeseries(
     };
     let mut points = PointSink::new(&starts);
     if !starts.is_empty() {
-        // Buckets starting off the hour (a zone with a half-hour offset): the hours holding
-        // those starts are read as rows, the roll-up answers the others (at 10M in
-        // Asia/Kolkata by day: 1.6-1.9 s when every row was read).
-        let split_hours: Vec<i64> = starts
-            .iter()
-            .filter(|start| start.rem_euclid(HOUR) != 0)
-            .map(|start| start - start.rem_euclid(HOUR))
-            .collect();
         let wants = Wants {
             policies: false,
             raw_slot: Some(slot_width(&starts)),
             buckets: Some(&starts),
             rollup: true,
-            split_hours: &split_hours,
         };
         engine.run(scope, wants, &mut points)?;
     }
