@@ -511,7 +511,23 @@ impl DuckDbStore {
         listed: fn(&str, &str, bool) -> String,
         plain: fn(&str, &str, bool) -> String,
     ) -> Result<(String, Vec<Value>), StoreError> {
-        let (source, conditions) = self.rows_of(scope)?;
+        self.rows_query_and(scope, slot_seconds, listed, plain, None)
+    }
+
+    /// [`rows_query`](Self::rows_query) with a further condition on the rows.
+    fn rows_query_and(
+        &self,
+        scope: &Scope,
+        slot_seconds: Option<i64>,
+        listed: fn(&str, &str, bool) -> String,
+        plain: fn(&str, &str, bool) -> String,
+        and: Option<sql::Conditions>,
+    ) -> Result<(String, Vec<Value>), StoreError> {
+        let (source, mut conditions) = self.rows_of(scope)?;
+        if let Some(and) = and {
+            conditions.sql = format!("({}) AND {}", conditions.sql, and.sql);
+            conditions.params.extend(and.params);
+        }
         let build = if uses_policy_rows(scope) {
             listed
         } else {
@@ -519,6 +535,26 @@ impl DuckDbStore {
         };
         let query = build(&source, &conditions.sql, slot_seconds.is_some());
         Ok((query, with_slot(slot_seconds, conditions.params)))
+    }
+
+    /// A scope's rows (and those `and` selects), slotted, then grouped per bucket.
+    fn rows_in_buckets(
+        &self,
+        scope: &Scope,
+        slot_seconds: i64,
+        starts: &[i64],
+        and: Option<sql::Conditions>,
+    ) -> Result<Vec<GroupRow>, StoreError> {
+        let (slotted, mut params) = self.rows_query_and(
+            scope,
+            Some(slot_seconds),
+            sql::binned_aggregate,
+            sql::aggregate,
+            and,
+        )?;
+        let (query, bucket_params) = sql::in_buckets(&slotted, starts, slot_seconds);
+        params.extend(bucket_params);
+        self.query_rows(&query, params, sql::group_row)
     }
 
     fn query_rows<T>(
@@ -759,15 +795,7 @@ impl EventStore for DuckDbStore {
         if let Some(grouped) = policy_hours::aggregate(scope, Some(slot_seconds), Some(starts)) {
             return self.query_rows(&grouped.sql, grouped.params, sql::group_row);
         }
-        let (slotted, mut params) = self.rows_query(
-            scope,
-            Some(slot_seconds),
-            sql::binned_aggregate,
-            sql::aggregate,
-        )?;
-        let (query, bucket_params) = sql::in_buckets(&slotted, starts, slot_seconds);
-        params.extend(bucket_params);
-        self.query_rows(&query, params, sql::group_row)
+        self.rows_in_buckets(scope, slot_seconds, starts, None)
     }
 
     fn aggregate_in_hours(
@@ -779,25 +807,15 @@ impl EventStore for DuckDbStore {
     ) -> Result<Vec<GroupRow>, StoreError> {
         self.derive_for(scope)?;
         // One query for every hour (a query per hour of 90 days took 2 s).
-        let (source, conditions) = self.rows_of(scope)?;
-        let build = if uses_policy_rows(scope) {
-            sql::binned_aggregate
-        } else {
-            sql::aggregate
+        let in_hours = sql::Conditions {
+            sql: format!(
+                "{} IN ({})",
+                sql::hour_of("ts"),
+                sql::placeholders(hours.len())
+            ),
+            params: hours.iter().map(|hour| Value::BigInt(*hour)).collect(),
         };
-        let in_hours = format!(
-            "({}) AND {} IN ({})",
-            conditions.sql,
-            sql::hour_of("ts"),
-            sql::placeholders(hours.len())
-        );
-        let mut params = conditions.params;
-        params.extend(hours.iter().map(|hour| Value::BigInt(*hour)));
-        let slotted = build(&source, &in_hours, true);
-        let mut params = with_slot(Some(slot_seconds), params);
-        let (query, bucket_params) = sql::in_buckets(&slotted, starts, slot_seconds);
-        params.extend(bucket_params);
-        self.query_rows(&query, params, sql::group_row)
+        self.rows_in_buckets(scope, slot_seconds, starts, Some(in_hours))
     }
 
     fn policy_counts(
