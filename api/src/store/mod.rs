@@ -88,7 +88,8 @@ pub struct GroupRow {
     /// Latency bin (`histogram::bin_of`); `None` for rows without a positive latency.
     pub bin: Option<u16>,
     pub count: u64,
-    /// Sum of the positive latencies of the group.
+    /// Sum of the positive latencies of the group. Answers only add these up per (slot,
+    /// bucket, event), so a store may carry that whole sum on one of its bins' rows.
     pub latency_sum: i64,
 }
 

@@ -769,20 +769,21 @@ async fn rows_bucketed_by_the_store_agree_with_rows_bucketed_here() {
         .iter()
         .map(|hours| start + hours * 3_600)
         .collect();
+    // Counts per bin; latency sums per group, as `GroupRow` promises them.
     let bucketed_here = |rows: Vec<GroupRow>| {
-        let mut summed: std::collections::BTreeMap<_, (u64, i64)> = Default::default();
+        let mut counts: std::collections::BTreeMap<_, u64> = Default::default();
+        let mut sums: std::collections::BTreeMap<_, i64> = Default::default();
         for row in rows {
             let slot = row.slot.map(|slot| {
                 let index = starts.partition_point(|start| *start <= slot);
                 index.checked_sub(1).map_or(slot, |index| starts[index])
             });
-            let entry = summed
-                .entry((slot, row.bucket, row.event, row.bin))
-                .or_default();
-            entry.0 += row.count;
-            entry.1 += row.latency_sum;
+            *counts
+                .entry((slot, row.bucket.clone(), row.event.clone(), row.bin))
+                .or_default() += row.count;
+            *sums.entry((slot, row.bucket, row.event)).or_default() += row.latency_sum;
         }
-        summed
+        (counts, sums)
     };
     let policy = |from: &str, to: &str| Scope {
         policy: Some("PII-01".into()),

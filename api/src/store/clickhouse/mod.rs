@@ -172,8 +172,11 @@ impl ClickHouseStore {
         .chain(schema::create_derived(db, cluster))
         .chain(schema::create_annotations(db, cluster))
         .chain(schema::create_rollups(db, cluster))
+        .chain(schema::drop_retired_rollup(db, cluster))
         .chain(schema::create_unsettled(db, cluster));
-        let had_rollup = self.table_exists(schema::HOURLY_LOCAL)?;
+        // Each roll-up on its own: one of a newer layout is created beside the others.
+        let had_hourly = self.table_exists(schema::HOURLY_LOCAL)?;
+        let had_policies = self.table_exists(schema::HOURLY_POLICIES_LOCAL)?;
         let had_ids = self.table_exists(schema::IDS_LOCAL)?;
         for ddl in statements {
             self.run(Role::Writer, |client| {
@@ -226,8 +229,10 @@ impl ClickHouseStore {
         }
         let events = format!("{db}.{}", schema::DISTRIBUTED);
         let mut backfills = Vec::new();
-        if !had_rollup {
-            backfills.push((schema::HOURLY, schema::hourly_select(&events)));
+        if !had_hourly {
+            backfills.push((schema::HOURLY, schema::hourly_backfill(&events)));
+        }
+        if !had_policies {
             backfills.push((
                 schema::HOURLY_POLICIES,
                 schema::hourly_policies_select(&events),
@@ -347,11 +352,20 @@ impl ClickHouseStore {
     where
         T: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = T> + Send + 'static,
     {
-        self.run(Role::Reader, |client| {
-            let query = bind(client.query(&statement.sql), statement.args.clone());
-            async move { query.fetch_all::<T>().await }
-        })
-        .map_err(store_error)
+        let started = std::time::Instant::now();
+        let rows = self
+            .run(Role::Reader, |client| {
+                let query = bind(client.query(&statement.sql), statement.args.clone());
+                async move { query.fetch_all::<T>().await }
+            })
+            .map_err(store_error);
+        // For finding slow statements: `COACHBOARD_LOG=coachboard_api::store=debug`.
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            sql = %statement.sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            "ClickHouse read"
+        );
+        rows
     }
 
     /// Inserts rows through a Distributed table, synchronously: answered only once every

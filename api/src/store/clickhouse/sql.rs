@@ -318,11 +318,17 @@ fn rollup_aggregate_by(scope: &Scope, hours: &WholeHours, slot: Statement) -> St
     } = slot;
     args.extend(cond_args);
     Statement {
+        // Summed per (slot, bucket, event), bins and all; then a row per bin, the first
+        // carrying the group's latency sum (answers only add the sums up per group).
         sql: format!(
-            "SELECT {slot} AS slot, if(has_bucket = 1, toNullable(bucket), NULL) AS bucket,
-                    event, toInt64(bin) AS bin, sum(n) AS n, sum(latency_sum) AS latency_sum
-             FROM hourly WHERE {cond}
-             GROUP BY slot, has_bucket, bucket, event, bin"
+            "SELECT slot, bucket, event, toInt64(bin_key) AS bin, bin_n AS n,
+                    if(nth = 1, group_latency, 0) AS latency_sum FROM (
+                 SELECT {slot} AS slot, if(has_bucket = 1, toNullable(bucket), NULL) AS bucket,
+                        event, sum(latency_sum) AS group_latency,
+                        sumMap(latencyMap.bin, latencyMap.count) AS sums
+                 FROM hourly_bins WHERE {cond}
+                 GROUP BY slot, has_bucket, bucket, event
+             ) ARRAY JOIN sums.1 AS bin_key, sums.2 AS bin_n, arrayEnumerate(sums.1) AS nth"
         ),
         args,
     }
@@ -351,7 +357,7 @@ pub(crate) fn rollup_policy_counts(
 pub(crate) fn rollup_count(scope: &Scope, hours: &WholeHours) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
     Statement {
-        sql: format!("SELECT sum(n) FROM hourly WHERE {cond}"),
+        sql: format!("SELECT sum(n) FROM hourly_bins WHERE {cond}"),
         args,
     }
 }
@@ -384,7 +390,7 @@ pub(crate) const EXTENT: &str =
 
 /// The first and last hours the roll-up holds (seconds).
 pub(crate) const ROLLUP_ENDS: &str =
-    "SELECT toInt64(min(hour)) AS first, toInt64(max(hour)) AS last FROM hourly";
+    "SELECT toInt64(min(hour)) AS first, toInt64(max(hour)) AS last FROM hourly_bins";
 
 /// The earliest instant among the events before a second (only the days before it are
 /// read), and how many there are.
@@ -468,20 +474,26 @@ pub(crate) fn page_count(query: &EventsQuery) -> Statement {
 
 /// Rows per whole hour in the roll-up (ascending), under a scope's bucket and event.
 pub(crate) fn hour_counts(scope: &Scope, hours: &WholeHours) -> Statement {
-    group_counts("toInt64(hour)", scope, hours)
+    let Statement { sql: cond, args } = rollup_conditions(scope, hours);
+    Statement {
+        sql: format!(
+            "SELECT toInt64(hour) AS key, toUInt64(sum(n)) AS n FROM hourly_bins WHERE {cond}
+             GROUP BY key HAVING n > 0 ORDER BY key"
+        ),
+        args,
+    }
 }
 
 /// Rows per latency bin in the roll-up (ascending; -1: no positive latency).
 pub(crate) fn bin_counts(scope: &Scope, hours: &WholeHours) -> Statement {
-    group_counts("toInt64(bin)", scope, hours)
-}
-
-fn group_counts(key: &str, scope: &Scope, hours: &WholeHours) -> Statement {
     let Statement { sql: cond, args } = rollup_conditions(scope, hours);
     Statement {
         sql: format!(
-            "SELECT {key} AS key, toUInt64(sum(n)) AS n FROM hourly WHERE {cond}
-             GROUP BY key HAVING n > 0 ORDER BY key"
+            "SELECT toInt64(bin_key) AS key, toUInt64(bin_n) AS n FROM (
+                 SELECT sumMap(latencyMap.bin, latencyMap.count) AS sums
+                 FROM hourly_bins WHERE {cond}
+             ) ARRAY JOIN sums.1 AS bin_key, sums.2 AS bin_n
+             WHERE bin_n > 0 ORDER BY key"
         ),
         args,
     }
