@@ -14,7 +14,10 @@ use super::accumulate::{Accumulate, feed_cell, feed_groups, feed_policies};
 use super::group_commit::GroupCommit;
 use super::recent::Recent;
 use crate::ids::IdIndex;
-use crate::rollup::{Cube, HOUR, HourRange, ceil_hour, floor_hour, instant_of, split_at_hours};
+use crate::rollup::{
+    Cube, HOUR, HourRange, ceil_hour, floor_hour, hours_holding_off_hour_starts, instant_of,
+    split_at_hours,
+};
 use crate::store::{EventStore, Extent, LatencyBins, Scope, StoreError, StoredEvent};
 
 pub struct Engine {
@@ -691,11 +694,7 @@ fn without_split_hours<'a>(parts: Vec<Part<'a>>, scope: &Scope, wants: Wants<'a>
     let (Some(width), Some(starts)) = (wants.raw_slot, wants.buckets) else {
         return parts;
     };
-    let split: Vec<i64> = starts
-        .iter()
-        .filter(|start| start.rem_euclid(HOUR) != 0)
-        .map(|start| start - start.rem_euclid(HOUR))
-        .collect();
+    let split = hours_holding_off_hour_starts(starts);
     if split.is_empty() {
         return parts;
     }

@@ -166,6 +166,19 @@ pub fn split_at_hours(from: Option<NaiveDateTime>, to: Option<NaiveDateTime>) ->
     }
 }
 
+/// The UTC hours (starts, ascending, once each) that hold a bucket start off the hour (a
+/// local day in Asia/Kolkata starts at :30): a roll-up cannot split such an hour, so each
+/// store reads its rows and the roll-up answers the hours around it.
+pub fn hours_holding_off_hour_starts(starts: &[i64]) -> Vec<i64> {
+    let mut hours: Vec<i64> = starts
+        .iter()
+        .filter(|start| start.rem_euclid(HOUR) != 0)
+        .map(|start| start - start.rem_euclid(HOUR))
+        .collect();
+    hours.dedup();
+    hours
+}
+
 pub(crate) fn instant_of(seconds: i64) -> Option<NaiveDateTime> {
     chrono::DateTime::from_timestamp(seconds, 0).map(|instant| instant.naive_utc())
 }
@@ -374,6 +387,18 @@ impl Cube {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_starts_off_the_hour_split_their_hour() {
+        let day = 24 * HOUR;
+        // Kolkata's days (+5:30), and one start on the hour (a zone's midnight in UTC).
+        let starts = [-HOUR / 2, day - HOUR / 2, 2 * day, 3 * day - HOUR / 4];
+        assert_eq!(
+            hours_holding_off_hour_starts(&starts),
+            vec![-HOUR, day - HOUR, 3 * day - HOUR]
+        );
+        assert_eq!(hours_holding_off_hour_starts(&[0, day]), Vec::<i64>::new());
+    }
 
     #[test]
     fn hours_taken_out_split_the_range_around_them() {

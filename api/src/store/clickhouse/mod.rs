@@ -15,6 +15,7 @@ mod pairing;
 mod rollup;
 mod rows;
 mod schema;
+mod split_hours;
 mod sql;
 mod unsettled;
 
@@ -35,6 +36,8 @@ use rows::{
     PolicyFields,
 };
 use sql::{Arg, Statement};
+
+use crate::rollup::HOUR;
 
 use super::{
     EventStore, EventsQuery, Extent, GroupRow, PolicyOutcomeRow, PolicyRow, RewriteRow, Scope,
@@ -564,6 +567,11 @@ impl EventStore for ClickHouseStore {
         slot_seconds: i64,
         starts: &[i64],
     ) -> Result<Vec<GroupRow>, StoreError> {
+        if slot_seconds % HOUR != 0
+            && let Some(rows) = split_hours::aggregate(self, scope, slot_seconds, starts)?
+        {
+            return Ok(rows);
+        }
         let Some(map) = sql::bucket_map(starts, slot_seconds) else {
             return self.aggregate(scope, Some(slot_seconds));
         };
