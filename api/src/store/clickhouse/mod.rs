@@ -371,6 +371,29 @@ impl ClickHouseStore {
         rows
     }
 
+    /// Two reads at once (each as [`Self::fetch`]): a request's independent statements then
+    /// cost one round trip to the cluster, not two.
+    fn fetch_both<A, B>(
+        &self,
+        first: Statement,
+        second: Statement,
+    ) -> (Result<Vec<A>, StoreError>, Result<Vec<B>, StoreError>)
+    where
+        A: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = A> + Send + 'static,
+        B: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = B> + Send + 'static,
+    {
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| self.fetch::<B>(second));
+            let first = self.fetch::<A>(first);
+            let second = other.join().unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(
+                    "a ClickHouse read stopped unexpectedly".to_owned(),
+                ))
+            });
+            (first, second)
+        })
+    }
+
     /// Inserts rows through a Distributed table, synchronously: answered only once every
     /// shard's part is written on a replica (and queued to the others by replication).
     pub(crate) fn insert_rows<R>(&self, table: &'static str, rows: Vec<R>) -> Result<(), StoreError>
@@ -442,12 +465,20 @@ impl ClickHouseStore {
         T: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = T> + Send + 'static,
     {
         let plan = rollup::plan(scope, slot_seconds, unsettled);
+        let mut statements: Vec<Statement> = plan.hours.iter().map(&whole).collect();
+        statements.extend(plan.raw.iter().map(&raw));
         let mut rows = Vec::new();
-        if let Some(hours) = &plan.hours {
-            rows.extend(self.fetch::<T>(whole(hours))?);
-        }
-        for part in &plan.raw {
-            rows.extend(self.fetch::<T>(raw(part))?);
+        // Two at a time: the roll-up's part beside the first part read from the events.
+        let mut statements = statements.into_iter();
+        while let Some(first) = statements.next() {
+            match statements.next() {
+                Some(second) => {
+                    let (first, second) = self.fetch_both::<T, T>(first, second);
+                    rows.extend(first?);
+                    rows.extend(second?);
+                }
+                None => rows.extend(self.fetch::<T>(first)?),
+            }
         }
         Ok(rows)
     }
@@ -650,21 +681,26 @@ impl EventStore for ClickHouseStore {
         // The unsettled hours read once, for the count and for the ends.
         let unsettled = unsettled::hours(self)?;
         let everything = Scope::default();
-        let counts: Vec<u64> = self.planned_around(
-            &everything,
-            None,
-            &unsettled,
-            |hours| sql::rollup_count(&everything, hours),
-            sql::count,
-        )?;
-        let total = counts.iter().sum::<u64>();
+        let plan = rollup::plan(&everything, None, &unsettled);
+        let ends = Statement {
+            sql: sql::ROLLUP_ENDS.to_owned(),
+            args: Vec::new(),
+        };
+        // The roll-up's count beside its ends; the unsettled hours' rows after.
+        let (counts, ends) = match &plan.hours {
+            Some(hours) => {
+                self.fetch_both::<u64, HourEnds>(sql::rollup_count(&everything, hours), ends)
+            }
+            None => (Ok(Vec::new()), self.fetch::<HourEnds>(ends)),
+        };
+        let mut total = counts?.iter().sum::<u64>();
+        for part in &plan.raw {
+            total += self.fetch::<u64>(sql::count(part))?.iter().sum::<u64>();
+        }
+        let ends = ends?;
         if total == 0 {
             return Ok(Extent::default());
         }
-        let ends: Vec<HourEnds> = self.fetch(Statement {
-            sql: sql::ROLLUP_ENDS.to_owned(),
-            args: Vec::new(),
-        })?;
         let first = ends
             .iter()
             .map(|ends| ends.first)
@@ -677,10 +713,11 @@ impl EventStore for ClickHouseStore {
             .max();
         if let (Some(first), Some(last)) = (first, last) {
             // Bounded on one side only: a row the roll-up missed is still read.
-            let earliest: Vec<InstantFields> = self.fetch(sql::earliest_before(
-                first.saturating_add(crate::rollup::HOUR),
-            ))?;
-            let latest: Vec<InstantFields> = self.fetch(sql::latest_from(last))?;
+            let (earliest, latest) = self.fetch_both::<InstantFields, InstantFields>(
+                sql::earliest_before(first.saturating_add(crate::rollup::HOUR)),
+                sql::latest_from(last),
+            );
+            let (earliest, latest) = (earliest?, latest?);
             if let ([earliest], [latest]) = (earliest.as_slice(), latest.as_slice())
                 && earliest.n > 0
                 && latest.n > 0
