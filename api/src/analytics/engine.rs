@@ -181,6 +181,12 @@ impl Engine {
         self.store.as_ref()
     }
 
+    /// True when the store answers every query itself (a store several API replicas share)
+    /// and this engine keeps no roll-up of its own.
+    pub fn store_answers_all(&self) -> bool {
+        self.shared
+    }
+
     /// The version, when no write is in flight: an answer computed between two equal
     /// readings shows exactly that version's data and may be cached under it.
     pub fn settled_version(&self) -> Option<u64> {

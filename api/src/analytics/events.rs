@@ -27,8 +27,10 @@ impl Accumulate for CountOnly {
     fn policy(&mut self, _slot: Option<i64>, _policy: &str, _count: u64) {}
 }
 
+/// Rows in `scope`: from the engine's roll-up where it answers, else counted by the store
+/// (ClickHouse sums its roll-up's counts without reading its latency bins).
 pub fn count(engine: &Engine, scope: &Scope) -> Result<u64, StoreError> {
-    if !scope.fits_rollup() {
+    if !scope.fits_rollup() || engine.store_answers_all() {
         return engine.store().count(scope);
     }
     let mut counter = CountOnly::default();
