@@ -23,6 +23,20 @@ async fn run(config: &ClickHouseConfig, statement: &str) -> String {
     body
 }
 
+/// Drops `tables` of `database` on every server, in this order.
+async fn drop_tables(config: &ClickHouseConfig, database: &str, tables: &[&str]) {
+    for table in tables {
+        run(
+            config,
+            &format!(
+                "DROP TABLE {database}.{table} ON CLUSTER {}",
+                config.cluster
+            ),
+        )
+        .await;
+    }
+}
+
 /// The roll-up an earlier version kept (a row per hour, bucket, event and latency bin), as
 /// it created it.
 fn retired_rollup(database: &str, cluster: &str) -> [String; 3] {
@@ -68,16 +82,12 @@ async fn a_database_with_the_retired_rollup_gets_the_new_one_filled_and_the_old_
     let dir = api.into_dir();
     let database = database_for(&db_path(&dir));
     // As a database an earlier version kept: the per-bin roll-up, not the current one.
-    for table in ["hourly_bins_view", "hourly_bins", "hourly_bins_local"] {
-        run(
-            &config,
-            &format!(
-                "DROP TABLE {database}.{table} ON CLUSTER {}",
-                config.cluster
-            ),
-        )
-        .await;
-    }
+    drop_tables(
+        &config,
+        &database,
+        &["hourly_bins_view", "hourly_bins", "hourly_bins_local"],
+    )
+    .await;
     for statement in retired_rollup(&database, &config.cluster) {
         run(&config, &statement).await;
     }
@@ -111,16 +121,7 @@ async fn a_database_without_the_id_table_gets_it_filled_from_its_events() {
     let dir = TestApi::with_events(&fixture()).into_dir();
     let database = database_for(&db_path(&dir));
     // As a database written before the id table existed: events, no ids.
-    for table in ["ids_view", "ids", "ids_local"] {
-        run(
-            &config,
-            &format!(
-                "DROP TABLE {database}.{table} ON CLUSTER {}",
-                config.cluster
-            ),
-        )
-        .await;
-    }
+    drop_tables(&config, &database, &["ids_view", "ids", "ids_local"]).await;
     let api = TestApi::open(dir, Settings::default());
     let total = api.total().await;
     // An id stored before the upgrade is still known: a duplicate, counted once.

@@ -714,7 +714,7 @@ impl EventStore for ClickHouseStore {
         if let (Some(first), Some(last)) = (first, last) {
             // Bounded on one side only: a row the roll-up missed is still read.
             let (earliest, latest) = self.fetch_both::<InstantFields, InstantFields>(
-                sql::earliest_before(first.saturating_add(crate::rollup::HOUR)),
+                sql::earliest_before(first.saturating_add(HOUR)),
                 sql::latest_from(last),
             );
             let (earliest, latest) = (earliest?, latest?);
