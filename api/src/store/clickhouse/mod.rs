@@ -467,8 +467,16 @@ impl ClickHouseStore {
         let plan = rollup::plan(scope, slot_seconds, unsettled);
         let mut statements: Vec<Statement> = plan.hours.iter().map(&whole).collect();
         statements.extend(plan.raw.iter().map(&raw));
+        self.fetch_each(statements)
+    }
+
+    /// The rows of every statement, read two at a time (the roll-up's part beside the first
+    /// part read from the events).
+    fn fetch_each<T>(&self, statements: Vec<Statement>) -> Result<Vec<T>, StoreError>
+    where
+        T: clickhouse::Row + for<'b> clickhouse::RowRead<Value<'b> = T> + Send + 'static,
+    {
         let mut rows = Vec::new();
-        // Two at a time: the roll-up's part beside the first part read from the events.
         let mut statements = statements.into_iter();
         while let Some(first) = statements.next() {
             match statements.next() {

@@ -26,10 +26,7 @@ pub(super) fn aggregate(
     let Some(statements) = statements(scope, width, starts, &unsettled::hours(store)?) else {
         return Ok(None);
     };
-    let mut rows = Vec::new();
-    for statement in statements {
-        rows.extend(store.fetch::<GroupFields>(statement)?);
-    }
+    let rows: Vec<GroupFields> = store.fetch_each(statements)?;
     Ok(Some(
         rows.into_iter().map(|row| row.into_row(true)).collect(),
     ))
