@@ -7,6 +7,7 @@
 #   scripts/cluster.sh url       print the --store URL
 #   scripts/cluster.sh kill N    kill -9 server N (1-4): shard (N+1)/2, replica 2-N%2
 #   scripts/cluster.sh start N   start server N again
+#   scripts/cluster.sh drop PREFIX  drop the databases named PREFIX… on every server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -154,15 +155,31 @@ start_server() {
   echo $! >"$root/pid"
 }
 
+# A server loads every table before it listens: a few thousand tables (a test run's
+# databases) take 10 s idle and several times that on a busy machine, hence 2 minutes.
 wait_server() {
   local n=$1
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 600); do
     if curl -fsS "http://127.0.0.1:$(http_port "$n")/ping" >/dev/null 2>&1; then return; fi
     if ! alive "$DIR/ch$n/pid"; then break; fi
     sleep 0.2
   done
-  echo "ClickHouse server $n did not start; see $DIR/ch$n/log/" >&2
+  echo "ClickHouse server $n did not start; see $DIR/ch$n/log/. Its last words:" >&2
+  tail -n 15 "$DIR/ch$n/log/error.log" "$DIR/ch$n/log/stdout.log" >&2 2>/dev/null || true
   exit 1
+}
+
+# Drops, on every server at once, the databases whose names start with $1 (a test run's).
+drop_databases() {
+  local prefix=$1 n names
+  names=$(curl -fsS "http://127.0.0.1:$(http_port 1)/" \
+    --data-binary "SELECT name FROM system.databases WHERE startsWith(name, '$prefix')")
+  for n in "${SERVERS[@]}"; do
+    for name in $names; do
+      curl -fsS "http://127.0.0.1:$(http_port "$n")/" --data-binary "DROP DATABASE IF EXISTS $name" >/dev/null
+    done &
+  done
+  wait
 }
 
 stop_pid() {
@@ -209,9 +226,13 @@ case "${1:-up}" in
     done
     wait_server "$2"
     ;;
+  drop)
+    [[ "${2:-}" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "drop needs a database name prefix" >&2; exit 2; }
+    drop_databases "$2"
+    ;;
   wipe)
     "$0" down
     rm -rf "$DIR"
     ;;
-  *) echo "usage: $0 up|down|url|kill N|start N|wipe" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|url|kill N|start N|drop PREFIX|wipe" >&2; exit 2 ;;
 esac
