@@ -25,6 +25,9 @@ use crate::store::{ROW_CHUNK, Scope, row_chunks};
 pub(crate) const HOURS: &str = "coachboard_policy_hours";
 pub(crate) const REFS: &str = "coachboard_policy_hour_refs";
 
+/// The policy rows a catch-up groups, picked once per sign (a temporary table).
+const PICKED: &str = "coachboard_picked_policy_rows";
+
 /// The name under which the derived state keeps the hours' size after their last grouping.
 const STATE: &str = "policy_hours";
 
@@ -56,20 +59,20 @@ const CREATE: &str = "
 /// order, leave one run per policy that zone maps find.
 const ROWS_PER_PASS: i64 = 16 * ROW_CHUNK;
 
-/// The groups of the policy rows `rows_where` selects, each count times `sign`.
-fn hours_of(rows_where: &str, sign: i64) -> String {
+/// The groups of the policy rows of `table` that `rows_where` selects, each count times
+/// `sign`.
+fn hours_of(table: &str, rows_where: &str, sign: i64) -> String {
     format!(
         "SELECT policy, {hour} AS hour, ab_test_bucket, event, bin, {sign} * count(*),
                 {sign} * coalesce(sum(lat), 0)::BIGINT
          FROM {table} WHERE {rows_where} GROUP BY ALL ORDER BY policy, hour",
         hour = sql::hour_of("ts"),
-        table = policy_rows::TABLE,
     )
 }
 
-/// The references of the policy rows `rows_where` selects, each count times `sign`; JSON
-/// null items count as "null", as in `sql::listed_policy_counts`.
-fn refs_of(rows_where: &str, sign: i64) -> String {
+/// The references of the policy rows of `table` that `rows_where` selects, each count times
+/// `sign`; JSON null items count as "null", as in `sql::listed_policy_counts`.
+fn refs_of(table: &str, rows_where: &str, sign: i64) -> String {
     format!(
         "WITH refs AS (
              SELECT policy, {hour} AS hour, ab_test_bucket, event, unnest(refs) AS ref
@@ -78,16 +81,28 @@ fn refs_of(rows_where: &str, sign: i64) -> String {
          SELECT policy, hour, ab_test_bucket, event, coalesce(ref, 'null'), {sign} * count(*)
          FROM refs GROUP BY ALL ORDER BY policy, hour",
         hour = sql::hour_of("ts"),
-        table = policy_rows::TABLE,
     )
 }
 
-fn append(conn: &Connection, rows_where: &str, sign: i64) -> duckdb::Result<()> {
+fn append(conn: &Connection, table: &str, rows_where: &str, sign: i64) -> duckdb::Result<()> {
     conn.execute_batch(&format!(
         "INSERT INTO {HOURS} {}; INSERT INTO {REFS} {};",
-        hours_of(rows_where, sign),
-        refs_of(rows_where, sign)
+        hours_of(table, rows_where, sign),
+        refs_of(table, rows_where, sign)
     ))
+}
+
+/// [`append`] for the policy rows of `input`'s rows (rows shaped like the source), picked
+/// once into a temporary table that both groupings read, instead of each looking them up
+/// among every policy row.
+fn append_rows_of(conn: &Connection, input: &str, sign: i64) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE {PICKED} AS
+         SELECT * FROM {rows} WHERE row_number IN (SELECT row_number FROM ({input}))",
+        rows = policy_rows::TABLE,
+    ))?;
+    append(conn, PICKED, "TRUE", sign)?;
+    conn.execute_batch(&format!("DROP TABLE {PICKED}"))
 }
 
 /// Groups every policy row afresh, a range of row ids per statement, committed between
@@ -105,6 +120,7 @@ pub(crate) fn build(conn: &Connection, commits: Commits) -> duckdb::Result<()> {
         // The bounds are the passes' own numbers, not a user's values.
         append(
             conn,
+            policy_rows::TABLE,
             &format!("row_number >= {start} AND row_number < {end}"),
             1,
         )?;
@@ -113,21 +129,16 @@ pub(crate) fn build(conn: &Connection, commits: Commits) -> duckdb::Result<()> {
     derive::record_fold(conn, STATE, HOURS)
 }
 
-/// The policy rows of `input`'s rows (rows shaped like the source).
-fn rows_of(input: &str) -> String {
-    format!("row_number IN (SELECT row_number FROM ({input}))")
-}
-
 /// Takes back the groups of `input`'s policy rows, before a catch-up derives them again
 /// (inside its transaction).
 pub(crate) fn retract(conn: &Connection, input: &str) -> duckdb::Result<()> {
-    append(conn, &rows_of(input), -1)
+    append_rows_of(conn, input, -1)
 }
 
 /// Adds the groups of `input`'s policy rows once derived again, and groups every row
 /// afresh once the partial groups have doubled the tables.
 pub(crate) fn add(conn: &Connection, input: &str) -> duckdb::Result<()> {
-    append(conn, &rows_of(input), 1)?;
+    append_rows_of(conn, input, 1)?;
     if derive::grown_since_fold(conn, STATE, HOURS)? {
         build(conn, Commits::Once)?;
     }

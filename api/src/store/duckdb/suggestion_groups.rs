@@ -29,6 +29,9 @@ use super::derive;
 use super::facts::FACTS;
 use super::rewrites;
 
+/// The facts a catch-up groups, picked once per sign (a temporary table).
+const PICKED: &str = "coachboard_picked_facts";
+
 /// The name under which the derived state keeps the offers' groups' size after a fold.
 const STATE: &str = "suggestion_groups";
 
@@ -45,14 +48,15 @@ enum Split {
 }
 
 impl Split {
-    /// The facts `facts_where` selects, with their policy when split by it.
-    fn picked(self, facts_where: &str) -> String {
+    /// The facts of table `facts` that `facts_where` selects, with their policy when split
+    /// by it.
+    fn picked(self, facts: &str, facts_where: &str) -> String {
         match self {
-            Split::Whole => format!("(SELECT * FROM {FACTS} WHERE {facts_where})"),
+            Split::Whole => format!("(SELECT * FROM {facts} WHERE {facts_where})"),
             // `list_distinct` drops repeats and NULLs: a `policy=` filter matches an offer
             // once, and never on a null reference.
             Split::PerPolicy => format!(
-                "(SELECT *, unnest(list_distinct(policies)) AS by_policy FROM {FACTS}
+                "(SELECT *, unnest(list_distinct(policies)) AS by_policy FROM {facts}
                   WHERE touches_policy AND ({facts_where}))"
             ),
         }
@@ -101,9 +105,13 @@ impl Grouping {
         format!("{}{}", self.split.key(), self.keys)
     }
 
-    /// The groups of the facts `facts_where` selects, times `sign`.
-    fn select(&self, facts_where: &str, sign: i64) -> String {
-        (self.select)(&self.split.picked(facts_where), self.split.key(), sign)
+    /// The groups of the facts of table `facts` that `facts_where` selects, times `sign`.
+    fn select(&self, facts: &str, facts_where: &str, sign: i64) -> String {
+        (self.select)(
+            &self.split.picked(facts, facts_where),
+            self.split.key(),
+            sign,
+        )
     }
 }
 
@@ -246,23 +254,29 @@ pub(crate) fn build(conn: &Connection) -> duckdb::Result<()> {
              INSERT INTO {table} {select};",
             table = grouping.table,
             create = grouping.create(),
-            select = grouping.select("TRUE", 1),
+            select = grouping.select(FACTS, "TRUE", 1),
         ))?;
     }
     record_fold(conn)
 }
 
-/// Appends the groups of the facts of `input`'s offers, times `sign`.
+/// Appends the groups of the facts of `input`'s offers, times `sign`. Those facts are
+/// picked once into a temporary table: each grouping then reads a few rows instead of
+/// looking them up among every fact (10M events: 73 ms of a one-event catch-up, when each
+/// of the twelve statements looked them up).
 fn append(conn: &Connection, input: &str, sign: i64) -> duckdb::Result<()> {
-    let offers = offers_of(input);
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE {PICKED} AS SELECT * FROM {FACTS} WHERE {}",
+        offers_of(input)
+    ))?;
     for grouping in GROUPINGS {
         conn.execute_batch(&format!(
             "INSERT INTO {} {}",
             grouping.table,
-            grouping.select(&offers, sign)
+            grouping.select(PICKED, "TRUE", sign)
         ))?;
     }
-    Ok(())
+    conn.execute_batch(&format!("DROP TABLE {PICKED}"))
 }
 
 /// Takes back the groups of the facts of `input`'s offers, before a catch-up replaces
